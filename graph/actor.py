@@ -1,0 +1,46 @@
+"""Actor: who caused events (user, agent, service, api_key, schedule, system …)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+
+from graph.connection import Connection
+from graph.context import Info
+from graph.scalars import DateTime
+from resolvers.events import events_page
+from storage.clickhouse.events import EventQuery
+from storage.postgres.entities import EntityRecord
+
+if TYPE_CHECKING:
+    from graph.event import Event
+
+
+@strawberry.type
+class Actor:
+    type: str
+    id: strawberry.ID
+    record: strawberry.Private[EntityRecord | None] = None
+
+    @strawberry.field
+    def display_name(self) -> str | None:
+        return self.record.name if self.record else None
+
+    @strawberry.field
+    def first_seen(self) -> DateTime | None:  # type: ignore[valid-type]
+        return self.record.first_seen if self.record else None
+
+    @strawberry.field
+    def last_seen(self) -> DateTime | None:  # type: ignore[valid-type]
+        return self.record.last_seen if self.record else None
+
+    @strawberry.field(description="Events this actor caused, newest first.")
+    async def events(
+        self, info: Info, first: int = 100, after: str | None = None
+    ) -> Connection[Annotated["Event", strawberry.lazy("graph.event")]]:
+        from graph.event import Event
+
+        query = EventQuery(actor_type=self.type, actor_id=self.id)
+        page = await events_page(info.context.stores.ch, info.context.tenant_id, query, first, after)
+        return Connection.of(page, lambda r: Event(record=r), after is not None)

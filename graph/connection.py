@@ -1,0 +1,53 @@
+"""Relay connections: `edges { cursor node }`, `pageInfo`, `totalCount` (counted only when asked)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+import strawberry
+
+from resolvers.paging import Page
+
+T = TypeVar("T")
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+    has_previous_page: bool = False
+    start_cursor: str | None = None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    _count: strawberry.Private[Callable[[], Awaitable[int]]]
+    _has_after: strawberry.Private[bool] = False
+
+    @strawberry.field(description="How many items match, across all pages.")
+    async def total_count(self) -> int:
+        return await self._count()
+
+    @classmethod
+    def of(cls, page: Page[object], wrap: Callable[[object], T], has_after: bool = False) -> Connection[T]:
+        edges = [Edge(cursor=c, node=wrap(item)) for item, c in zip(page.items, page.cursors, strict=True)]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+                has_previous_page=has_after,
+                start_cursor=page.cursors[0] if page.cursors else None,
+            ),
+            _count=page.count,
+            _has_after=has_after,
+        )

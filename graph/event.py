@@ -1,0 +1,80 @@
+"""Event: an immutable fact at a point in time (a span lifecycle event or an audit event)."""
+
+from __future__ import annotations
+
+import orjson
+import strawberry
+
+from graph.actor import Actor
+from graph.context import Info
+from graph.resource import Resource
+from graph.scalars import JSON, DateTime
+from storage.clickhouse.events import EventRecord
+
+
+@strawberry.type
+class Event:
+    record: strawberry.Private[EventRecord]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.record.id)
+
+    @strawberry.field(description="The event type, e.g. `node.execution.fulfilled` or `schedule.fired`.")
+    def name(self) -> str:
+        return self.record.name
+
+    @strawberry.field
+    def timestamp(self) -> DateTime:  # type: ignore[valid-type]
+        return self.record.timestamp
+
+    @strawberry.field(description="Which write format it came in: vellum, honeyhive, audit or graphql.")
+    def source(self) -> str:
+        return self.record.source
+
+    @strawberry.field
+    def execution_id(self) -> strawberry.ID | None:
+        return strawberry.ID(self.record.execution_id) if self.record.execution_id else None
+
+    @strawberry.field
+    def span_id(self) -> strawberry.ID | None:
+        return strawberry.ID(self.record.span_id) if self.record.span_id else None
+
+    @strawberry.field
+    def correlation_id(self) -> str | None:
+        return self.record.correlation_id or None
+
+    @strawberry.field
+    def causation_id(self) -> str | None:
+        return self.record.causation_id or None
+
+    @strawberry.field(description="success, failure, or null when the event is neither (see README).")
+    def outcome(self) -> str | None:
+        return self.record.outcome or None
+
+    @strawberry.field
+    def payload(self) -> JSON | None:
+        return orjson.loads(self.record.payload)
+
+    @strawberry.field
+    async def actor(self, info: Info) -> Actor | None:
+        r = self.record
+        if not (r.actor_type and r.actor_id):
+            return None
+        found = await info.context.loaders.actor_by_key.load((r.actor_type, r.actor_id))
+        return Actor(type=r.actor_type, id=strawberry.ID(r.actor_id), record=found)
+
+    @strawberry.field
+    async def resource(self, info: Info) -> Resource | None:
+        r = self.record
+        if not (r.resource_type and r.resource_id):
+            return None
+        found = await info.context.loaders.resource_by_key.load((r.resource_type, r.resource_id))
+        return Resource(type=r.resource_type, id=strawberry.ID(r.resource_id), record=found)
+
+    @strawberry.field(description="The event named by causationId, when it is stored.")
+    async def caused_by(self, info: Info) -> Event | None:
+        if not self.record.causation_id:
+            return None
+        found = await info.context.loaders.event_by_id.load(self.record.causation_id)
+        return Event(record=found) if found else None

@@ -1,0 +1,74 @@
+"""Inputs of the write mutations and the event filter."""
+
+from __future__ import annotations
+
+import strawberry
+
+from graph.entity_ref import EntityRefInput
+from graph.scalars import JSON, DateTime
+from storage.clickhouse.events import EventQuery
+
+
+@strawberry.input(description="A lifecycle or audit event; id and timestamp default to new/now.")
+class EventInput:
+    name: str
+    id: strawberry.ID | None = None
+    timestamp: DateTime | None = None  # type: ignore[valid-type]
+    execution_id: strawberry.ID | None = None
+    span_id: strawberry.ID | None = None
+    parent_span_id: strawberry.ID | None = None
+    actor: EntityRefInput | None = None
+    resource: EntityRefInput | None = None
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    payload: JSON | None = None
+
+
+@strawberry.input(description="A complete span, logged in one call.")
+class SpanInput:
+    execution_id: strawberry.ID
+    name: str
+    start_time: DateTime  # type: ignore[valid-type]
+    id: strawberry.ID | None = None
+    parent_id: strawberry.ID | None = None
+    kind: str | None = None
+    status: str | None = None
+    end_time: DateTime | None = None  # type: ignore[valid-type]
+    inputs: JSON | None = None
+    outputs: JSON | None = None
+    error: JSON | None = None
+    attributes: JSON | None = None
+    usage: JSON | None = None
+    cost: JSON | None = None
+
+
+@strawberry.input(description="Every field is optional; fields combine with AND.")
+class EventFilter:
+    names: list[str] | None = strawberry.field(default=None, description="Event types, any of.")
+    sources: list[str] | None = None
+    actor_type: str | None = None
+    actor_id: str | None = None
+    resource_type: str | None = None
+    resource_id: str | None = None
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    execution_id: strawberry.ID | None = None
+    span_id: strawberry.ID | None = None
+    from_: DateTime | None = strawberry.field(default=None, name="from")  # type: ignore[valid-type]
+    to: DateTime | None = None  # type: ignore[valid-type]
+
+    def to_query(self) -> EventQuery:
+        return EventQuery(
+            names=tuple(self.names or ()),
+            sources=tuple(self.sources or ()),
+            actor_type=self.actor_type,
+            actor_id=self.actor_id,
+            resource_type=self.resource_type,
+            resource_id=self.resource_id,
+            correlation_id=self.correlation_id,
+            causation_id=self.causation_id,
+            execution_id=self.execution_id,
+            span_id=self.span_id,
+            since=self.from_,
+            until=self.to,
+        )

@@ -1,0 +1,141 @@
+"""HoneyHive events (`POST /v1/events`, `POST /session/{session_id}/event`): complete span-like events.
+
+A `session` event is the execution (its session_id is the execution id and its root span id); model, tool
+and chain events are spans of that session, children of `parent_id` or, without one, of the session.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from ingest import lifecycle
+from ingest.outcome import FAILURE, SUCCESS
+from ingest.records import Batch, CanonicalEvent, SpanPiece
+from ingest.usage import apply_usage, normalize_cost, normalize_usage
+from ingest.validation import (
+    InvalidInput,
+    Loc,
+    dumps,
+    new_id,
+    now,
+    obj,
+    opt_list,
+    opt_obj,
+    opt_str,
+    parse_millis,
+)
+
+EVENT_TYPES = ("model", "tool", "chain", "session")
+_KEPT = ("config", "metadata", "feedback", "metrics", "user_properties", "children_ids", "project_id",
+         "project", "source")  # fmt: skip
+_MAX_DEPTH = 32
+
+
+def adapt_create(item: Any) -> Batch:
+    """`POST /v1/events`: a bare event with a required event_type (model/tool/chain/session) and inputs."""
+    item = obj(item, ())
+    event_type = item.get("event_type")
+    if event_type is None:
+        raise InvalidInput(("event_type",), "field required", "missing")
+    if event_type not in EVENT_TYPES:
+        raise InvalidInput(("event_type",), f"must be one of {', '.join(EVENT_TYPES)}", "enum")
+    if item.get("inputs") is None:
+        raise InvalidInput(("inputs",), "field required", "missing")
+    batch = Batch()
+    _adapt(item, (), None, None, batch, 0)
+    return batch
+
+
+def adapt_session_event(session_id: str, item: Any) -> Batch:
+    """`POST /session/{session_id}/event`: the path names the session; nested `children` are spans too."""
+    item = obj(item, ())
+    batch = Batch()
+    _adapt(item, (), session_id, None, batch, 0)
+    return batch
+
+
+def _adapt(
+    item: dict[str, Any], loc: Loc, session_id: str | None, parent_id: str | None, batch: Batch, depth: int
+) -> str:
+    if depth > _MAX_DEPTH:
+        raise InvalidInput(loc, f"children nest deeper than {_MAX_DEPTH} levels")
+    event_type = opt_str(item, "event_type", loc) or "chain"
+    is_session = event_type == "session"
+    session = session_id or opt_str(item, "session_id", loc)
+    event_id = opt_str(item, "event_id", loc) or (session if is_session and session else new_id())
+    execution_id = session or event_id
+    span_id = execution_id if is_session else event_id
+    parent = opt_str(item, "parent_id", loc) or parent_id or ("" if is_session or not session else session)
+
+    start = parse_millis(item["start_time"], (*loc, "start_time")) if item.get("start_time") is not None else now()
+    end = parse_millis(item["end_time"], (*loc, "end_time")) if item.get("end_time") is not None else None
+    duration = item.get("duration")
+    if duration is not None:
+        if isinstance(duration, bool) or not isinstance(duration, int | float):
+            raise InvalidInput((*loc, "duration"), "must be a number of milliseconds", "float_type")
+        if end is None:
+            end = start + timedelta(milliseconds=duration)
+    inputs = opt_obj(item, "inputs", loc)
+    outputs = opt_obj(item, "outputs", loc)
+    error = item.get("error")
+    if error is not None and not isinstance(error, str):
+        raise InvalidInput((*loc, "error"), "must be a string or null", "string_type")
+    for key in ("config", "metadata", "feedback", "metrics", "user_properties"):
+        opt_obj(item, key, loc)
+    opt_list(item, "children_ids", loc)
+
+    if error:
+        status = lifecycle.FAILED
+    elif end is not None or outputs is not None:
+        status = lifecycle.SUCCEEDED
+    else:
+        status = lifecycle.RUNNING
+    if status != lifecycle.RUNNING and end is None:
+        end = start
+    piece = SpanPiece(
+        parent_span_id=parent if parent != span_id else "",
+        name=opt_str(item, "event_name", loc) or event_type,
+        kind=event_type.upper(),
+        status=status,
+        start_time=start,
+        end_time=end,
+        inputs=dumps(inputs) if inputs is not None else "",
+        outputs=dumps(outputs) if outputs is not None else "",
+        error=dumps({"message": error}) if error else "",
+        attributes=dumps({k: item[k] for k in _KEPT if item.get(k) is not None}),
+    )
+    _usage(item, loc, piece)
+    payload = {k: v for k, v in item.items() if k != "children"}
+    payload.update(event_id=event_id, session_id=execution_id)
+    batch.events.append(
+        CanonicalEvent(
+            id=event_id,
+            name=event_type,
+            timestamp=start,
+            source="honeyhive",
+            execution_id=execution_id,
+            span_id=span_id,
+            outcome=FAILURE if status == lifecycle.FAILED else SUCCESS if status == lifecycle.SUCCEEDED else "",
+            payload=dumps(payload),
+            span=piece,
+        )
+    )
+    for i, child in enumerate(opt_list(item, "children", loc) or []):
+        _adapt(obj(child, (*loc, "children", i)), (*loc, "children", i), execution_id, span_id, batch, depth + 1)
+    return event_id
+
+
+def _usage(item: dict[str, Any], loc: Loc, piece: SpanPiece) -> None:
+    """HoneyHive SDKs put token counts in metadata or metrics (prompt_tokens, completion_tokens, ...)."""
+    config = item.get("config") or {}
+    model = config.get("model", "") if isinstance(config, dict) else ""
+    usage: list[dict[str, Any]] = []
+    cost: list[dict[str, Any]] = []
+    for key in ("metadata", "metrics"):
+        source = item.get(key)
+        if isinstance(source, dict):
+            usage = usage or normalize_usage(source.get("usage") or source, (*loc, key), str(model or ""))
+            if source.get("cost") is not None and not cost:
+                cost = normalize_cost(source["cost"], (*loc, key, "cost"))
+    apply_usage(piece, usage, cost)

@@ -1,0 +1,53 @@
+"""Lifecycle event names (`<kind>.execution.<phase>`) and what each phase does to its span."""
+
+from __future__ import annotations
+
+STARTED = "STARTED"
+UPDATED = "UPDATED"
+FINISHED = "FINISHED"
+
+RUNNING = "RUNNING"
+SUCCEEDED = "SUCCEEDED"
+FAILED = "FAILED"
+CANCELLED = "CANCELLED"
+STATUSES = (RUNNING, SUCCEEDED, FAILED, CANCELLED)
+TERMINAL = (SUCCEEDED, FAILED, CANCELLED)
+
+# phase -> (status it sets, whether it starts or ends the span)
+_PHASES: dict[str, tuple[str, str]] = {
+    "initiated": (RUNNING, STARTED),
+    "started": (RUNNING, STARTED),
+    "streaming": (RUNNING, UPDATED),
+    "updated": (RUNNING, UPDATED),
+    "paused": (RUNNING, UPDATED),
+    "resumed": (RUNNING, UPDATED),
+    "snapshotted": (RUNNING, UPDATED),
+    "fulfilled": (SUCCEEDED, FINISHED),
+    "completed": (SUCCEEDED, FINISHED),
+    "succeeded": (SUCCEEDED, FINISHED),
+    "rejected": (FAILED, FINISHED),
+    "failed": (FAILED, FINISHED),
+    "cancelled": (CANCELLED, FINISHED),
+    "canceled": (CANCELLED, FINISHED),
+}
+
+
+def phase_of(name: str) -> tuple[str, str, str] | None:
+    """(kind, status, change) for a lifecycle name such as `node.execution.fulfilled`, else None."""
+    head, _, phase = name.rpartition(".")
+    known = _PHASES.get(phase)
+    if not head or known is None:
+        return None
+    kind = head.split(".", 1)[0].upper()
+    return kind, known[0], known[1]
+
+
+def normalize_status(value: str) -> str | None:
+    upper = value.strip().upper()
+    if upper == "CANCELED":
+        return CANCELLED
+    if upper in ("SUCCESS", "COMPLETED", "FULFILLED"):
+        return SUCCEEDED
+    if upper in ("ERROR", "REJECTED"):
+        return FAILED
+    return upper if upper in STATUSES else None

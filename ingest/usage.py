@@ -1,0 +1,101 @@
+"""Token usage and cost in the shapes the formats carry them, normalized to one model.
+
+Usage is a list of per-model entries {model, input_tokens, output_tokens, cache_creation_input_tokens,
+cache_read_input_tokens}; cost is a list of {value, unit}.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ingest.records import SpanPiece
+from ingest.validation import InvalidInput, Loc, dumps
+
+TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+
+# Every spelling a format uses for each count.
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "input_tokens": ("input_tokens", "inputTokens", "input_token_count", "prompt_tokens", "promptTokens"),
+    "output_tokens": (
+        "output_tokens", "outputTokens", "output_token_count", "completion_tokens", "completionTokens",
+    ),
+    "cache_creation_input_tokens": ("cache_creation_input_tokens", "cacheCreationInputTokens"),
+    "cache_read_input_tokens": ("cache_read_input_tokens", "cacheReadInputTokens"),
+}  # fmt: skip
+_MODEL_KEYS = ("model", "ml_model_name", "modelName", "model_name")
+
+
+def _count(value: Any, loc: Loc) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise InvalidInput(loc, "must be a non-negative number", "int_type")
+    return int(value)
+
+
+def usage_entry(raw: dict[str, Any], loc: Loc, model: str = "") -> dict[str, Any] | None:
+    """One usage entry from a flat dict (or Vellum's {ml_model_name, ml_model_usage}); None if it has none."""
+    counts = raw.get("ml_model_usage") if isinstance(raw.get("ml_model_usage"), dict) else raw
+    entry: dict[str, Any] = {"model": model}
+    for key in _MODEL_KEYS:
+        if isinstance(raw.get(key), str):
+            entry["model"] = raw[key]
+            break
+    found = False
+    for field, aliases in _ALIASES.items():
+        entry[field] = 0
+        for alias in aliases:
+            if counts.get(alias) is not None:
+                entry[field] = _count(counts[alias], (*loc, alias))
+                found = True
+                break
+    return entry if found else None
+
+
+def normalize_usage(raw: Any, loc: Loc, model: str = "") -> list[dict[str, Any]]:
+    if raw is None:
+        return []
+    if isinstance(raw, dict):
+        if isinstance(raw.get("usage"), list):  # Vellum usage_result
+            return normalize_usage(raw["usage"], (*loc, "usage"), model)
+        if isinstance(raw.get("byModel"), list):
+            return normalize_usage(raw["byModel"], (*loc, "byModel"), model)
+        entry = usage_entry(raw, loc, model)
+        return [entry] if entry else []
+    if isinstance(raw, list):
+        out = []
+        for i, item in enumerate(raw):
+            if not isinstance(item, dict):
+                raise InvalidInput((*loc, i), "must be an object", "dict_type")
+            entry = usage_entry(item, (*loc, i), model)
+            if entry:
+                out.append(entry)
+        return out
+    raise InvalidInput(loc, "must be an object or a list", "dict_type")
+
+
+def normalize_cost(raw: Any, loc: Loc) -> list[dict[str, Any]]:
+    """A number (USD), {value, unit} or a list of those; one entry per unit."""
+    if raw is None:
+        return []
+    items = raw if isinstance(raw, list) else [raw]
+    by_unit: dict[str, float] = {}
+    for i, item in enumerate(items):
+        at = (*loc, i) if isinstance(raw, list) else loc
+        if isinstance(item, int | float) and not isinstance(item, bool):
+            value, unit = float(item), "USD"
+        elif isinstance(item, dict) and isinstance(item.get("value"), int | float):
+            value, unit = float(item["value"]), str(item.get("unit") or "USD")
+        else:
+            raise InvalidInput(at, "must be a number or {value, unit}", "float_type")
+        by_unit[unit] = by_unit.get(unit, 0.0) + value
+    return [{"value": v, "unit": u} for u, v in by_unit.items()]
+
+
+def apply_usage(piece: SpanPiece, usage: list[dict[str, Any]], cost: list[dict[str, Any]]) -> None:
+    if usage:
+        piece.usage = dumps(usage)
+        piece.input_tokens = sum(u["input_tokens"] for u in usage)
+        piece.output_tokens = sum(u["output_tokens"] for u in usage)
+        piece.cache_creation_input_tokens = sum(u["cache_creation_input_tokens"] for u in usage)
+        piece.cache_read_input_tokens = sum(u["cache_read_input_tokens"] for u in usage)
+    if cost:
+        piece.cost = dumps(cost)

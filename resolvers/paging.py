@@ -1,0 +1,45 @@
+"""Keyset paging shared by every connection: bounds on `first`, cursor decoding, one extra row."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from resolvers import cursors
+from resolvers.errors import bad_input
+
+T = TypeVar("T")
+
+MAX_PAGE = 1000
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    cursors: list[str]
+    has_next: bool
+    count: Callable[[], Awaitable[int]]
+
+
+def check_first(first: int, maximum: int = MAX_PAGE) -> int:
+    if first < 0 or first > maximum:
+        raise bad_input(f"first must be between 0 and {maximum}", "first")
+    return first
+
+
+def decode_after(after: str | None, kinds: tuple[type, ...]) -> tuple[object, ...] | None:
+    if after is None:
+        return None
+    try:
+        return cursors.decode(after, kinds)
+    except cursors.InvalidCursor as exc:
+        raise bad_input(str(exc), "after") from None
+
+
+def make_page(
+    rows: Sequence[T], first: int, key: Callable[[T], tuple[object, ...]], count: Callable[[], Awaitable[int]]
+) -> Page[T]:
+    """`rows` was fetched with LIMIT first + 1: the extra row only says there is a next page."""
+    items = list(rows[:first])
+    return Page(items, [cursors.encode(*key(r)) for r in items], len(rows) > first, count)

@@ -1,0 +1,41 @@
+"""The FastAPI application factory and its lifespan (stores up before the first request, down after)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from server import errors
+from server.auth import AuthMiddleware
+from server.graphql_route import graphql_router
+from server.health_routes import router as health_router
+from server.ingest_routes import router as ingest_router
+from server.settings import Settings
+from server.state import close_state, open_state
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = await open_state(settings)
+        app.state.tracehouse = state
+        log.info("tracehouse ready (clickhouse %s)", settings.clickhouse_url)
+        try:
+            yield
+        finally:
+            await close_state(state)
+
+    app = FastAPI(title="Tracehouse", version="0.1.0", lifespan=lifespan)
+    app.add_middleware(AuthMiddleware)
+    errors.install(app)
+    app.include_router(health_router)
+    app.include_router(ingest_router)
+    app.include_router(graphql_router(), prefix="/graphql")
+    return app

@@ -1,0 +1,84 @@
+"""API-key authentication for every HTTP route but /healthz (and the static GraphiQL page).
+
+Keys come as `X-API-Key: KEY` or `Authorization: Bearer KEY`. Resolved keys are cached for a few
+seconds so a request does not cost a Postgres round trip; a revoked key stops working within that time.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from server.state import AppState
+from storage.postgres import keys
+
+OPEN_PATHS = frozenset({"/healthz"})
+
+
+def key_from_headers(headers: list[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
+        lname = name.lower()
+        if lname == b"x-api-key" and value.strip():
+            return value.decode("latin-1").strip()
+        if lname == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and token.strip():
+                return token.strip()
+            if not token and scheme:  # HoneyHive clients may send the bare key
+                return scheme
+    return None
+
+
+async def resolve_key(state: AppState, key: str) -> keys.Principal | None:
+    now = time.monotonic()
+    cached = state.key_cache.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    principal = await keys.find_principal(state.pg, key)
+    ttl = state.settings.key_cache_seconds if principal is not None else 1.0
+    if len(state.key_cache) > 10_000:
+        state.key_cache.clear()
+    state.key_cache[key] = (now + ttl, principal)
+    return principal
+
+
+def _is_graphiql_page(scope: Scope) -> bool:
+    """GET /graphql from a browser with no query: the IDE page itself, which carries no data."""
+    if scope["path"] != "/graphql" or scope["method"] != "GET" or b"query=" in scope.get("query_string", b""):
+        return False
+    return any(n == b"accept" and b"text/html" in v for n, v in scope["headers"])
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS or _is_graphiql_page(scope):
+            await self.app(scope, receive, send)
+            return
+        state: AppState = scope["app"].state.tracehouse
+        key = key_from_headers(scope["headers"])
+        if key is None:
+            await _deny(send, "missing API key: send X-API-Key: KEY or Authorization: Bearer KEY")
+            return
+        principal = await resolve_key(state, key)
+        if principal is None:
+            await _deny(send, "unknown or revoked API key")
+            return
+        scope.setdefault("state", {})["principal"] = principal
+        await self.app(scope, receive, send)
+
+
+async def _deny(send: Send, message: str) -> None:
+    body = orjson.dumps({"detail": message})
+    headers: list[Any] = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"www-authenticate", b"Bearer"),
+    ]
+    await send({"type": "http.response.start", "status": 401, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,50 @@
+"""How errors reach REST clients: 400 bad JSON, 413 too large, 422 invalid fields, 503 store down."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from server.responses import JSON
+
+from ingest.validation import InvalidInput, TooLarge
+from storage.errors import StoreUnavailable
+
+RETRY_AFTER_SECONDS = "5"
+
+
+class MalformedJSON(Exception):
+    pass
+
+
+def rest_errors(errors: list[dict[str, Any]], single: bool) -> list[dict[str, Any]]:
+    """Adapter locations are item-relative ((index, field)); REST shows them under "body" like FastAPI."""
+    out = []
+    for err in errors:
+        loc = list(err["loc"])
+        if single and loc and loc[0] == 0:
+            loc = loc[1:]
+        out.append({**err, "loc": ["body", *loc]})
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(MalformedJSON)
+    async def _malformed(_: Request, exc: MalformedJSON) -> JSON:
+        return JSON({"detail": f"malformed JSON body: {exc}"}, status_code=400)
+
+    @app.exception_handler(TooLarge)
+    async def _too_large(_: Request, exc: TooLarge) -> JSON:
+        return JSON({"detail": str(exc)}, status_code=413)
+
+    @app.exception_handler(InvalidInput)
+    async def _invalid(_: Request, exc: InvalidInput) -> JSON:
+        return JSON({"detail": exc.errors}, status_code=422)
+
+    @app.exception_handler(StoreUnavailable)
+    async def _unavailable(_: Request, exc: StoreUnavailable) -> JSON:
+        return JSON(
+            {"detail": f"{exc.store} is unavailable; nothing was stored, retry later"},
+            status_code=503,
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )

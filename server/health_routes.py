@@ -1,0 +1,32 @@
+"""/healthz: the process is alive. /readyz: both stores answer (503 otherwise)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request
+from server.responses import JSON
+
+from server.request_body import app_state
+
+router = APIRouter()
+
+
+@router.get("/healthz", tags=["health"])
+async def healthz() -> JSON:
+    return JSON({"status": "ok"})
+
+
+async def _postgres_ok(request: Request) -> bool:
+    try:
+        async with asyncio.timeout(2):
+            return await app_state(request).pg.fetchval("SELECT 1") == 1
+    except Exception:
+        return False
+
+
+@router.get("/readyz", tags=["health"])
+async def readyz(request: Request) -> JSON:
+    ch_ok, pg_ok = await asyncio.gather(app_state(request).ch.ping(), _postgres_ok(request))
+    body = {"status": "ok" if ch_ok and pg_ok else "unavailable", "clickhouse": ch_ok, "postgres": pg_ok}
+    return JSON(body, status_code=200 if ch_ok and pg_ok else 503)

@@ -1,0 +1,57 @@
+"""The compatible write paths: Vellum monitoring events, HoneyHive events, audit events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from server.responses import JSON
+
+from ingest import audit, honeyhive, vellum
+from ingest.records import Batch
+from ingest.validation import InvalidInput
+from server.request_body import app_state, as_items, json_body, principal, reraise_for_rest
+
+router = APIRouter()
+
+
+async def _ingest(request: Request, adapt: Callable[[], Batch], single: bool) -> Batch:
+    try:
+        batch = adapt()
+    except InvalidInput as exc:
+        raise reraise_for_rest(exc, single) from None
+    await app_state(request).writer.write(principal(request).tenant_id, batch)
+    return batch
+
+
+@router.post("/monitoring/v1/events", tags=["vellum"])
+async def create_monitoring_event(request: Request) -> JSON:
+    """One Vellum workflow event or a list of them → `{"count", "success"}`."""
+    items, single = as_items(request, await json_body(request))
+    batch = await _ingest(request, lambda: vellum.adapt(items), single)
+    return JSON({"count": len(batch.events), "success": True})
+
+
+@router.post("/v1/events", tags=["honeyhive"])
+async def create_event(request: Request) -> JSON:
+    """A HoneyHive event (model, tool, chain or session) → `{"event_id", "success"}`."""
+    body: Any = await json_body(request)
+    batch = await _ingest(request, lambda: honeyhive.adapt_create(body), True)
+    return JSON({"event_id": batch.events[0].id, "success": True})
+
+
+@router.post("/session/{session_id}/event", tags=["honeyhive"])
+async def log_session_event(session_id: str, request: Request) -> JSON:
+    """A HoneyHive event logged into a session (with nested children) → `{"event_id", "success"}`."""
+    body: Any = await json_body(request)
+    batch = await _ingest(request, lambda: honeyhive.adapt_session_event(session_id, body), True)
+    return JSON({"event_id": batch.events[0].id, "success": True})
+
+
+@router.post("/api/v1/events", tags=["audit"])
+async def write_audit_events(request: Request) -> JSON:
+    """One audit event or a list, shaped like `GET /api/v1/events` returns them → `{count, success, eventIds}`."""
+    items, single = as_items(request, await json_body(request))
+    batch = await _ingest(request, lambda: audit.adapt(items), single)
+    return JSON({"count": len(batch.events), "success": True, "eventIds": batch.ids})

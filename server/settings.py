@@ -1,0 +1,55 @@
+"""Settings read from the environment (DESIGN.md, "Configuration and commands")."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("./data")
+    clickhouse_url: str = ""
+    database_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    bootstrap_api_key: str | None = None
+    # Request limits: bodies above max_body_bytes and batches above max_batch_items get 413.
+    max_body_bytes: int = 16 * 1024 * 1024
+    max_batch_items: int = 10_000
+    # chDB serializes calls per handle, so concurrent reads want a few handles.
+    clickhouse_pool_size: int = 4
+    # How long a resolved API key is trusted before Postgres is asked again.
+    key_cache_seconds: float = 5.0
+
+    @property
+    def embedded_postgres_dir(self) -> Path:
+        return self.data_dir / "postgres"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("TRACEHOUSE_DATA_DIR") or "./data").expanduser().resolve()
+        clickhouse_url = env.get("TRACEHOUSE_CLICKHOUSE_URL") or f"chdb://{data_dir / 'clickhouse'}"
+        return cls(
+            data_dir=data_dir,
+            clickhouse_url=clickhouse_url,
+            database_url=env.get("TRACEHOUSE_DATABASE_URL") or None,
+            host=env.get("TRACEHOUSE_HOST") or "127.0.0.1",
+            port=_int(env, "TRACEHOUSE_PORT", 8000),
+            bootstrap_api_key=env.get("TRACEHOUSE_BOOTSTRAP_API_KEY") or None,
+            max_body_bytes=_int(env, "TRACEHOUSE_MAX_BODY_BYTES", 16 * 1024 * 1024),
+            max_batch_items=_int(env, "TRACEHOUSE_MAX_BATCH_ITEMS", 10_000),
+            clickhouse_pool_size=_int(env, "TRACEHOUSE_CLICKHOUSE_POOL_SIZE", 4),
+        )

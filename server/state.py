@@ -1,0 +1,67 @@
+"""What the running server holds: the stores, the writer and the key cache; built in the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+import asyncpg
+
+from ingest.writer import GroupCommitWriter
+from server.settings import Settings
+from storage.clickhouse import migrations as ch_migrations
+from storage.clickhouse.client import ClickHouse, connect_clickhouse
+from storage.postgres import keys
+from storage.postgres import migrations as pg_migrations
+from storage.postgres.embedded import EmbeddedPostgres
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    ch: ClickHouse
+    pg: asyncpg.Pool
+    writer: GroupCommitWriter
+    embedded: EmbeddedPostgres | None = None
+    key_cache: dict[str, tuple[float, keys.Principal | None]] = field(default_factory=dict)
+
+
+async def start_postgres(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:
+    if settings.database_url:
+        return settings.database_url, None
+    embedded = EmbeddedPostgres(settings.embedded_postgres_dir)
+    dsn = await asyncio.to_thread(embedded.start)
+    return dsn, embedded
+
+
+async def open_state(settings: Settings) -> AppState:
+    dsn, embedded = await start_postgres(settings)
+    try:
+        pg = await asyncpg.create_pool(dsn, min_size=1, max_size=10)
+        async with pg.acquire() as conn:
+            await pg_migrations.migrate(conn)
+            if settings.bootstrap_api_key:
+                tenant_id = await keys.ensure_tenant(conn, keys.DEFAULT_TENANT)
+                await keys.add_key(conn, tenant_id, settings.bootstrap_api_key)
+        if settings.clickhouse_url.startswith("chdb:"):
+            settings.data_dir.mkdir(parents=True, exist_ok=True)
+        ch = await connect_clickhouse(settings.clickhouse_url, settings.clickhouse_pool_size)
+        await ch_migrations.migrate(ch)
+    except BaseException:
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)
+        raise
+    writer = GroupCommitWriter(ch, pg)
+    writer.start()
+    return AppState(settings=settings, ch=ch, pg=pg, writer=writer, embedded=embedded)
+
+
+async def close_state(state: AppState) -> None:
+    await state.writer.stop()
+    await state.ch.close()
+    await state.pg.close()
+    if state.embedded is not None:
+        await asyncio.to_thread(state.embedded.stop)

@@ -1,0 +1,148 @@
+"""One async face over clickhouse-connect: the HTTP async client or the in-process chDB backend.
+
+Values reach SQL only as server-side typed parameters (`{name:Type}`), never interpolated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import clickhouse_connect
+
+from storage.errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Rows:
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+    def dicts(self) -> list[dict[str, Any]]:
+        cols = self.columns
+        return [dict(zip(cols, row, strict=True)) for row in self.rows]
+
+
+class ClickHouse(Protocol):
+    queries: int
+
+    async def query(self, sql: str, params: dict[str, Any] | None = None) -> Rows: ...
+    async def command(self, sql: str, params: dict[str, Any] | None = None) -> None: ...
+    async def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> None: ...
+    async def ping(self) -> bool: ...
+    async def close(self) -> None: ...
+
+
+class ChdbClickHouse:
+    """chDB's client is synchronous and serializes calls per handle: keep a few handles, run off the loop."""
+
+    def __init__(self, dsn: str, pool_size: int = 4) -> None:
+        self.dsn = dsn
+        self.queries = 0
+        self._handles: list[Any] = []
+        self._free: asyncio.Queue[Any] = asyncio.Queue()
+        for _ in range(max(1, pool_size)):
+            handle = clickhouse_connect.get_client(dsn=dsn)
+            self._handles.append(handle)
+            self._free.put_nowait(handle)
+
+    async def _run(self, fn: str, *args: Any, **kwargs: Any) -> Any:
+        handle = await self._free.get()
+        try:
+            return await asyncio.to_thread(getattr(handle, fn), *args, **kwargs)
+        except Exception as exc:
+            raise _classify(exc) from exc
+        finally:
+            self._free.put_nowait(handle)
+
+    async def query(self, sql: str, params: dict[str, Any] | None = None) -> Rows:
+        self.queries += 1
+        result = await self._run("query", sql, parameters=params or {})
+        return Rows(list(result.column_names), result.result_rows)
+
+    async def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        self.queries += 1
+        await self._run("command", sql, parameters=params or {})
+
+    async def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> None:
+        await self._run("insert", table, rows, column_names=list(columns))
+
+    async def ping(self) -> bool:
+        try:
+            await self._run("command", "SELECT 1")
+            return True
+        except Exception:
+            return False
+
+    async def close(self) -> None:
+        for handle in self._handles:
+            handle.close()
+        self._handles.clear()
+
+
+class HttpClickHouse:
+    """A shared async HTTP client; `autogenerate_session_id=False` lets concurrent queries share it."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.queries = 0
+
+    @classmethod
+    async def connect(cls, url: str) -> HttpClickHouse:
+        client = await clickhouse_connect.get_async_client(dsn=url, autogenerate_session_id=False)
+        return cls(client)
+
+    async def query(self, sql: str, params: dict[str, Any] | None = None) -> Rows:
+        self.queries += 1
+        try:
+            result = await self._client.query(sql, parameters=params or {})
+        except Exception as exc:
+            raise _classify(exc) from exc
+        return Rows(list(result.column_names), result.result_rows)
+
+    async def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
+        self.queries += 1
+        try:
+            await self._client.command(sql, parameters=params or {})
+        except Exception as exc:
+            raise _classify(exc) from exc
+
+    async def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> None:
+        try:
+            await self._client.insert(table, rows, column_names=list(columns))
+        except Exception as exc:
+            raise _classify(exc) from exc
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._client.ping())
+        except Exception:
+            return False
+
+    async def close(self) -> None:
+        await self._client.close()
+
+
+def _classify(exc: Exception) -> Exception:
+    """Connection-level failures become StoreUnavailable; SQL errors stay what they are."""
+    from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
+
+    if isinstance(exc, OperationalError | OSError | asyncio.TimeoutError):
+        return StoreUnavailable("clickhouse", exc)
+    if isinstance(exc, DatabaseError):
+        return exc
+    return exc
+
+
+async def connect_clickhouse(url: str, pool_size: int = 4) -> ClickHouse:
+    if url.startswith("chdb:"):
+        # chdb:///abs/path or chdb://memory; the directory must exist before the engine opens it.
+        return await asyncio.to_thread(ChdbClickHouse, url, pool_size)
+    if url.startswith(("http://", "https://")):
+        return await HttpClickHouse.connect(url)
+    raise ValueError(f"TRACEHOUSE_CLICKHOUSE_URL must start with chdb://, http:// or https://, got {url!r}")

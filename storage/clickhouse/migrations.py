@@ -1,0 +1,111 @@
+"""Versioned, forward-only ClickHouse migrations, applied at start-up and recorded in schema_migrations.
+
+Every statement is idempotent (IF NOT EXISTS), so two processes starting together, or a crash between a
+statement and its record, are safe: the next start re-runs the unrecorded version harmlessly.
+"""
+
+from __future__ import annotations
+
+from storage.clickhouse.client import ClickHouse
+
+# The columns both tables share: a span "piece" is the span-shaped part of one event.
+_SPAN_PIECE_COLUMNS = """
+    parent_span_id String,
+    span_name String,
+    span_kind LowCardinality(String),
+    span_status LowCardinality(String),
+    start_time Nullable(DateTime64(6, 'UTC')),
+    end_time Nullable(DateTime64(6, 'UTC')),
+    inputs String,
+    outputs String,
+    error String,
+    attributes String,
+    usage String,
+    cost String,
+    input_tokens UInt64,
+    output_tokens UInt64,
+    cache_creation_input_tokens UInt64,
+    cache_read_input_tokens UInt64
+"""
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "events and spans",
+        [
+            # Immutable facts. Sorted by (tenant_id, id) so the same id is one row after merges
+            # (ReplacingMergeTree) and reads dedupe with FINAL; the skip indexes serve the other lookups.
+            f"""
+            CREATE TABLE IF NOT EXISTS events (
+                tenant_id String,
+                id String,
+                name LowCardinality(String),
+                timestamp DateTime64(6, 'UTC'),
+                source LowCardinality(String),
+                execution_id String,
+                span_id String,
+                actor_type LowCardinality(String),
+                actor_id String,
+                resource_type LowCardinality(String),
+                resource_id String,
+                correlation_id String,
+                causation_id String,
+                outcome LowCardinality(String),
+                payload String,
+                is_span UInt8,
+                {_SPAN_PIECE_COLUMNS},
+                ingested_at DateTime64(6, 'UTC') DEFAULT now64(6),
+                INDEX idx_execution execution_id TYPE bloom_filter GRANULARITY 4,
+                INDEX idx_correlation correlation_id TYPE bloom_filter GRANULARITY 4,
+                INDEX idx_resource resource_id TYPE bloom_filter GRANULARITY 4,
+                INDEX idx_actor actor_id TYPE bloom_filter GRANULARITY 4,
+                INDEX idx_timestamp timestamp TYPE minmax GRANULARITY 1
+            )
+            ENGINE = ReplacingMergeTree(ingested_at)
+            ORDER BY (tenant_id, id)
+            """,
+            # One row per span piece; a trace is one contiguous key range (tenant_id, execution_id).
+            f"""
+            CREATE TABLE IF NOT EXISTS spans (
+                tenant_id String,
+                execution_id String,
+                span_id String,
+                event_id String,
+                event_name LowCardinality(String),
+                ts DateTime64(6, 'UTC'),
+                {_SPAN_PIECE_COLUMNS},
+                ingested_at DateTime64(6, 'UTC')
+            )
+            ENGINE = ReplacingMergeTree(ingested_at)
+            ORDER BY (tenant_id, execution_id, span_id, event_id)
+            """,
+            # Spans are written by the same insert as their events, so one insert per flush covers both.
+            """
+            CREATE MATERIALIZED VIEW IF NOT EXISTS spans_from_events TO spans AS
+            SELECT tenant_id, execution_id, span_id, id AS event_id, name AS event_name, timestamp AS ts,
+                   parent_span_id, span_name, span_kind, span_status, start_time, end_time, inputs, outputs,
+                   error, attributes, usage, cost, input_tokens, output_tokens, cache_creation_input_tokens,
+                   cache_read_input_tokens, ingested_at
+            FROM events WHERE is_span = 1
+            """,
+        ],
+    ),
+]
+
+
+async def migrate(ch: ClickHouse) -> list[int]:
+    """Apply every unrecorded migration in order; returns the versions applied now."""
+    await ch.command(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, "
+        "applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = ReplacingMergeTree ORDER BY version"
+    )
+    done = {row[0] for row in (await ch.query("SELECT version FROM schema_migrations FINAL")).rows}
+    applied: list[int] = []
+    for version, name, statements in MIGRATIONS:
+        if version in done:
+            continue
+        for statement in statements:
+            await ch.command(statement)
+        await ch.insert("schema_migrations", [(version, name)], ["version", "name"])
+        applied.append(version)
+    return applied

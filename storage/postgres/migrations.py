@@ -1,0 +1,91 @@
+"""Versioned, forward-only Postgres migrations, applied at start-up under an advisory lock."""
+
+from __future__ import annotations
+
+import asyncpg
+
+# A fixed advisory-lock key so concurrent starts of several processes migrate one at a time.
+_LOCK_KEY = 0x7472616365  # "trace"
+
+MIGRATIONS: list[tuple[int, str, list[str]]] = [
+    (
+        1,
+        "tenants, api keys, registries",
+        [
+            """
+            CREATE TABLE tenants (
+                id text PRIMARY KEY DEFAULT gen_random_uuid()::text,
+                name text NOT NULL UNIQUE,
+                created_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            # Only a SHA-256 of the key is stored; the prefix helps people tell keys apart in listings.
+            """
+            CREATE TABLE api_keys (
+                id text PRIMARY KEY DEFAULT gen_random_uuid()::text,
+                tenant_id text NOT NULL REFERENCES tenants(id),
+                key_hash text NOT NULL UNIQUE,
+                prefix text NOT NULL,
+                scopes text[] NOT NULL DEFAULT ARRAY['admin'],
+                created_at timestamptz NOT NULL DEFAULT now(),
+                revoked_at timestamptz
+            )
+            """,
+            """
+            CREATE TABLE actors (
+                tenant_id text NOT NULL REFERENCES tenants(id),
+                type text NOT NULL,
+                id text NOT NULL,
+                display_name text,
+                first_seen timestamptz NOT NULL,
+                last_seen timestamptz NOT NULL,
+                PRIMARY KEY (tenant_id, type, id)
+            )
+            """,
+            """
+            CREATE TABLE resources (
+                tenant_id text NOT NULL REFERENCES tenants(id),
+                type text NOT NULL,
+                id text NOT NULL,
+                name text,
+                first_seen timestamptz NOT NULL,
+                last_seen timestamptz NOT NULL,
+                PRIMARY KEY (tenant_id, type, id)
+            )
+            """,
+            # Workflow and node definitions seen in Vellum events.
+            """
+            CREATE TABLE definitions (
+                tenant_id text NOT NULL REFERENCES tenants(id),
+                kind text NOT NULL,
+                id text NOT NULL,
+                name text NOT NULL,
+                module jsonb,
+                first_seen timestamptz NOT NULL,
+                last_seen timestamptz NOT NULL,
+                PRIMARY KEY (tenant_id, kind, id)
+            )
+            """,
+        ],
+    ),
+]
+
+
+async def migrate(conn: asyncpg.Connection) -> list[int]:
+    """Apply every unrecorded migration in order, each in its own transaction; returns versions applied."""
+    applied: list[int] = []
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, name text NOT NULL, "
+            "applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+        for version, name, statements in MIGRATIONS:
+            if version in done:
+                continue
+            for statement in statements:
+                await conn.execute(statement)
+            await conn.execute("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", version, name)
+            applied.append(version)
+    return applied

@@ -1,0 +1,84 @@
+"""The actor, resource and definition registries: upserted from ingested events, read by dataloaders."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+import orjson
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One (tenant, type, id) seen at a time, with an optional display name."""
+
+    tenant_id: str
+    type: str
+    id: str
+    seen_at: datetime
+    name: str | None = None
+    module: list[str] | None = None
+
+
+def _fold(sightings: Iterable[Sighting]) -> list[tuple[str, str, str, str | None, datetime, datetime, str]]:
+    """One row per key (ON CONFLICT cannot touch a row twice in a statement): first/last seen, last name."""
+    folded: dict[tuple[str, str, str], list[object]] = {}
+    for s in sightings:
+        key = (s.tenant_id, s.type, s.id)
+        row = folded.get(key)
+        module = orjson.dumps(s.module).decode() if s.module is not None else "null"
+        if row is None:
+            folded[key] = [s.name, s.seen_at, s.seen_at, module]
+        else:
+            row[0] = s.name or row[0]
+            row[1] = min(row[1], s.seen_at)  # type: ignore[type-var]
+            row[2] = max(row[2], s.seen_at)  # type: ignore[type-var]
+            row[3] = module if s.module is not None else row[3]
+    return [(k[0], k[1], k[2], v[0], v[1], v[2], v[3]) for k, v in folded.items()]  # type: ignore[misc]
+
+
+_UPSERT = """
+INSERT INTO {table} (tenant_id, type, id, {name_col}, first_seen, last_seen)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[])
+ON CONFLICT (tenant_id, type, id) DO UPDATE SET
+    {name_col} = COALESCE(EXCLUDED.{name_col}, {table}.{name_col}),
+    first_seen = LEAST({table}.first_seen, EXCLUDED.first_seen),
+    last_seen = GREATEST({table}.last_seen, EXCLUDED.last_seen)
+"""
+
+_UPSERT_DEFINITIONS = """
+INSERT INTO definitions (tenant_id, kind, id, name, first_seen, last_seen, module)
+SELECT t, k, i, n, f, l, m::jsonb
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::text[])
+    AS u(t, k, i, n, f, l, m)
+ON CONFLICT (tenant_id, kind, id) DO UPDATE SET
+    name = EXCLUDED.name,
+    module = COALESCE(EXCLUDED.module, definitions.module),
+    first_seen = LEAST(definitions.first_seen, EXCLUDED.first_seen),
+    last_seen = GREATEST(definitions.last_seen, EXCLUDED.last_seen)
+"""
+
+
+def _columns(rows: list[tuple[object, ...]], width: int) -> list[list[object]]:
+    return [[row[i] for row in rows] for i in range(width)]
+
+
+async def upsert_sightings(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    actors: Iterable[Sighting],
+    resources: Iterable[Sighting],
+    definitions: Iterable[Sighting],
+) -> None:
+    """Upsert all three registries; rows are sorted so concurrent writers lock in the same order."""
+    for table, name_col, sightings in (
+        ("actors", "display_name", actors),
+        ("resources", "name", resources),
+    ):
+        rows = sorted(_fold(sightings))
+        if rows:
+            await conn.execute(_UPSERT.format(table=table, name_col=name_col), *_columns(rows, 6))
+    rows = sorted(r for r in _fold(definitions) if r[3])
+    if rows:
+        await conn.execute(_UPSERT_DEFINITIONS, *_columns(rows, 7))
