@@ -37,8 +37,8 @@ class Actor:
 
     @strawberry.field(description="Events this actor caused, newest first.")
     async def events(
-        self, info: Info, first: int = 100, after: str | None = None
-    ) -> Connection[Annotated["Event", strawberry.lazy("graph.event")]]:
+        self, info: Info, first: int | None = 100, after: str | None = None
+    ) -> Connection[Annotated[Event, strawberry.lazy("graph.event")]]:
         from graph.event import Event
 
         query = EventQuery(actor_type=self.type, actor_id=self.id)

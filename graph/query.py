@@ -21,7 +21,7 @@ class Query:
 
     @strawberry.field(description="The event log, newest first, keyset-paged.")
     async def events(
-        self, info: Info, filter: EventFilter | None = None, first: int = 100, after: str | None = None
+        self, info: Info, filter: EventFilter | None = None, first: int | None = 100, after: str | None = None
     ) -> Connection[Event]:
         query = filter.to_query() if filter else EventQuery()
         page = await events_page(info.context.stores.ch, info.context.tenant_id, query, first, after)

@@ -37,8 +37,8 @@ class Resource:
 
     @strawberry.field(description="Events about this resource, newest first.")
     async def events(
-        self, info: Info, first: int = 100, after: str | None = None
-    ) -> Connection[Annotated["Event", strawberry.lazy("graph.event")]]:
+        self, info: Info, first: int | None = 100, after: str | None = None
+    ) -> Connection[Annotated[Event, strawberry.lazy("graph.event")]]:
         from graph.event import Event
 
         query = EventQuery(resource_type=self.type, resource_id=self.id)

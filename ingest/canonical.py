@@ -41,7 +41,9 @@ def adapt_events(items: list[dict[str, Any]]) -> Batch:
         payload = item.get("payload")
         actor_type, actor_id = _ref(item.get("actor"))
         resource_type, resource_id = _ref(item.get("resource"))
-        piece = _lifecycle_piece(name, ts, item.get("parent_span_id") or "", payload, loc) if span_id else None
+        piece = (
+            _lifecycle_piece(name, ts, item.get("parent_span_id") or "", payload, loc) if span_id else None
+        )
         batch.events.append(
             CanonicalEvent(
                 id=item.get("id") or new_id(),
@@ -83,7 +85,11 @@ def _lifecycle_piece(name: str, ts: Any, parent: str, payload: Any, loc: Loc) ->
         if body.get(key) is not None:
             setattr(piece, key, dumps(body[key]))
     ploc = (*loc, "payload")
-    apply_usage(piece, normalize_usage(body.get("usage"), (*ploc, "usage")), normalize_cost(body.get("cost"), (*ploc, "cost")))
+    apply_usage(
+        piece,
+        normalize_usage(body.get("usage"), (*ploc, "usage")),
+        normalize_cost(body.get("cost"), (*ploc, "cost")),
+    )
     return piece
 
 
@@ -125,9 +131,15 @@ def adapt_spans(items: list[dict[str, Any]]) -> Batch:
         for key in ("inputs", "outputs", "error", "attributes"):
             if item.get(key) is not None:
                 setattr(piece, key, dumps(item[key]))
-        apply_usage(piece, normalize_usage(item.get("usage"), (*loc, "usage")), normalize_cost(item.get("cost"), (*loc, "cost")))
+        apply_usage(
+            piece,
+            normalize_usage(item.get("usage"), (*loc, "usage")),
+            normalize_cost(item.get("cost"), (*loc, "cost")),
+        )
         # A span sent again with the same id is the same fact: derive its event id from it.
-        event_id = str(uuid.uuid5(_SPAN_NAMESPACE, f"{execution_id}\x00{span_id}")) if item.get("id") else new_id()
+        event_id = (
+            str(uuid.uuid5(_SPAN_NAMESPACE, f"{execution_id}\x00{span_id}")) if item.get("id") else new_id()
+        )
         outcome = FAILURE if status == lifecycle.FAILED else SUCCESS if status == lifecycle.SUCCEEDED else ""
         batch.events.append(
             CanonicalEvent(

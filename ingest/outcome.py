@@ -15,7 +15,18 @@ SUCCESS = "success"
 FAILURE = "failure"
 
 _FAILURE_WORDS = frozenset(
-    {"failed", "failure", "fail", "error", "errored", "rejected", "cancelled", "canceled", "timed_out", "timeout"}
+    {
+        "failed",
+        "failure",
+        "fail",
+        "error",
+        "errored",
+        "rejected",
+        "cancelled",
+        "canceled",
+        "timed_out",
+        "timeout",
+    }
 )
 _SUCCESS_WORDS = frozenset({"succeeded", "success", "completed", "fulfilled", "finished", "ok", "done"})
 

@@ -47,7 +47,12 @@ def adapt(items: list[Any]) -> Batch:
 
 
 def _piece(
-    name: str, ts: Any, body: dict[str, Any], parent: dict[str, Any] | None, loc: tuple[Any, ...], batch: Batch
+    name: str,
+    ts: Any,
+    body: dict[str, Any],
+    parent: dict[str, Any] | None,
+    loc: tuple[Any, ...],
+    batch: Batch,
 ) -> SpanPiece:
     piece = SpanPiece()
     if parent is not None and isinstance(parent.get("span_id"), str):

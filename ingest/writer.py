@@ -9,7 +9,6 @@ is needed to batch under load.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
@@ -24,6 +23,7 @@ from storage.postgres.registry import Sighting, upsert_sightings
 log = logging.getLogger(__name__)
 
 _Pending = tuple[str, Batch, asyncio.Future[None]]
+_STOP = None
 Listener = Callable[[list[tuple[str, Batch]]], Awaitable[None]]
 
 
@@ -32,7 +32,7 @@ class GroupCommitWriter:
         self._ch = ch
         self._pg = pg
         self._max_rows = max_rows
-        self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.inserts = 0  # how many ClickHouse inserts ran: tests and benchmarks read it
         self.listeners: list[Listener] = []
@@ -41,14 +41,11 @@ class GroupCommitWriter:
         self._task = asyncio.create_task(self._run(), name="group-commit")
 
     async def stop(self) -> None:
-        """Let queued batches finish, then stop."""
+        """Let queued batches finish (the sentinel queues behind them), then stop."""
         if self._task is None:
             return
-        while not self._queue.empty():
-            await asyncio.sleep(0.01)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        self._queue.put_nowait(None)
+        await self._task
         self._task = None
 
     async def write(self, tenant_id: str, batch: Batch) -> None:
@@ -59,11 +56,18 @@ class GroupCommitWriter:
         await future
 
     async def _run(self) -> None:
-        while True:
-            pending = [await self._queue.get()]
-            rows = len(pending[0][1].events)
+        stopping = False
+        while not stopping:
+            first = await self._queue.get()
+            if first is _STOP:
+                return
+            pending = [first]
+            rows = len(first[1].events)
             while rows < self._max_rows and not self._queue.empty():
                 item = self._queue.get_nowait()
+                if item is _STOP:
+                    stopping = True
+                    break
                 pending.append(item)
                 rows += len(item[1].events)
             try:
@@ -96,7 +100,9 @@ class GroupCommitWriter:
                 if event.actor_type and event.actor_id:
                     actors.append(Sighting(tenant, event.actor_type, event.actor_id, event.timestamp))
                 if event.resource_type and event.resource_id:
-                    resources.append(Sighting(tenant, event.resource_type, event.resource_id, event.timestamp))
+                    resources.append(
+                        Sighting(tenant, event.resource_type, event.resource_id, event.timestamp)
+                    )
             definitions.extend(dataclasses.replace(d, tenant_id=tenant) for d in batch.definitions)
         # Registry first: it is idempotent, so a failed insert after it leaves nothing wrong behind.
         try:

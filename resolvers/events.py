@@ -10,9 +10,9 @@ from storage.clickhouse.events import EventQuery, EventRecord, count_events, lis
 
 
 async def events_page(
-    ch: ClickHouse, tenant_id: str, query: EventQuery, first: int, after: str | None
+    ch: ClickHouse, tenant_id: str, query: EventQuery, first: int | None, after: str | None
 ) -> Page[EventRecord]:
-    check_first(first)
+    first = check_first(first, 100)
     key = decode_after(after, (datetime, str))
     rows = await list_events(ch, tenant_id, query, first + 1, key) if first else []  # type: ignore[arg-type]
 

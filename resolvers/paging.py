@@ -22,7 +22,10 @@ class Page(Generic[T]):
     count: Callable[[], Awaitable[int]]
 
 
-def check_first(first: int, maximum: int = MAX_PAGE) -> int:
+def check_first(first: int | None, default: int, maximum: int = MAX_PAGE) -> int:
+    """`first: null` means the field's default; outside 0..maximum is a client error."""
+    if first is None:
+        return default
     if first < 0 or first > maximum:
         raise bad_input(f"first must be between 0 and {maximum}", "first")
     return first

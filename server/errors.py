@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
-from server.responses import JSON
 
 from ingest.validation import InvalidInput, TooLarge
+from server.responses import JSON
 from storage.errors import StoreUnavailable
 
 RETRY_AFTER_SECONDS = "5"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Request
-from server.responses import JSON
 
 from server.request_body import app_state
+from server.responses import JSON
 
 router = APIRouter()
 

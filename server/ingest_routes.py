@@ -6,12 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
-from server.responses import JSON
 
 from ingest import audit, honeyhive, vellum
 from ingest.records import Batch
 from ingest.validation import InvalidInput
 from server.request_body import app_state, as_items, json_body, principal, reraise_for_rest
+from server.responses import JSON
 
 router = APIRouter()
 
@@ -51,7 +51,7 @@ async def log_session_event(session_id: str, request: Request) -> JSON:
 
 @router.post("/api/v1/events", tags=["audit"])
 async def write_audit_events(request: Request) -> JSON:
-    """One audit event or a list, shaped like `GET /api/v1/events` returns them → `{count, success, eventIds}`."""
+    """One audit event or a list, shaped like the audit read API's events → `{count, success, eventIds}`."""
     items, single = as_items(request, await json_body(request))
     batch = await _ingest(request, lambda: audit.adapt(items), single)
     return JSON({"count": len(batch.events), "success": True, "eventIds": batch.ids})
