@@ -1,0 +1,104 @@
+"""Reading spans: each span is the merge of its pieces (one per event), computed in one GROUP BY.
+
+Merge rules: a terminal status (SUCCEEDED, FAILED, CANCELLED) from the latest terminal piece wins, else
+RUNNING; start is the earliest start (or the earliest piece); end the latest end; every other field is
+the latest piece that says something about it. So pieces may arrive in any order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from storage.clickhouse.client import ClickHouse
+
+_TERMINAL = "('SUCCEEDED', 'FAILED', 'CANCELLED')"
+
+MERGED_COLUMNS = f"""
+    execution_id,
+    span_id,
+    argMaxIf(parent_span_id, ts, parent_span_id != '') AS parent_id,
+    argMaxIf(span_name, ts, span_name != '') AS name,
+    argMaxIf(span_kind, ts, span_kind != '') AS kind,
+    if(countIf(span_status IN {_TERMINAL}) > 0,
+       argMaxIf(span_status, ts, span_status IN {_TERMINAL}), 'RUNNING') AS status,
+    ifNull(min(start_time), min(ts)) AS start,
+    if(countIf(span_status IN {_TERMINAL}) > 0, max(end_time), NULL) AS end,
+    argMaxIf(inputs, ts, inputs != '') AS m_inputs,
+    argMaxIf(outputs, ts, outputs != '') AS m_outputs,
+    argMaxIf(error, ts, error != '') AS m_error,
+    argMaxIf(attributes, ts, attributes != '') AS m_attributes,
+    argMaxIf(usage, ts, usage != '') AS m_usage,
+    argMaxIf(cost, ts, cost != '') AS m_cost,
+    argMaxIf(input_tokens, ts, usage != '') AS m_input_tokens,
+    argMaxIf(output_tokens, ts, usage != '') AS m_output_tokens,
+    argMaxIf(cache_creation_input_tokens, ts, usage != '') AS m_cache_creation_input_tokens,
+    argMaxIf(cache_read_input_tokens, ts, usage != '') AS m_cache_read_input_tokens,
+    count() AS pieces
+"""
+
+
+@dataclass(slots=True)
+class SpanRecord:
+    execution_id: str
+    id: str
+    parent_id: str
+    name: str
+    kind: str
+    status: str
+    start_time: datetime
+    end_time: datetime | None
+    inputs: str
+    outputs: str
+    error: str
+    attributes: str
+    usage: str
+    cost: str
+    input_tokens: int
+    output_tokens: int
+    cache_creation_input_tokens: int
+    cache_read_input_tokens: int
+    pieces: int
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> SpanRecord:
+        record = cls(*row)
+        record.start_time = _utc(record.start_time)
+        record.end_time = _utc(record.end_time) if record.end_time is not None else None
+        return record
+
+    @property
+    def duration_ms(self) -> float | None:
+        if self.end_time is None:
+            return None
+        return (self.end_time - self.start_time).total_seconds() * 1000.0
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+async def spans_of_executions(ch: ClickHouse, tenant_id: str, execution_ids: list[str]) -> list[SpanRecord]:
+    """Every merged span of the given executions, in (execution, start, id) order: one query."""
+    rows = await ch.query(
+        f"SELECT {MERGED_COLUMNS} FROM spans FINAL "
+        "WHERE tenant_id = {tenant:String} AND execution_id IN {ids:Array(String)} "
+        "GROUP BY execution_id, span_id ORDER BY execution_id, start, span_id",
+        {"tenant": tenant_id, "ids": execution_ids},
+    )
+    return [SpanRecord.from_row(r) for r in rows.rows]
+
+
+async def span_by_keys(
+    ch: ClickHouse, tenant_id: str, keys: list[tuple[str, str]]
+) -> dict[tuple[str, str], SpanRecord]:
+    rows = await ch.query(
+        f"SELECT {MERGED_COLUMNS} FROM spans FINAL "
+        "WHERE tenant_id = {tenant:String} AND execution_id IN {executions:Array(String)} "
+        "AND (execution_id, span_id) IN {keys:Array(Tuple(String, String))} "
+        "GROUP BY execution_id, span_id",
+        {"tenant": tenant_id, "executions": sorted({k[0] for k in keys}), "keys": keys},
+    )
+    records = [SpanRecord.from_row(r) for r in rows.rows]
+    return {(r.execution_id, r.id): r for r in records}
