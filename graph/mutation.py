@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
-from graph.context import Info
+from graph.context import Context, Info
 from graph.ingest_result import IngestResult
 from graph.inputs import EventInput, SpanInput
+from graph.raw_arguments import as_graphql_dict
 from resolvers import ingest
 
 
@@ -14,18 +17,20 @@ def _result(ids: list[str]) -> IngestResult:
     return IngestResult(count=len(ids), success=True, event_ids=[strawberry.ID(i) for i in ids])
 
 
+async def ingest_events_raw(ctx: Context, items: list[dict[str, Any]]) -> IngestResult:
+    return _result(await ingest.ingest_events(ctx.stores.writer, ctx.tenant_id, items, ctx.stores.max_batch_items))
+
+
+async def log_spans_raw(ctx: Context, items: list[dict[str, Any]]) -> IngestResult:
+    return _result(await ingest.log_spans(ctx.stores.writer, ctx.tenant_id, items, ctx.stores.max_batch_items))
+
+
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Lifecycle and audit events; a batch is stored whole or not at all.")
     async def ingest_events(self, info: Info, events: list[EventInput]) -> IngestResult:
-        ctx = info.context
-        items = [strawberry.asdict(e) for e in events]
-        ids = await ingest.ingest_events(ctx.stores.writer, ctx.tenant_id, items, ctx.stores.max_batch_items)
-        return _result(ids)
+        return await ingest_events_raw(info.context, as_graphql_dict(events))
 
     @strawberry.mutation(description="Complete spans in one call; a batch is stored whole or not at all.")
     async def log_spans(self, info: Info, spans: list[SpanInput]) -> IngestResult:
-        ctx = info.context
-        items = [strawberry.asdict(s) for s in spans]
-        ids = await ingest.log_spans(ctx.stores.writer, ctx.tenant_id, items, ctx.stores.max_batch_items)
-        return _result(ids)
+        return await log_spans_raw(info.context, as_graphql_dict(spans))

@@ -1,6 +1,7 @@
 """Tracehouse's own GraphQL inputs (`ingestEvents`, `logSpans`), already type-checked by the schema.
 
-Inputs arrive as plain dicts with snake_case keys; error locations use the GraphQL (camelCase) names.
+Inputs arrive as dicts keyed by the GraphQL field names, as graphql-core coerces them; this module never
+sees strawberry.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from ingest.validation import InvalidInput, Loc, dumps, new_id, now, parse_time
 _SPAN_NAMESPACE = uuid.UUID("5b1c3a52-9f1e-4a7e-9a43-7c2f6f0f1d10")
 
 
-def _ref(value: dict[str, Any] | None) -> tuple[str, str]:
+def _ref(value: dict[str, str] | None) -> tuple[str, str]:
     return (value["type"], value["id"]) if value else ("", "")
 
 
@@ -34,16 +35,14 @@ def adapt_events(items: list[dict[str, Any]]) -> Batch:
         if not name:
             raise InvalidInput((*loc, "name"), "must be a non-empty string")
         ts = _time(item.get("timestamp"), (*loc, "timestamp")) or received
-        execution_id = item.get("execution_id") or ""
-        span_id = item.get("span_id") or ""
+        execution_id = item.get("executionId") or ""
+        span_id = item.get("spanId") or ""
         if span_id and not execution_id:
             raise InvalidInput((*loc, "executionId"), "is required when spanId is given", "missing")
         payload = item.get("payload")
         actor_type, actor_id = _ref(item.get("actor"))
         resource_type, resource_id = _ref(item.get("resource"))
-        piece = (
-            _lifecycle_piece(name, ts, item.get("parent_span_id") or "", payload, loc) if span_id else None
-        )
+        piece = _lifecycle_piece(name, ts, item.get("parentSpanId") or "", payload, loc) if span_id else None
         batch.events.append(
             CanonicalEvent(
                 id=item.get("id") or new_id(),
@@ -56,8 +55,8 @@ def adapt_events(items: list[dict[str, Any]]) -> Batch:
                 actor_id=actor_id,
                 resource_type=resource_type,
                 resource_id=resource_id,
-                correlation_id=item.get("correlation_id") or "",
-                causation_id=item.get("causation_id") or "",
+                correlation_id=item.get("correlationId") or "",
+                causation_id=item.get("causationId") or "",
                 outcome=outcome_of(name, payload),
                 payload=dumps(payload),
                 span=piece,
@@ -97,23 +96,21 @@ def adapt_spans(items: list[dict[str, Any]]) -> Batch:
     batch = Batch()
     for index, item in enumerate(items):
         loc: Loc = ("spans", index)
-        execution_id = item["execution_id"]
+        execution_id = item["executionId"]
         if not execution_id:
             raise InvalidInput((*loc, "executionId"), "must be a non-empty ID")
         if not item["name"]:
             raise InvalidInput((*loc, "name"), "must be a non-empty string")
         span_id = item.get("id") or new_id()
-        start = parse_time(item["start_time"], (*loc, "startTime"))
-        end = _time(item.get("end_time"), (*loc, "endTime"))
+        start = parse_time(item["startTime"], (*loc, "startTime"))
+        end = _time(item.get("endTime"), (*loc, "endTime"))
         if end is not None and end < start:
             raise InvalidInput((*loc, "endTime"), "must not be before startTime")
         error = item.get("error")
         if item.get("status"):
             status = lifecycle.normalize_status(item["status"])
             if status is None:
-                raise InvalidInput(
-                    (*loc, "status"), f"must be one of {', '.join(lifecycle.STATUSES)}", "enum"
-                )
+                raise InvalidInput((*loc, "status"), f"must be one of {', '.join(lifecycle.STATUSES)}", "enum")
         elif error is not None:
             status = lifecycle.FAILED
         else:
@@ -121,7 +118,7 @@ def adapt_spans(items: list[dict[str, Any]]) -> Batch:
         if status in lifecycle.TERMINAL and end is None:
             end = start
         piece = SpanPiece(
-            parent_span_id=item.get("parent_id") or "",
+            parent_span_id=item.get("parentId") or "",
             name=item["name"],
             kind=(item.get("kind") or "SPAN").upper(),
             status=status,
@@ -137,9 +134,7 @@ def adapt_spans(items: list[dict[str, Any]]) -> Batch:
             normalize_cost(item.get("cost"), (*loc, "cost")),
         )
         # A span sent again with the same id is the same fact: derive its event id from it.
-        event_id = (
-            str(uuid.uuid5(_SPAN_NAMESPACE, f"{execution_id}\x00{span_id}")) if item.get("id") else new_id()
-        )
+        event_id = str(uuid.uuid5(_SPAN_NAMESPACE, f"{execution_id}\x00{span_id}")) if item.get("id") else new_id()
         outcome = FAILURE if status == lifecycle.FAILED else SUCCESS if status == lifecycle.SUCCEEDED else ""
         batch.events.append(
             CanonicalEvent(

@@ -68,11 +68,7 @@ def _adapt(
     span_id = execution_id if is_session else event_id
     parent = opt_str(item, "parent_id", loc) or parent_id or ("" if is_session or not session else session)
 
-    start = (
-        parse_millis(item["start_time"], (*loc, "start_time"))
-        if item.get("start_time") is not None
-        else now()
-    )
+    start = parse_millis(item["start_time"], (*loc, "start_time")) if item.get("start_time") is not None else now()
     end = parse_millis(item["end_time"], (*loc, "end_time")) if item.get("end_time") is not None else None
     duration = item.get("duration")
     if duration is not None:
@@ -120,19 +116,13 @@ def _adapt(
             source="honeyhive",
             execution_id=execution_id,
             span_id=span_id,
-            outcome=FAILURE
-            if status == lifecycle.FAILED
-            else SUCCESS
-            if status == lifecycle.SUCCEEDED
-            else "",
+            outcome=FAILURE if status == lifecycle.FAILED else SUCCESS if status == lifecycle.SUCCEEDED else "",
             payload=dumps(payload),
             span=piece,
         )
     )
     for i, child in enumerate(opt_list(item, "children", loc) or []):
-        _adapt(
-            obj(child, (*loc, "children", i)), (*loc, "children", i), execution_id, span_id, batch, depth + 1
-        )
+        _adapt(obj(child, (*loc, "children", i)), (*loc, "children", i), execution_id, span_id, batch, depth + 1)
     return event_id
 
 

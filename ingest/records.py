@@ -79,6 +79,7 @@ class Batch:
 
     events: list[CanonicalEvent] = field(default_factory=list)
     definitions: list[Sighting] = field(default_factory=list)
+    seen_definitions: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def ids(self) -> list[str]:

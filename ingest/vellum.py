@@ -72,10 +72,13 @@ def _piece(
             def_name = definition.get("name")
             if isinstance(def_name, str):
                 piece.name = def_name
-            if isinstance(definition.get("id"), str):
+            def_id = definition.get("id")
+            # one sighting per definition and batch: a batch repeats the same few definitions
+            if isinstance(def_id, str) and (kind, def_id) not in batch.seen_definitions:
+                batch.seen_definitions.add((kind, def_id))
                 module = definition.get("module")
                 batch.definitions.append(
-                    Sighting("", kind, definition["id"], ts, def_name if isinstance(def_name, str) else None,
+                    Sighting("", kind, def_id, ts, def_name if isinstance(def_name, str) else None,
                              module if isinstance(module, list) else None)
                 )  # fmt: skip
     if parent is not None:

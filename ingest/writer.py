@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -28,10 +29,11 @@ Listener = Callable[[list[tuple[str, Batch]]], Awaitable[None]]
 
 
 class GroupCommitWriter:
-    def __init__(self, ch: ClickHouse, pg: asyncpg.Pool, max_rows: int = 200_000) -> None:
+    def __init__(self, ch: ClickHouse, pg: asyncpg.Pool, max_rows: int = 100_000, parallel: int = 2) -> None:
         self._ch = ch
         self._pg = pg
         self._max_rows = max_rows
+        self._parallel = parallel
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.inserts = 0  # how many ClickHouse inserts ran: tests and benchmarks read it
@@ -56,11 +58,16 @@ class GroupCommitWriter:
         await future
 
     async def _run(self) -> None:
+        # Up to `parallel` inserts run at once (chDB releases the GIL while it writes parts); while all
+        # slots are busy, new batches queue up and go together into the next insert.
+        slots = asyncio.Semaphore(self._parallel)
+        inflight: set[asyncio.Task[None]] = set()
         stopping = False
         while not stopping:
+            await slots.acquire()
             first = await self._queue.get()
             if first is _STOP:
-                return
+                break
             pending = [first]
             rows = len(first[1].events)
             while rows < self._max_rows and not self._queue.empty():
@@ -70,24 +77,37 @@ class GroupCommitWriter:
                     break
                 pending.append(item)
                 rows += len(item[1].events)
-            try:
-                await self._flush(pending)
-            except Exception as exc:
-                log.warning("group commit of %d rows failed: %s", rows, exc)
-                error = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable("clickhouse", exc)
-                for _, _, future in pending:
-                    if not future.done():
-                        future.set_exception(error)
-                continue
+            task = asyncio.create_task(self._commit(pending, rows, slots))
+            inflight.add(task)
+            task.add_done_callback(inflight.discard)
+        await asyncio.gather(*inflight)
+
+    async def _commit(self, pending: list[_Pending], rows: int, slots: asyncio.Semaphore) -> None:
+        started = time.perf_counter()
+        try:
+            await self._flush(pending)
+        except Exception as exc:
+            log.warning("group commit of %d rows failed: %s", rows, exc)
+            error = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable("clickhouse", exc)
             for _, _, future in pending:
                 if not future.done():
-                    future.set_result(None)
-            flushed = [(tenant, batch) for tenant, batch, _ in pending]
-            for listener in self.listeners:
-                try:
-                    await listener(flushed)
-                except Exception:
-                    log.exception("ingest listener failed")
+                    future.set_exception(error)
+            return
+        finally:
+            slots.release()
+        for _, _, future in pending:
+            if not future.done():
+                future.set_result(None)
+        log.debug(
+            "group commit: %d rows from %d requests in %.1f ms",
+            rows, len(pending), (time.perf_counter() - started) * 1000,
+        )  # fmt: skip
+        flushed = [(tenant, batch) for tenant, batch, _ in pending]
+        for listener in self.listeners:
+            try:
+                await listener(flushed)
+            except Exception:
+                log.exception("ingest listener failed")
 
     async def _flush(self, pending: list[_Pending]) -> None:
         actors: list[Sighting] = []
@@ -100,9 +120,7 @@ class GroupCommitWriter:
                 if event.actor_type and event.actor_id:
                     actors.append(Sighting(tenant, event.actor_type, event.actor_id, event.timestamp))
                 if event.resource_type and event.resource_id:
-                    resources.append(
-                        Sighting(tenant, event.resource_type, event.resource_id, event.timestamp)
-                    )
+                    resources.append(Sighting(tenant, event.resource_type, event.resource_id, event.timestamp))
             definitions.extend(dataclasses.replace(d, tenant_id=tenant) for d in batch.definitions)
         # Registry first: it is idempotent, so a failed insert after it leaves nothing wrong behind.
         try:

@@ -35,7 +35,5 @@ async def ingest_events(
     return await _write(writer, tenant_id, _adapt(canonical.adapt_events, items, limit))
 
 
-async def log_spans(
-    writer: GroupCommitWriter, tenant_id: str, items: list[dict[str, Any]], limit: int
-) -> list[str]:
+async def log_spans(writer: GroupCommitWriter, tenant_id: str, items: list[dict[str, Any]], limit: int) -> list[str]:
     return await _write(writer, tenant_id, _adapt(canonical.adapt_spans, items, limit))

@@ -26,13 +26,15 @@ async def json_body(request: Request) -> Any:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise TooLarge(f"request body of {declared} bytes exceeds the limit of {limit} bytes")
-    body = b""
+    chunks: list[bytes] = []
+    size = 0
     async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
             raise TooLarge(f"request body exceeds the limit of {limit} bytes")
     try:
-        return orjson.loads(body)
+        return orjson.loads(b"".join(chunks))
     except orjson.JSONDecodeError as exc:
         raise MalformedJSON(str(exc)) from None
 

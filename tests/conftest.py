@@ -85,9 +85,7 @@ async def make_tenant(app: Any, state: AppState) -> AsyncIterator[Tenant]:
     name = f"t-{uuid.uuid4().hex[:10]}"
     key = await keys.create_key(state.pg, name)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://test", headers={"X-API-Key": key}
-    ) as c:
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", headers={"X-API-Key": key}) as c:
         yield Tenant(name, key, c)
 
 

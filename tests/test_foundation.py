@@ -29,9 +29,7 @@ async def test_missing_and_unknown_keys_get_401_json(anon: httpx.AsyncClient) ->
 
 
 async def test_bearer_and_x_api_key_both_work(tenant: Tenant) -> None:
-    response = await tenant.http.get(
-        "/readyz", headers={"X-API-Key": "", "Authorization": f"Bearer {tenant.key}"}
-    )
+    response = await tenant.http.get("/readyz", headers={"X-API-Key": "", "Authorization": f"Bearer {tenant.key}"})
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "clickhouse": True, "postgres": True}
 
@@ -90,9 +88,7 @@ async def test_ingest_then_read_back(tenant: Tenant) -> None:
 
 
 async def test_second_tenant_sees_nothing(tenant: Tenant, other_tenant: Tenant) -> None:
-    ids = (await tenant.gql_data(INGEST, {"events": [{"name": "a.b"}, {"name": "c.d"}]}))["ingestEvents"][
-        "eventIds"
-    ]
+    ids = (await tenant.gql_data(INGEST, {"events": [{"name": "a.b"}, {"name": "c.d"}]}))["ingestEvents"]["eventIds"]
     for event_id in ids:
         assert (await other_tenant.gql_data(EVENT, {"id": event_id}))["event"] is None
     listing = await other_tenant.gql_data("{ events { totalCount edges { node { id } } } }")

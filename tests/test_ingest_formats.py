@@ -42,9 +42,7 @@ async def test_vellum_seed_list_and_single_object(tenant: Tenant, state: AppStat
     assert (definition["kind"], definition["name"], definition["module"]) == ("node", "string", '["string"]')
 
 
-def _vellum(
-    name: str, span: str, ts: str, body: dict[str, object], parent: str | None = None
-) -> dict[str, object]:
+def _vellum(name: str, span: str, ts: str, body: dict[str, object], parent: str | None = None) -> dict[str, object]:
     event: dict[str, object] = {
         "id": str(uuid.uuid4()), "name": name, "timestamp": ts, "trace_id": "trace-1", "span_id": span, "body": body,
     }  # fmt: skip
@@ -57,9 +55,7 @@ async def test_vellum_lifecycle_in_any_order_merges_into_spans(tenant: Tenant, s
     wf = {"workflow_definition": {"name": "Support Bot", "module": ["bots"], "id": "wf-def"}}
     node = {"node_definition": {"name": "Prompt", "module": ["bots", "prompt"], "id": "node-def"}}
     usage = {
-        "usage": [
-            {"ml_model_name": "gpt-4o", "ml_model_usage": {"input_token_count": 10, "output_token_count": 5}}
-        ],
+        "usage": [{"ml_model_name": "gpt-4o", "ml_model_usage": {"input_token_count": 10, "output_token_count": 5}}],
         "cost": [{"value": 0.25, "unit": "USD"}],
     }
     events = [
@@ -94,9 +90,7 @@ async def test_vellum_lifecycle_in_any_order_merges_into_spans(tenant: Tenant, s
     await tenant.http.post("/monitoring/v1/events", json=done)
     w1 = (await _spans(state, tenant, "trace-1"))["w1"]
     assert (w1.status, w1.duration_ms, w1.outputs) == ("SUCCEEDED", 5000.0, '{"a":1}')
-    outcomes = {
-        e["node"]["name"]: e["node"]["outcome"] for e in (await tenant.gql_data(EVENTS))["events"]["edges"]
-    }
+    outcomes = {e["node"]["name"]: e["node"]["outcome"] for e in (await tenant.gql_data(EVENTS))["events"]["edges"]}
     assert outcomes["node.execution.rejected"] == "failure"
     assert outcomes["workflow.execution.fulfilled"] == "success"
     assert outcomes["node.execution.initiated"] is None
@@ -175,9 +169,7 @@ async def test_audit_single_and_list(tenant: Tenant, state: AppState) -> None:
     assert (seed["correlationId"], seed["causationId"], seed["payload"]) == ("string", "string", {})
     assert {by_id[i]["outcome"] for i in body["eventIds"]} == {"failure", "success"}
     tenant_id = await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
-    actors = await state.pg.fetch(
-        "SELECT type, id, first_seen, last_seen FROM actors WHERE tenant_id = $1", tenant_id
-    )
+    actors = await state.pg.fetch("SELECT type, id, first_seen, last_seen FROM actors WHERE tenant_id = $1", tenant_id)
     assert {(a["type"], a["id"]) for a in actors} == {("user", "string"), ("agent", "a-7")}
     resources = await state.pg.fetch("SELECT type, id FROM resources WHERE tenant_id = $1", tenant_id)
     assert {(r["type"], r["id"]) for r in resources} == {("action_run", "string"), ("automation_run", "r-1")}

@@ -32,9 +32,7 @@ async def test_same_id_twice_and_concurrently_is_stored_once(tenant: Tenant) -> 
     event = _vellum("dup-1")
     for _ in range(2):
         assert (await tenant.http.post("/monitoring/v1/events", json=event)).status_code == 200
-    responses = await asyncio.gather(
-        *(tenant.http.post("/monitoring/v1/events", json=[event]) for _ in range(10))
-    )
+    responses = await asyncio.gather(*(tenant.http.post("/monitoring/v1/events", json=[event]) for _ in range(10)))
     assert all(r.status_code == 200 for r in responses)
     await tenant.http.post("/monitoring/v1/events", json=[event, event])
     audit = {"id": "dup-2", "eventType": "x.y"}
@@ -70,9 +68,7 @@ async def test_events_without_id_get_one_returned(tenant: Tenant) -> None:
         ("/session/s/event", {"children": [{}, {"inputs": []}]}, ["body", "children", 1, "inputs"]),
     ],
 )  # fmt: skip
-async def test_invalid_item_rejects_whole_batch_with_422(
-    tenant: Tenant, path: str, body: Any, loc: list[Any]
-) -> None:
+async def test_invalid_item_rejects_whole_batch_with_422(tenant: Tenant, path: str, body: Any, loc: list[Any]) -> None:
     response = await tenant.http.post(path, json=body)
     assert response.status_code == 422, response.text
     detail = response.json()["detail"]
@@ -91,9 +87,7 @@ async def test_graphql_invalid_item_rejects_whole_batch(tenant: Tenant) -> None:
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "field": "spans[1].status"}
     assert "spans[1].status" in error["message"]
     events = [{"name": "ok"}, {"name": "x", "spanId": "s"}]
-    body = await tenant.gql(
-        "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }", {"e": events}
-    )
+    body = await tenant.gql("mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }", {"e": events})
     assert body["errors"][0]["extensions"]["field"] == "events[1].executionId"
     body = await tenant.gql('mutation { ingestEvents(events: [{name: "a", timestamp: "nope"}]) { count } }')
     assert body["errors"]  # the schema rejects a bad DateTime before any resolver runs
@@ -102,9 +96,7 @@ async def test_graphql_invalid_item_rejects_whole_batch(tenant: Tenant) -> None:
 
 async def test_malformed_json_is_400(tenant: Tenant) -> None:
     for path in ("/monitoring/v1/events", "/v1/events", "/session/s/event", "/api/v1/events"):
-        response = await tenant.http.post(
-            path, content=b'{"name": ', headers={"Content-Type": "application/json"}
-        )
+        response = await tenant.http.post(path, content=b'{"name": ', headers={"Content-Type": "application/json"})
         assert response.status_code == 400, path
         assert "malformed JSON" in response.json()["detail"]
 
@@ -117,9 +109,7 @@ async def test_oversize_body_and_batch_are_413(tenant: Tenant, state: AppState) 
     response = await tenant.http.post("/api/v1/events", json=many)
     assert response.status_code == 413
     events = [{"name": "x"}] * (state.settings.max_batch_items + 1)
-    body = await tenant.gql(
-        "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }", {"e": events}
-    )
+    body = await tenant.gql("mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }", {"e": events})
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert await _count(tenant) == 0
 
@@ -147,9 +137,7 @@ def clickhouse_down(state: AppState) -> Iterator[None]:
         state.writer._ch = real
 
 
-async def test_store_down_is_503_with_retry_after_and_server_stays_up(
-    tenant: Tenant, clickhouse_down: None
-) -> None:
+async def test_store_down_is_503_with_retry_after_and_server_stays_up(tenant: Tenant, clickhouse_down: None) -> None:
     response = await tenant.http.post("/monitoring/v1/events", json=[_vellum()])
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
@@ -166,9 +154,7 @@ async def test_after_store_recovers_writes_succeed(tenant: Tenant) -> None:
 
 async def test_concurrent_requests_are_coalesced_into_few_inserts(tenant: Tenant, state: AppState) -> None:
     before = state.writer.inserts
-    responses = await asyncio.gather(
-        *(tenant.http.post("/monitoring/v1/events", json=_vellum()) for _ in range(40))
-    )
+    responses = await asyncio.gather(*(tenant.http.post("/monitoring/v1/events", json=_vellum()) for _ in range(40)))
     assert all(r.status_code == 200 for r in responses)
     inserts = state.writer.inserts - before
     assert 1 <= inserts < 40

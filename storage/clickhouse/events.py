@@ -91,8 +91,7 @@ def _where(tenant_id: str, q: EventQuery) -> tuple[str, dict[str, Any]]:
 
 async def events_by_ids(ch: ClickHouse, tenant_id: str, ids: list[str]) -> dict[str, EventRecord]:
     rows = await ch.query(
-        f"SELECT {_COLUMNS} FROM events FINAL "
-        "WHERE tenant_id = {tenant:String} AND id IN {ids:Array(String)}",
+        f"SELECT {_COLUMNS} FROM events FINAL WHERE tenant_id = {{tenant:String}} AND id IN {{ids:Array(String)}}",
         {"tenant": tenant_id, "ids": ids},
     )
     return {r[0]: EventRecord.from_row(r) for r in rows.rows}

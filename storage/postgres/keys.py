@@ -30,8 +30,7 @@ def new_key() -> str:
 
 async def ensure_tenant(conn: asyncpg.Connection | asyncpg.Pool, name: str) -> str:
     row = await conn.fetchrow(
-        "INSERT INTO tenants (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name "
-        "RETURNING id",
+        "INSERT INTO tenants (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id",
         name,
     )
     return str(row["id"])
