@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from graph.actor_stats import ActorStats
 from graph.connection import Connection
 from graph.context import Info
 from graph.scalars import DateTime
-from resolvers.events import events_page
-from storage.clickhouse.events import EventQuery
+from resolvers.events import nested_events_page
 from storage.postgres.entities import EntityRecord
 
 if TYPE_CHECKING:
@@ -41,6 +41,17 @@ class Actor:
     ) -> Connection[Annotated[Event, strawberry.lazy("graph.event")]]:
         from graph.event import Event
 
-        query = EventQuery(actor_type=self.type, actor_id=self.id)
-        page = await events_page(info.context.stores.ch, info.context.tenant_id, query, first, after)
+        ctx = info.context
+        key = (self.type, str(self.id))
+        page = await nested_events_page(ctx.loaders, ctx.stores.ch, ctx.tenant_id, "actor", key, first, after, False)
         return Connection.of(page, lambda r: Event(record=r), after is not None)
+
+    @strawberry.field(name="stats", description="Successes, failures and total over [from, to).")
+    async def stats(
+        self,
+        info: Info,
+        from_: Annotated[DateTime | None, strawberry.argument(name="from")] = None,  # type: ignore[valid-type]
+        to: DateTime | None = None,  # type: ignore[valid-type]
+    ) -> ActorStats:
+        record = await info.context.loaders.actor_stats_by_actor.load((self.type, str(self.id), from_, to))
+        return ActorStats.of(record)

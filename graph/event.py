@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import orjson
 import strawberry
 
@@ -10,6 +12,10 @@ from graph.context import Info
 from graph.resource import Resource
 from graph.scalars import JSON, DateTime
 from storage.clickhouse.events import EventRecord
+
+if TYPE_CHECKING:
+    from graph.execution import Execution
+    from graph.span import Span
 
 
 @strawberry.type
@@ -78,3 +84,22 @@ class Event:
             return None
         found = await info.context.loaders.event_by_id.load(self.record.causation_id)
         return Event(record=found) if found else None
+
+    @strawberry.field
+    async def execution(self, info: Info) -> Annotated[Execution, strawberry.lazy("graph.execution")] | None:
+        from graph.execution import Execution
+
+        if not self.record.execution_id:
+            return None
+        found = await info.context.loaders.execution_by_id.load(self.record.execution_id)
+        return Execution(record=found) if found else None
+
+    @strawberry.field
+    async def span(self, info: Info) -> Annotated[Span, strawberry.lazy("graph.span")] | None:
+        from graph.span import Span
+
+        if not (self.record.execution_id and self.record.span_id):
+            return None
+        trace = await info.context.loaders.trace_by_execution.load(self.record.execution_id)
+        found = trace.by_id.get(self.record.span_id)
+        return Span.of(found) if found else None

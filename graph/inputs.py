@@ -7,6 +7,7 @@ import strawberry
 from graph.entity_ref import EntityRefInput
 from graph.scalars import JSON, DateTime
 from storage.clickhouse.events import EventQuery
+from storage.clickhouse.executions import ExecutionQuery
 
 
 @strawberry.input(description="A lifecycle or audit event; id and timestamp default to new/now.")
@@ -71,4 +72,32 @@ class EventFilter:
             span_id=self.span_id,
             since=self.from_,
             until=self.to,
+        )
+
+
+@strawberry.input(description="Every field is optional; fields combine with AND.")
+class ExecutionFilter:
+    statuses: list[str] | None = strawberry.field(default=None, description="RUNNING, SUCCEEDED, FAILED, CANCELLED.")
+    name: str | None = None
+    name_contains: str | None = strawberry.field(default=None, description="Case-insensitive substring of the name.")
+    kinds: list[str] | None = strawberry.field(default=None, description="Root span kinds: WORKFLOW, SESSION, …")
+    actor_type: str | None = None
+    actor_id: str | None = None
+    session_id: str | None = None
+    from_: DateTime | None = strawberry.field(default=None, name="from")  # type: ignore[valid-type]
+    to: DateTime | None = None  # type: ignore[valid-type]
+    failed: bool | None = strawberry.field(default=None, description="Whether it or any of its spans failed.")
+
+    def to_query(self) -> ExecutionQuery:
+        return ExecutionQuery(
+            statuses=tuple(s.upper() for s in self.statuses or ()),
+            name=self.name,
+            name_contains=self.name_contains,
+            kinds=tuple(k.upper() for k in self.kinds or ()),
+            actor_type=self.actor_type,
+            actor_id=self.actor_id,
+            session_id=self.session_id,
+            since=self.from_,
+            until=self.to,
+            failed=self.failed,
         )

@@ -2,18 +2,55 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
+from graph.actor import Actor
+from graph.actor_stats import ActorStats
 from graph.connection import Connection
 from graph.context import Info
 from graph.event import Event
-from graph.inputs import EventFilter
+from graph.event_aggregates import EventAggregates
+from graph.execution import Execution
+from graph.inputs import EventFilter, ExecutionFilter
+from graph.resource import Resource
+from graph.scalars import DateTime
+from graph.span import Span
 from resolvers.events import events_page
+from resolvers.executions import executions_page
+from storage.clickhouse import aggregates
 from storage.clickhouse.events import EventQuery
+from storage.clickhouse.executions import ExecutionQuery
+
+From = Annotated[DateTime | None, strawberry.argument(name="from")]  # type: ignore[valid-type]
+
+
+def _event_connection(page: object, after: str | None) -> Connection[Event]:
+    return Connection.of(page, lambda r: Event(record=r), after is not None)  # type: ignore[arg-type]
 
 
 @strawberry.type
 class Query:
+    @strawberry.field(description="One execution (trace) by id.")
+    async def execution(self, info: Info, id: strawberry.ID) -> Execution | None:
+        found = await info.context.loaders.execution_by_id.load(str(id))
+        return Execution(record=found) if found else None
+
+    @strawberry.field(description="Executions, newest first, keyset-paged.")
+    async def executions(
+        self, info: Info, filter: ExecutionFilter | None = None, first: int | None = 50, after: str | None = None
+    ) -> Connection[Execution]:
+        query = filter.to_query() if filter else ExecutionQuery()
+        page = await executions_page(info.context.stores.ch, info.context.tenant_id, query, first, after)
+        return Connection.of(page, lambda r: Execution(record=r), after is not None)
+
+    @strawberry.field(description="One span of an execution.")
+    async def span(self, info: Info, execution_id: strawberry.ID, span_id: strawberry.ID) -> Span | None:
+        trace = await info.context.loaders.trace_by_execution.load(str(execution_id))
+        found = trace.by_id.get(str(span_id))
+        return Span.of(found) if found else None
+
     @strawberry.field(description="One event by id.")
     async def event(self, info: Info, id: strawberry.ID) -> Event | None:
         found = await info.context.loaders.event_by_id.load(str(id))
@@ -25,4 +62,50 @@ class Query:
     ) -> Connection[Event]:
         query = filter.to_query() if filter else EventQuery()
         page = await events_page(info.context.stores.ch, info.context.tenant_id, query, first, after)
-        return Connection.of(page, lambda r: Event(record=r), after is not None)
+        return _event_connection(page, after)
+
+    @strawberry.field(description="Events sharing a correlation id, oldest first.")
+    async def events_by_correlation(
+        self, info: Info, correlation_id: str, first: int | None = 100, after: str | None = None
+    ) -> Connection[Event]:
+        query = EventQuery(correlation_id=correlation_id, ascending=True)
+        page = await events_page(info.context.stores.ch, info.context.tenant_id, query, first, after)
+        return _event_connection(page, after)
+
+    @strawberry.field(description="Events about one resource, newest first.")
+    async def events_by_resource(
+        self, info: Info, resource_type: str, resource_id: str, first: int | None = 100, after: str | None = None
+    ) -> Connection[Event]:
+        query = EventQuery(resource_type=resource_type, resource_id=resource_id)
+        page = await events_page(info.context.stores.ch, info.context.tenant_id, query, first, after)
+        return _event_connection(page, after)
+
+    @strawberry.field(description="Event counts over [from, to): in all and by type, actor type, resource type.")
+    async def event_aggregates(
+        self,
+        info: Info,
+        from_: From = None,
+        to: DateTime | None = None,  # type: ignore[valid-type]
+    ) -> EventAggregates:
+        found = await aggregates.event_aggregates(info.context.stores.ch, info.context.tenant_id, from_, to)
+        return EventAggregates.of(found)
+
+    @strawberry.field(description="Per actor over [from, to): successes, failures and total, busiest first.")
+    async def actor_stats(
+        self,
+        info: Info,
+        from_: From = None,
+        to: DateTime | None = None,  # type: ignore[valid-type]
+    ) -> list[ActorStats]:
+        found = await aggregates.actor_stats(info.context.stores.ch, info.context.tenant_id, from_, to)
+        return [ActorStats.of(r) for r in found]
+
+    @strawberry.field(description="An actor seen in this tenant's events.")
+    async def actor(self, info: Info, type: str, id: str) -> Actor | None:
+        found = await info.context.loaders.actor_by_key.load((type, id))
+        return Actor(type=type, id=strawberry.ID(id), record=found) if found else None
+
+    @strawberry.field(description="A resource seen in this tenant's events.")
+    async def resource(self, info: Info, type: str, id: str) -> Resource | None:
+        found = await info.context.loaders.resource_by_key.load((type, id))
+        return Resource(type=type, id=strawberry.ID(id), record=found) if found else None

@@ -9,8 +9,7 @@ import strawberry
 from graph.connection import Connection
 from graph.context import Info
 from graph.scalars import DateTime
-from resolvers.events import events_page
-from storage.clickhouse.events import EventQuery
+from resolvers.events import nested_events_page
 from storage.postgres.entities import EntityRecord
 
 if TYPE_CHECKING:
@@ -41,6 +40,7 @@ class Resource:
     ) -> Connection[Annotated[Event, strawberry.lazy("graph.event")]]:
         from graph.event import Event
 
-        query = EventQuery(resource_type=self.type, resource_id=self.id)
-        page = await events_page(info.context.stores.ch, info.context.tenant_id, query, first, after)
+        ctx = info.context
+        key = (self.type, str(self.id))
+        page = await nested_events_page(ctx.loaders, ctx.stores.ch, ctx.tenant_id, "resource", key, first, after, False)
         return Connection.of(page, lambda r: Event(record=r), after is not None)

@@ -1,12 +1,14 @@
-"""Root event queries: one by id, and keyset-paged lists over any filter."""
+"""Event lists: keyset-paged over any filter at the root, and per parent through the loaders."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from resolvers.loaders import Loaders
+from resolvers.loaders.events_by_group import EventsKey
 from resolvers.paging import Page, check_first, decode_after, make_page
 from storage.clickhouse.client import ClickHouse
-from storage.clickhouse.events import EventQuery, EventRecord, count_events, list_events
+from storage.clickhouse.events import EventQuery, EventRecord, count_events, grouped_events, list_events
 
 
 async def events_page(
@@ -18,5 +20,33 @@ async def events_page(
 
     async def count() -> int:
         return await count_events(ch, tenant_id, query)
+
+    return make_page(rows, first, lambda r: (r.timestamp, r.id), count)
+
+
+async def nested_events_page(
+    loaders: Loaders,
+    ch: ClickHouse,
+    tenant_id: str,
+    grouping: str,
+    key: tuple[str, ...],
+    first: int | None,
+    after: str | None,
+    ascending: bool,
+) -> Page[EventRecord]:
+    """A parent's events (an execution's, an actor's …): batched across parents through the loaders;
+    a page after a cursor is one parent paging on, so it queries directly."""
+    first = check_first(first, 100)
+    cursor = decode_after(after, (datetime, str))
+    if not first:
+        rows: list[EventRecord] = []
+    elif cursor is None:
+        rows = await loaders.events_by_group.load(EventsKey(grouping, key, first + 1, ascending))
+    else:
+        found = await grouped_events(ch, tenant_id, grouping, [key], first + 1, ascending, cursor)  # type: ignore[arg-type]
+        rows = found.get(key, [])
+
+    async def count() -> int:
+        return await loaders.event_count_by_group.load((grouping, key))
 
     return make_page(rows, first, lambda r: (r.timestamp, r.id), count)

@@ -15,6 +15,7 @@ from storage.clickhouse.client import ClickHouse, connect_clickhouse
 from storage.postgres import keys
 from storage.postgres import migrations as pg_migrations
 from storage.postgres.embedded import EmbeddedPostgres
+from storage.postgres.pool import QueryCounter, create_pool
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ class AppState:
     pg: asyncpg.Pool
     writer: GroupCommitWriter
     embedded: EmbeddedPostgres | None = None
+    pg_counter: QueryCounter = field(default_factory=QueryCounter)
     key_cache: dict[str, tuple[float, keys.Principal | None]] = field(default_factory=dict)
 
 
@@ -40,7 +42,8 @@ async def start_postgres(settings: Settings) -> tuple[str, EmbeddedPostgres | No
 async def open_state(settings: Settings) -> AppState:
     dsn, embedded = await start_postgres(settings)
     try:
-        pg = await asyncpg.create_pool(dsn, min_size=1, max_size=10)
+        counter = QueryCounter()
+        pg = await create_pool(dsn, counter)
         async with pg.acquire() as conn:
             await pg_migrations.migrate(conn)
             if settings.bootstrap_api_key:
@@ -56,7 +59,7 @@ async def open_state(settings: Settings) -> AppState:
         raise
     writer = GroupCommitWriter(ch, pg)
     writer.start()
-    return AppState(settings=settings, ch=ch, pg=pg, writer=writer, embedded=embedded)
+    return AppState(settings=settings, ch=ch, pg=pg, writer=writer, embedded=embedded, pg_counter=counter)
 
 
 async def close_state(state: AppState) -> None:

@@ -6,9 +6,16 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from resolvers.loaders.actor_by_execution import ActorByExecutionLoader
 from resolvers.loaders.actor_by_key import ActorByKeyLoader
+from resolvers.loaders.actor_stats_by_actor import ActorStatsByActorLoader
 from resolvers.loaders.event_by_id import EventByIdLoader
+from resolvers.loaders.event_count_by_group import EventCountByGroupLoader
+from resolvers.loaders.events_by_group import EventsByGroupLoader
+from resolvers.loaders.execution_by_id import ExecutionByIdLoader
 from resolvers.loaders.resource_by_key import ResourceByKeyLoader
+from resolvers.loaders.rollup_by_execution import RollupByExecutionLoader
+from resolvers.loaders.trace_by_execution import TraceByExecutionLoader
 from storage.clickhouse.client import ClickHouse
 
 
@@ -17,6 +24,13 @@ class Loaders:
     event_by_id: EventByIdLoader
     actor_by_key: ActorByKeyLoader
     resource_by_key: ResourceByKeyLoader
+    execution_by_id: ExecutionByIdLoader
+    trace_by_execution: TraceByExecutionLoader
+    rollup_by_execution: RollupByExecutionLoader
+    actor_by_execution: ActorByExecutionLoader
+    events_by_group: EventsByGroupLoader
+    event_count_by_group: EventCountByGroupLoader
+    actor_stats_by_actor: ActorStatsByActorLoader
 
     @classmethod
     def build(cls, ch: ClickHouse, pg: asyncpg.Pool, tenant_id: str) -> Loaders:
@@ -24,4 +38,11 @@ class Loaders:
             event_by_id=EventByIdLoader(ch, tenant_id),
             actor_by_key=ActorByKeyLoader(pg, tenant_id),
             resource_by_key=ResourceByKeyLoader(pg, tenant_id),
+            execution_by_id=ExecutionByIdLoader(ch, tenant_id),
+            trace_by_execution=TraceByExecutionLoader(ch, tenant_id),
+            rollup_by_execution=RollupByExecutionLoader(ch, tenant_id),
+            actor_by_execution=ActorByExecutionLoader(ch, tenant_id),
+            events_by_group=EventsByGroupLoader(ch, tenant_id),
+            event_count_by_group=EventCountByGroupLoader(ch, tenant_id),
+            actor_stats_by_actor=ActorStatsByActorLoader(ch, tenant_id),
         )

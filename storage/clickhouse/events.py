@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from storage.clickhouse.client import ClickHouse
+from storage.clickhouse.values import utc
 
 _COLUMNS = (
     "id, name, timestamp, source, execution_id, span_id, actor_type, actor_id, resource_type, "
@@ -34,8 +35,7 @@ class EventRecord:
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> EventRecord:
         record = cls(*row)
-        if record.timestamp.tzinfo is None:  # chDB may drop the zone; the column is UTC
-            record.timestamp = record.timestamp.replace(tzinfo=UTC)
+        record.timestamp = utc(record.timestamp)
         return record
 
 
@@ -125,3 +125,76 @@ async def count_events(ch: ClickHouse, tenant_id: str, q: EventQuery) -> int:
     where, params = _where(tenant_id, q)
     rows = await ch.query(f"SELECT count() FROM events FINAL WHERE {where}", params)
     return int(rows.rows[0][0])
+
+
+# The dimensions events are grouped by for per-parent lists (a fixed set: never user input).
+GROUPINGS: dict[str, tuple[str, ...]] = {
+    "execution": ("execution_id",),
+    "span": ("execution_id", "span_id"),
+    "actor": ("actor_type", "actor_id"),
+    "resource": ("resource_type", "resource_id"),
+    "correlation": ("correlation_id",),
+}
+
+
+def _group_filter(grouping: str, keys: list[tuple[str, ...]], params: dict[str, Any]) -> tuple[str, str]:
+    columns = GROUPINGS[grouping]
+    if len(columns) == 1:
+        params["keys"] = [k[0] for k in keys]
+        return columns[0], f"{columns[0]} IN {{keys:Array(String)}}"
+    params["keys"] = [tuple(k) for k in keys]
+    tuple_sql = f"({', '.join(columns)})"
+    types = ", ".join("String" for _ in columns)
+    return tuple_sql, f"{tuple_sql} IN {{keys:Array(Tuple({types}))}}"
+
+
+async def grouped_events(
+    ch: ClickHouse,
+    tenant_id: str,
+    grouping: str,
+    keys: list[tuple[str, ...]],
+    per_group: int | None,
+    ascending: bool,
+    after: tuple[datetime, str] | None = None,
+) -> dict[tuple[str, ...], list[EventRecord]]:
+    """Up to `per_group` events for each key in one query (row_number over the group), in time order."""
+    params: dict[str, Any] = {"tenant": tenant_id}
+    group_sql, key_filter = _group_filter(grouping, keys, params)
+    direction = "ASC" if ascending else "DESC"
+    where = f"tenant_id = {{tenant:String}} AND {key_filter}"
+    if after is not None:
+        op = ">" if ascending else "<"
+        where += f" AND (timestamp, id) {op} ({{after_ts:DateTime64(6, 'UTC')}}, {{after_id:String}})"
+        params["after_ts"], params["after_id"] = after
+    columns = GROUPINGS[grouping]
+    sql = f"SELECT {', '.join(columns)}, {_COLUMNS} FROM events FINAL WHERE {where}"
+    if per_group is not None:
+        params["per_group"] = per_group
+        sql = (
+            f"SELECT * FROM (SELECT {', '.join(columns)}, {_COLUMNS}, row_number() OVER "
+            f"(PARTITION BY {group_sql} ORDER BY timestamp {direction}, id {direction}) AS rn "
+            f"FROM events FINAL WHERE {where}) WHERE rn <= {{per_group:UInt32}}"
+        )
+    rows = await ch.query(f"{sql} ORDER BY timestamp {direction}, id {direction}", params)
+    width = len(columns)
+    out: dict[tuple[str, ...], list[EventRecord]] = {tuple(k): [] for k in keys}
+    for row in rows.rows:
+        out.setdefault(tuple(row[:width]), []).append(EventRecord.from_row(row[width : width + 14]))
+    return out
+
+
+async def grouped_counts(
+    ch: ClickHouse, tenant_id: str, grouping: str, keys: list[tuple[str, ...]]
+) -> dict[tuple[str, ...], int]:
+    params: dict[str, Any] = {"tenant": tenant_id}
+    _, key_filter = _group_filter(grouping, keys, params)
+    columns = GROUPINGS[grouping]
+    rows = await ch.query(
+        f"SELECT {', '.join(columns)}, count() FROM events FINAL "
+        f"WHERE tenant_id = {{tenant:String}} AND {key_filter} GROUP BY {', '.join(columns)}",
+        params,
+    )
+    width = len(columns)
+    counts = {tuple(k): 0 for k in keys}
+    counts.update({tuple(r[:width]): int(r[width]) for r in rows.rows})
+    return counts

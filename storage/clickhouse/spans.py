@@ -8,10 +8,11 @@ the latest piece that says something about it. So pieces may arrive in any order
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from storage.clickhouse.client import ClickHouse
+from storage.clickhouse.values import utc
 
 _TERMINAL = "('SUCCEEDED', 'FAILED', 'CANCELLED')"
 
@@ -64,8 +65,8 @@ class SpanRecord:
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> SpanRecord:
         record = cls(*row)
-        record.start_time = _utc(record.start_time)
-        record.end_time = _utc(record.end_time) if record.end_time is not None else None
+        record.start_time = utc(record.start_time)
+        record.end_time = utc(record.end_time) if record.end_time is not None else None
         return record
 
     @property
@@ -73,10 +74,6 @@ class SpanRecord:
         if self.end_time is None:
             return None
         return (self.end_time - self.start_time).total_seconds() * 1000.0
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 async def spans_of_executions(ch: ClickHouse, tenant_id: str, execution_ids: list[str]) -> list[SpanRecord]:
@@ -88,17 +85,3 @@ async def spans_of_executions(ch: ClickHouse, tenant_id: str, execution_ids: lis
         {"tenant": tenant_id, "ids": execution_ids},
     )
     return [SpanRecord.from_row(r) for r in rows.rows]
-
-
-async def span_by_keys(
-    ch: ClickHouse, tenant_id: str, keys: list[tuple[str, str]]
-) -> dict[tuple[str, str], SpanRecord]:
-    rows = await ch.query(
-        f"SELECT {MERGED_COLUMNS} FROM spans FINAL "
-        "WHERE tenant_id = {tenant:String} AND execution_id IN {executions:Array(String)} "
-        "AND (execution_id, span_id) IN {keys:Array(Tuple(String, String))} "
-        "GROUP BY execution_id, span_id",
-        {"tenant": tenant_id, "executions": sorted({k[0] for k in keys}), "keys": keys},
-    )
-    records = [SpanRecord.from_row(r) for r in rows.rows]
-    return {(r.execution_id, r.id): r for r in records}

@@ -1,0 +1,128 @@
+"""Execution: one run of a workflow, agent or session; the root of a trace (its id is the trace id)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import orjson
+import strawberry
+
+from graph.actor import Actor
+from graph.connection import Connection
+from graph.context import Info
+from graph.cost import Cost
+from graph.scalars import JSON, DateTime
+from graph.span import Span
+from graph.span_error import SpanError
+from graph.usage import Usage
+from resolvers.events import nested_events_page
+from resolvers.executions import spans_page
+from storage.clickhouse.executions import ExecutionRecord
+
+if TYPE_CHECKING:
+    from graph.event import Event
+
+
+def _json(raw: str) -> object:
+    return orjson.loads(raw) if raw else None
+
+
+@strawberry.type
+class Execution:
+    record: strawberry.Private[ExecutionRecord]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.record.id)
+
+    @strawberry.field(description="The root span's name.")
+    def name(self) -> str:
+        return self.record.name
+
+    @strawberry.field(description="The root span's kind: WORKFLOW, SESSION, AGENT, …")
+    def kind(self) -> str:
+        return self.record.kind
+
+    @strawberry.field(description="The root span's status: RUNNING, SUCCEEDED, FAILED or CANCELLED.")
+    def status(self) -> str:
+        return self.record.status
+
+    @strawberry.field
+    def start_time(self) -> DateTime:  # type: ignore[valid-type]
+        return self.record.start_time
+
+    @strawberry.field
+    def end_time(self) -> DateTime | None:  # type: ignore[valid-type]
+        return self.record.end_time
+
+    @strawberry.field
+    def duration_ms(self) -> float | None:
+        return self.record.duration_ms
+
+    @strawberry.field
+    def inputs(self) -> JSON | None:
+        return _json(self.record.inputs)
+
+    @strawberry.field
+    def outputs(self) -> JSON | None:
+        return _json(self.record.outputs)
+
+    @strawberry.field
+    def error(self) -> SpanError | None:
+        return SpanError.from_json(self.record.error)
+
+    @strawberry.field(description="The root span's attributes (HoneyHive metadata, Vellum definitions, …).")
+    def metadata(self) -> JSON | None:
+        return _json(self.record.attributes)
+
+    @strawberry.field(description="The session id when the execution is a session (HoneyHive).")
+    def session_id(self) -> str | None:
+        return self.record.id if self.record.kind == "SESSION" else None
+
+    @strawberry.field
+    def span_count(self) -> int:
+        return self.record.span_count
+
+    @strawberry.field(description="Whether the execution or any of its spans failed.")
+    def failed(self) -> bool:
+        return self.record.status == "FAILED" or self.record.failed_spans > 0
+
+    @strawberry.field(description="Summed over every span of the execution.")
+    async def usage(self, info: Info) -> Usage:
+        rollup = await info.context.loaders.rollup_by_execution.load(self.record.id)
+        return Usage.of(rollup.usage_by_model)
+
+    @strawberry.field(description="Summed over every span, one entry per unit.")
+    async def cost(self, info: Info) -> list[Cost]:
+        rollup = await info.context.loaders.rollup_by_execution.load(self.record.id)
+        return [Cost(value=v, unit=u) for u, v in rollup.cost_by_unit]
+
+    @strawberry.field(description="Every span, flat, in start order, keyset-paged.")
+    async def spans(self, info: Info, first: int | None = 100, after: str | None = None) -> Connection[Span]:
+        trace = await info.context.loaders.trace_by_execution.load(self.record.id)
+        return Connection.of(spans_page(trace, first, after), Span.of, after is not None)
+
+    @strawberry.field(description="Spans without a parent (normally one), with children to walk the tree.")
+    async def root_spans(self, info: Info) -> list[Span]:
+        trace = await info.context.loaders.trace_by_execution.load(self.record.id)
+        return [Span.of(s) for s in trace.roots]
+
+    @strawberry.field(description="The execution's events, oldest first.")
+    async def events(
+        self, info: Info, first: int | None = 100, after: str | None = None
+    ) -> Connection[Annotated[Event, strawberry.lazy("graph.event")]]:
+        from graph.event import Event
+
+        ctx = info.context
+        page = await nested_events_page(
+            ctx.loaders, ctx.stores.ch, ctx.tenant_id, "execution", (self.record.id,), first, after, True
+        )
+        return Connection.of(page, lambda r: Event(record=r), after is not None)
+
+    @strawberry.field(description="The first actor seen in the execution's events.")
+    async def actor(self, info: Info) -> Actor | None:
+        ref = await info.context.loaders.actor_by_execution.load(self.record.id)
+        if ref is None:
+            return None
+        found = await info.context.loaders.actor_by_key.load(ref)
+        return Actor(type=ref[0], id=strawberry.ID(ref[1]), record=found)

@@ -1,0 +1,209 @@
+"""Executions: the roots of traces, summarized from their merged spans in one query.
+
+An execution's name, kind, status, end, inputs, outputs, error and attributes are its root span's (the
+earliest span without a parent, or the earliest span while no root has arrived); its start is the
+earliest start of any span; usage and cost roll up over all its spans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.clickhouse.client import ClickHouse
+from storage.clickhouse.spans import MERGED_COLUMNS
+from storage.clickhouse.values import utc
+
+
+def _root(column: str) -> str:
+    return f"if(countIf(parent_id = '') > 0, argMinIf({column}, start, parent_id = ''), argMin({column}, start))"
+
+
+_SUMMARY = f"""
+    execution_id AS id,
+    {_root("span_id")} AS root_span_id,
+    {_root("name")} AS x_name,
+    {_root("kind")} AS x_kind,
+    {_root("status")} AS x_status,
+    min(start) AS start_time,
+    {_root("end")} AS end_time,
+    {_root("m_inputs")} AS inputs,
+    {_root("m_outputs")} AS outputs,
+    {_root("m_error")} AS error,
+    {_root("m_attributes")} AS attributes,
+    count() AS span_count,
+    countIf(status = 'FAILED') AS failed_spans
+"""
+
+_COLUMNS = (
+    "id, root_span_id, x_name, x_kind, x_status, start_time, end_time, inputs, outputs, error, attributes, "
+    "span_count, failed_spans"
+)
+
+
+@dataclass(slots=True)
+class ExecutionRecord:
+    id: str
+    root_span_id: str
+    name: str
+    kind: str
+    status: str
+    start_time: datetime
+    end_time: datetime | None
+    inputs: str
+    outputs: str
+    error: str
+    attributes: str
+    span_count: int
+    failed_spans: int
+
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> ExecutionRecord:
+        record = cls(*row)
+        record.start_time = utc(record.start_time)
+        record.end_time = utc(record.end_time) if record.end_time is not None else None
+        return record
+
+    @property
+    def duration_ms(self) -> float | None:
+        if self.end_time is None:
+            return None
+        return (self.end_time - self.start_time).total_seconds() * 1000.0
+
+
+@dataclass(frozen=True)
+class ExecutionQuery:
+    statuses: tuple[str, ...] = ()
+    name: str | None = None
+    name_contains: str | None = None
+    kinds: tuple[str, ...] = ()
+    actor_type: str | None = None
+    actor_id: str | None = None
+    session_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    failed: bool | None = None
+
+
+def _summaries(tenant_id: str, q: ExecutionQuery, ids: list[str] | None = None) -> tuple[str, dict[str, Any]]:
+    """SQL of the filtered execution summaries (a subquery) and its parameters."""
+    params: dict[str, Any] = {"tenant": tenant_id}
+    inner = ["tenant_id = {tenant:String}"]
+    if ids is not None:
+        inner.append("execution_id IN {ids:Array(String)}")
+        params["ids"] = ids
+    if q.session_id is not None:
+        inner.append("execution_id = {session:String}")
+        params["session"] = q.session_id
+    if q.actor_type is not None or q.actor_id is not None:
+        actor = ["tenant_id = {tenant:String}", "execution_id != ''"]
+        if q.actor_type is not None:
+            actor.append("actor_type = {actor_type:String}")
+            params["actor_type"] = q.actor_type
+        if q.actor_id is not None:
+            actor.append("actor_id = {actor_id:String}")
+            params["actor_id"] = q.actor_id
+        inner.append(f"execution_id IN (SELECT execution_id FROM events WHERE {' AND '.join(actor)})")
+    outer: list[str] = []
+    if q.statuses:
+        outer.append("x_status IN {statuses:Array(String)}")
+        params["statuses"] = list(q.statuses)
+    if q.kinds:
+        outer.append("x_kind IN {kinds:Array(String)}")
+        params["kinds"] = list(q.kinds)
+    if q.name is not None:
+        outer.append("x_name = {name:String}")
+        params["name"] = q.name
+    if q.name_contains is not None:
+        outer.append("positionCaseInsensitiveUTF8(x_name, {name_contains:String}) > 0")
+        params["name_contains"] = q.name_contains
+    if q.since is not None:
+        outer.append("start_time >= {since:DateTime64(6, 'UTC')}")
+        params["since"] = q.since
+    if q.until is not None:
+        outer.append("start_time < {until:DateTime64(6, 'UTC')}")
+        params["until"] = q.until
+    if q.failed is not None:
+        outer.append(("" if q.failed else "NOT ") + "(x_status = 'FAILED' OR failed_spans > 0)")
+    sql = (
+        f"SELECT {_SUMMARY} FROM (SELECT {MERGED_COLUMNS} FROM spans FINAL WHERE {' AND '.join(inner)} "
+        "GROUP BY execution_id, span_id) GROUP BY execution_id"
+    )
+    if outer:
+        sql = f"SELECT * FROM ({sql}) WHERE {' AND '.join(outer)}"
+    return sql, params
+
+
+async def executions_by_ids(ch: ClickHouse, tenant_id: str, ids: list[str]) -> dict[str, ExecutionRecord]:
+    sql, params = _summaries(tenant_id, ExecutionQuery(), ids)
+    rows = await ch.query(f"SELECT {_COLUMNS} FROM ({sql})", params)
+    return {r[0]: ExecutionRecord.from_row(r) for r in rows.rows}
+
+
+async def list_executions(
+    ch: ClickHouse, tenant_id: str, q: ExecutionQuery, limit: int, after: tuple[datetime, str] | None
+) -> list[ExecutionRecord]:
+    """Newest first by (start_time, id); `after` is an exclusive keyset."""
+    sql, params = _summaries(tenant_id, q)
+    where = ""
+    if after is not None:
+        where = "WHERE (start_time, id) < ({after_ts:DateTime64(6, 'UTC')}, {after_id:String})"
+        params["after_ts"], params["after_id"] = after
+    params["limit"] = limit
+    rows = await ch.query(
+        f"SELECT {_COLUMNS} FROM ({sql}) {where} ORDER BY start_time DESC, id DESC LIMIT {{limit:UInt32}}", params
+    )
+    return [ExecutionRecord.from_row(r) for r in rows.rows]
+
+
+async def count_executions(ch: ClickHouse, tenant_id: str, q: ExecutionQuery) -> int:
+    sql, params = _summaries(tenant_id, q)
+    rows = await ch.query(f"SELECT count() FROM ({sql})", params)
+    return int(rows.rows[0][0])
+
+
+@dataclass(slots=True)
+class Rollup:
+    """Usage per model and cost per unit summed over an execution's spans."""
+
+    usage_by_model: list[tuple[str, int, int, int, int]]
+    cost_by_unit: list[tuple[str, float]]
+
+
+async def rollups(ch: ClickHouse, tenant_id: str, ids: list[str]) -> dict[str, Rollup]:
+    params = {"tenant": tenant_id, "ids": ids}
+    latest = (
+        "SELECT execution_id, argMaxIf({col}, ts, {col} != '') AS v FROM spans FINAL "
+        "WHERE tenant_id = {{tenant:String}} AND execution_id IN {{ids:Array(String)}} GROUP BY execution_id, span_id"
+    )
+    usage = await ch.query(
+        "SELECT execution_id, JSONExtractString(u, 'model') AS model, sum(JSONExtractUInt(u, 'input_tokens')), "
+        "sum(JSONExtractUInt(u, 'output_tokens')), sum(JSONExtractUInt(u, 'cache_creation_input_tokens')), "
+        f"sum(JSONExtractUInt(u, 'cache_read_input_tokens')) FROM ({latest.format(col='usage')}) "
+        "ARRAY JOIN JSONExtractArrayRaw(v) AS u GROUP BY execution_id, model ORDER BY execution_id, model",
+        params,
+    )
+    cost = await ch.query(
+        "SELECT execution_id, JSONExtractString(c, 'unit') AS unit, sum(JSONExtractFloat(c, 'value')) "
+        f"FROM ({latest.format(col='cost')}) ARRAY JOIN JSONExtractArrayRaw(v) AS c "
+        "GROUP BY execution_id, unit ORDER BY execution_id, unit",
+        params,
+    )
+    out = {i: Rollup([], []) for i in ids}
+    for execution_id, *counts in usage.rows:
+        out[execution_id].usage_by_model.append(tuple(counts))  # type: ignore[arg-type]
+    for execution_id, unit, value in cost.rows:
+        out[execution_id].cost_by_unit.append((unit, float(value)))
+    return out
+
+
+async def execution_actors(ch: ClickHouse, tenant_id: str, ids: list[str]) -> dict[str, tuple[str, str]]:
+    """The first actor seen in each execution's events: who started it."""
+    rows = await ch.query(
+        "SELECT execution_id, argMin(actor_type, timestamp), argMin(actor_id, timestamp) FROM events FINAL "
+        "WHERE tenant_id = {tenant:String} AND execution_id IN {ids:Array(String)} AND actor_id != '' "
+        "GROUP BY execution_id",
+        {"tenant": tenant_id, "ids": ids},
+    )
+    return {r[0]: (r[1], r[2]) for r in rows.rows}
