@@ -8,7 +8,8 @@ from tests.traces import INGEST, log_events, log_trace
 EXECUTION = """query($id: ID!) { execution(id: $id) {
   id name kind status startTime endTime durationMs inputs outputs spanCount failed sessionId metadata
   error { message code }
-  usage { inputTokens outputTokens totalTokens cacheReadInputTokens byModel { model inputTokens outputTokens totalTokens } }
+  usage { inputTokens outputTokens totalTokens cacheReadInputTokens
+          byModel { model inputTokens outputTokens totalTokens } }
   cost { value unit }
   actor { type id }
   rootSpans { id name children { id parentId children { id } } }
@@ -130,8 +131,8 @@ async def test_event_queries_and_analytics(tenant: Tenant) -> None:
       agg: eventAggregates { total byEventType { key count } byActorType { key count } byResourceType { key count } }
       aggRange: eventAggregates(from: "2024-06-02T00:00:00Z", to: "2024-06-03T00:00:00Z") { total }
       stats: actorStats { actorType actorId successes failures total actor { displayName } }
-      actor(type: "agent", id: "a1") { type id firstSeen lastSeen events(first: 1) { totalCount edges { node { name } } }
-        stats { successes failures total } }
+      actor(type: "agent", id: "a1") { type id firstSeen lastSeen
+        events(first: 1) { totalCount edges { node { name } } } stats { successes failures total } }
       resource(type: "automation", id: "r2") { id events { edges { node { name actor { id } } } } }
       unknown: actor(type: "agent", id: "nobody") { id }
       caused: events(filter: {names: ["x.caused"]}) { edges { node { causedBy { name } } } }
@@ -162,8 +163,9 @@ async def test_event_queries_and_analytics(tenant: Tenant) -> None:
 async def test_second_tenant_sees_none_of_it(tenant: Tenant, other_tenant: Tenant) -> None:
     await log_trace(tenant, "secret", count=4, depth=2)
     await log_events(tenant, "secret", count=3, span_count=4)
-    await tenant.http.post("/api/v1/events", json={"eventType": "x", "actorType": "user", "actorId": "u",
-                                                    "resourceType": "doc", "resourceId": "d", "correlationId": "k"})  # fmt: skip
+    audit = {"eventType": "x", "actorType": "user", "actorId": "u", "resourceType": "doc", "resourceId": "d",
+             "correlationId": "k"}  # fmt: skip
+    await tenant.http.post("/api/v1/events", json=audit)
     data = await other_tenant.gql_data("""{
       execution(id: "secret") { id }
       executions { totalCount edges { node { id } } }
