@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from graph.context import Info
 from storage.clickhouse.aggregates import ActorStatsRecord
 
 if TYPE_CHECKING:
@@ -27,8 +26,7 @@ class ActorStats:
                    total=r.total)  # fmt: skip
 
     @strawberry.field
-    async def actor(self, info: Info) -> Annotated[Actor, strawberry.lazy("graph.actor")]:
+    def actor(self) -> Annotated[Actor, strawberry.lazy("graph.actor")]:
         from graph.actor import Actor
 
-        found = await info.context.loaders.actor_by_key.load((self.actor_type, self.actor_id))
-        return Actor(type=self.actor_type, id=strawberry.ID(self.actor_id), record=found)
+        return Actor(type=self.actor_type, id=strawberry.ID(self.actor_id))

@@ -63,20 +63,16 @@ class Event:
         return orjson.loads(self.record.payload)
 
     @strawberry.field
-    async def actor(self, info: Info) -> Actor | None:
+    def actor(self) -> Actor | None:
         r = self.record
-        if not (r.actor_type and r.actor_id):
-            return None
-        found = await info.context.loaders.actor_by_key.load((r.actor_type, r.actor_id))
-        return Actor(type=r.actor_type, id=strawberry.ID(r.actor_id), record=found)
+        return Actor(type=r.actor_type, id=strawberry.ID(r.actor_id)) if r.actor_type and r.actor_id else None
 
     @strawberry.field
-    async def resource(self, info: Info) -> Resource | None:
+    def resource(self) -> Resource | None:
         r = self.record
         if not (r.resource_type and r.resource_id):
             return None
-        found = await info.context.loaders.resource_by_key.load((r.resource_type, r.resource_id))
-        return Resource(type=r.resource_type, id=strawberry.ID(r.resource_id), record=found)
+        return Resource(type=r.resource_type, id=strawberry.ID(r.resource_id))
 
     @strawberry.field(description="The event named by causationId, when it is stored.")
     async def caused_by(self, info: Info) -> Event | None:

@@ -124,5 +124,4 @@ class Execution:
         ref = await info.context.loaders.actor_by_execution.load(self.record.id)
         if ref is None:
             return None
-        found = await info.context.loaders.actor_by_key.load(ref)
-        return Actor(type=ref[0], id=strawberry.ID(ref[1]), record=found)
+        return Actor(type=ref[0], id=strawberry.ID(ref[1]))

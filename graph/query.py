@@ -103,9 +103,9 @@ class Query:
     @strawberry.field(description="An actor seen in this tenant's events.")
     async def actor(self, info: Info, type: str, id: str) -> Actor | None:
         found = await info.context.loaders.actor_by_key.load((type, id))
-        return Actor(type=type, id=strawberry.ID(id), record=found) if found else None
+        return Actor(type=type, id=strawberry.ID(id)) if found else None
 
     @strawberry.field(description="A resource seen in this tenant's events.")
     async def resource(self, info: Info, type: str, id: str) -> Resource | None:
         found = await info.context.loaders.resource_by_key.load((type, id))
-        return Resource(type=type, id=strawberry.ID(id), record=found) if found else None
+        return Resource(type=type, id=strawberry.ID(id)) if found else None

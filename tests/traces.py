@@ -43,7 +43,7 @@ async def log_trace(tenant: Tenant, execution_id: str, count: int, depth: int, f
 async def log_events(tenant: Tenant, execution_id: str, count: int, span_count: int) -> list[str]:
     events = [
         {"name": "tool.call.noted", "executionId": execution_id, "spanId": f"s{i % span_count}",
-         "timestamp": (T0 + timedelta(seconds=10, milliseconds=i)).isoformat(),
+         "timestamp": (T0 + timedelta(microseconds=1000 * i + 500)).isoformat(),
          "actor": {"type": "agent", "id": f"agent-{i % 7}"}, "resource": {"type": "artifact", "id": f"art-{i % 5}"},
          "correlationId": f"corr-{execution_id}", "payload": {"n": i}}
         for i in range(count)

@@ -1,0 +1,90 @@
+"""N+1: the ClickHouse and Postgres queries of one GraphQL request stay the same as the data grows."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from server.state import AppState
+from tests.conftest import Tenant, make_tenant
+from tests.traces import log_events, log_trace
+
+TRACE_QUERY = """query($id: ID!) { execution(id: $id) {
+  name status spanCount usage { totalTokens byModel { model } } cost { value } actor { displayName }
+  spans(first: 10000) { totalCount edges { node {
+    id parentId name kind status startTime endTime inputs outputs usage { totalTokens } cost { value }
+    parent { id } children { id } events { name actor { displayName } resource { name } }
+    execution { id } } } }
+  rootSpans { children { children { children { id events { id } } } } }
+  events(first: 1000) { totalCount edges { node {
+    name actor { displayName stats { total } } resource { name } span { name } execution { id } causedBy { id } } } }
+} }"""
+
+EVENTS_QUERY = """{
+  events(first: 1000) { totalCount edges { node {
+    name actor { displayName events(first: 2) { totalCount edges { node { id } } } stats { total } }
+    resource { name events(first: 2) { edges { node { id } } } }
+    execution { name spanCount } span { name parent { id } } causedBy { id } } } }
+  actorStats { actor { displayName events(first: 3) { totalCount } } }
+}"""
+
+EXECUTIONS_QUERY = """{ executions(first: 50) { totalCount edges { node {
+  id status spanCount usage { totalTokens } cost { value } actor { displayName }
+  rootSpans { children { id } } spans(first: 5) { edges { node { id events { id } } } }
+  events(first: 3) { totalCount edges { node { actor { displayName } resource { name } } } } } } } }"""
+
+
+async def _count(
+    state: AppState, tenant: Tenant, query: str, variables: dict[str, Any] | None = None
+) -> tuple[int, int]:
+    ch_before, pg_before = state.ch.queries, state.pg_counter.queries
+    await tenant.gql_data(query, variables)
+    return state.ch.queries - ch_before, state.pg_counter.queries - pg_before
+
+
+@pytest.fixture
+async def two(app: Any, state: AppState) -> AsyncIterator[tuple[Tenant, Tenant]]:
+    async for small in make_tenant(app, state):
+        async for large in make_tenant(app, state):
+            yield small, large
+
+
+async def test_trace_query_count_is_flat_in_span_count(state: AppState, two: tuple[Tenant, Tenant]) -> None:
+    small, large = two
+    await log_trace(small, "ex", count=10, depth=4)
+    await log_trace(large, "ex", count=1000, depth=4)
+    for tenant, n in ((small, 10), (large, 1000)):
+        await log_events(tenant, "ex", count=n // 2, span_count=n)
+    counts = [await _count(state, t, TRACE_QUERY, {"id": "ex"}) for t in (small, large)]
+    assert counts[0] == counts[1], counts
+    assert counts[0][0] <= 12, counts  # a handful per request, not per span
+
+
+async def test_trace_query_count_is_flat_in_depth(state: AppState, two: tuple[Tenant, Tenant]) -> None:
+    shallow, deep = two
+    await log_trace(shallow, "ex", count=40, depth=2)
+    await log_trace(deep, "ex", count=40, depth=8)
+    counts = [await _count(state, t, TRACE_QUERY, {"id": "ex"}) for t in (shallow, deep)]
+    assert counts[0] == counts[1], counts
+
+
+async def test_event_list_query_count_is_flat_in_event_count(state: AppState, two: tuple[Tenant, Tenant]) -> None:
+    few, many = two
+    for tenant, n in ((few, 5), (many, 500)):
+        await log_trace(tenant, "ex", count=20, depth=3)
+        await log_events(tenant, "ex", count=n, span_count=20)
+    counts = [await _count(state, t, EVENTS_QUERY) for t in (few, many)]
+    assert counts[0] == counts[1], counts
+    assert counts[0][1] <= 4, counts  # actors and resources: one Postgres query each per level
+
+
+async def test_executions_list_query_count_is_flat(state: AppState, two: tuple[Tenant, Tenant]) -> None:
+    few, many = two
+    for tenant, n in ((few, 2), (many, 20)):
+        for i in range(n):
+            await log_trace(tenant, f"ex-{i}", count=6, depth=3)
+            await log_events(tenant, f"ex-{i}", count=4, span_count=6)
+    counts = [await _count(state, t, EXECUTIONS_QUERY) for t in (few, many)]
+    assert counts[0] == counts[1], counts
