@@ -1,0 +1,159 @@
+"""`GET /v1/workflow-executions/{execution_id}/detail` in the shape of
+../shared/seeds/vellum-workflow-execution-detail.txt, with keyset paging of spans."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, HTTPException, Query, Request
+
+from graph.scalars import format_datetime
+from resolvers.trace import Trace
+from server.request_body import app_state, principal
+from server.responses import JSON
+from storage.clickhouse.events import EventRecord, grouped_events
+from storage.clickhouse.executions import executions_by_ids, rollups
+from storage.clickhouse.spans import SpanRecord, spans_of_executions
+
+router = APIRouter(tags=["vellum"])
+
+
+def _load(raw: str) -> Any:
+    return orjson.loads(raw) if raw else None
+
+
+def _type_of(value: Any) -> str:
+    if isinstance(value, str):
+        return "STRING"
+    if isinstance(value, bool) or value is None:
+        return "JSON"
+    if isinstance(value, int | float):
+        return "NUMBER"
+    return "JSON"
+
+
+def typed_values(raw: str) -> list[dict[str, Any]]:
+    """Vellum's typed inputs/outputs: [{id, name, type, value}]; lists already in that shape pass through."""
+    value = _load(raw)
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        return [{"id": k, "name": k, "type": _type_of(v), "value": v} for k, v in value.items()]
+    return [] if value is None else [{"id": "value", "name": "value", "type": _type_of(value), "value": value}]
+
+
+def _error(raw: str) -> dict[str, Any] | None:
+    value = _load(raw)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        return {"message": str(value), "raw_data": None, "code": "UNKNOWN", "stacktrace": None}
+    return {"message": value.get("message"), "raw_data": value.get("raw_data"), "code": value.get("code", "UNKNOWN"),
+            "stacktrace": value.get("stacktrace")}  # fmt: skip
+
+
+def _usage_result(usage: list[tuple[str, int, int, int, int]], cost: list[tuple[str, float]]) -> dict[str, Any]:
+    return {
+        "usage": [
+            {"ml_model_name": model, "ml_model_usage": {
+                "input_token_count": i, "output_token_count": o, "cache_creation_input_tokens": cc,
+                "cache_read_input_tokens": cr}}
+            for model, i, o, cc, cr in usage
+        ],
+        "cost": [{"value": v, "unit": u} for u, v in cost],
+    }  # fmt: skip
+
+
+def _span_usage(span: SpanRecord) -> dict[str, Any] | None:
+    if not span.usage and not span.cost:
+        return None
+    usage = [(u["model"], u["input_tokens"], u["output_tokens"], u["cache_creation_input_tokens"],
+              u["cache_read_input_tokens"]) for u in _load(span.usage) or []]  # fmt: skip
+    cost = [(c["unit"], c["value"]) for c in _load(span.cost) or []]
+    return _usage_result(usage, cost)
+
+
+def _event(record: EventRecord) -> dict[str, Any]:
+    """Vellum events come back as they were sent; others in the same envelope."""
+    payload = _load(record.payload)
+    if record.source == "vellum":
+        return payload
+    return {"id": record.id, "name": record.name, "timestamp": format_datetime(record.timestamp),
+            "trace_id": record.execution_id, "span_id": record.span_id, "body": payload}  # fmt: skip
+
+
+def _span(span: SpanRecord, events: list[EventRecord]) -> dict[str, Any]:
+    attributes = _load(span.attributes) or {}
+    definition = attributes.get("workflow_definition") or attributes.get("node_definition") or {}
+    label_key = "workflow_id" if "workflow_definition" in attributes else "node_id"
+    span_attributes: dict[str, Any] = {"label": span.name}
+    if isinstance(definition, dict) and definition.get("id"):
+        span_attributes[label_key] = definition["id"]
+    return {
+        "name": f"{(span.kind or 'span').lower()}.execution",
+        "events": [_event(e) for e in events],
+        "attributes": span_attributes,
+        "usage_result": _span_usage(span),
+        "span_id": span.id,
+        "start_ts": format_datetime(span.start_time),
+        "end_ts": format_datetime(span.end_time) if span.end_time else None,
+        "parent_span_id": span.parent_id or None,
+    }
+
+
+def _latest_state(root_events: list[EventRecord]) -> Any:
+    """The workflow state of the latest `workflow.execution.snapshotted` event, when the root is in the page."""
+    for record in reversed(root_events):
+        if record.name.endswith(".snapshotted"):
+            body = (_load(record.payload) or {}).get("body") or {}
+            return body.get("state")
+    return None
+
+
+@router.get("/v1/workflow-executions/{execution_id}/detail")
+async def workflow_execution_detail(
+    request: Request,
+    execution_id: str,
+    prev_span_id: str | None = None,
+    span_limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
+) -> JSON:
+    ch, tenant_id = app_state(request).ch, principal(request).tenant_id
+    found = await executions_by_ids(ch, tenant_id, [execution_id])
+    execution = found.get(execution_id)
+    if execution is None:
+        raise HTTPException(status_code=404, detail="Not Found")
+    trace = Trace(await spans_of_executions(ch, tenant_id, [execution_id]))
+    spans = trace.spans
+    if prev_span_id is not None:
+        previous = trace.by_id.get(prev_span_id)
+        if previous is None:
+            raise HTTPException(
+                status_code=422,
+                detail=[
+                    {"loc": ["query", "prev_span_id"], "msg": "no such span in this execution", "type": "value_error"}
+                ],
+            )
+        spans = trace.after((previous.start_time, previous.id))
+    if span_limit is not None:
+        spans = spans[:span_limit]
+    events = (
+        await grouped_events(ch, tenant_id, "span", [(execution_id, s.id) for s in spans], None, True) if spans else {}
+    )
+    rollup = (await rollups(ch, tenant_id, [execution_id]))[execution_id]
+    attributes = _load(execution.attributes) or {}
+    has_usage = rollup.usage_by_model or rollup.cost_by_unit
+    return JSON(
+        {
+            "span_id": execution.root_span_id,
+            "parent_context": attributes.get("parent") if isinstance(attributes, dict) else None,
+            "start": format_datetime(execution.start_time),
+            "end": format_datetime(execution.end_time) if execution.end_time else None,
+            "inputs": typed_values(execution.inputs),
+            "outputs": typed_values(execution.outputs),
+            "error": _error(execution.error),
+            "usage_results": [_usage_result(rollup.usage_by_model, rollup.cost_by_unit)] if has_usage else None,
+            "spans": [_span(s, events.get((execution_id, s.id), [])) for s in spans],
+            "state": _latest_state(events.get((execution_id, execution.root_span_id), [])),
+        }
+    )
