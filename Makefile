@@ -28,6 +28,7 @@ schema: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.trace_query
 
 clean:
 	rm -rf $(VENV) data

@@ -22,8 +22,13 @@ class PageInfo:
 
 @strawberry.type
 class Edge(Generic[T]):
-    cursor: str
     node: T
+    _page: strawberry.Private[Page[object]]
+    _item: strawberry.Private[object]
+
+    @strawberry.field
+    def cursor(self) -> str:
+        return self._page.cursor(self._item)
 
 
 @strawberry.type
@@ -39,14 +44,14 @@ class Connection(Generic[T]):
 
     @classmethod
     def of(cls, page: Page[object], wrap: Callable[[object], T], has_after: bool = False) -> Connection[T]:
-        edges = [Edge(cursor=c, node=wrap(item)) for item, c in zip(page.items, page.cursors, strict=True)]
+        edges = [Edge(node=wrap(item), _page=page, _item=item) for item in page.items]
         return cls(
             edges=edges,
             page_info=PageInfo(
                 has_next_page=page.has_next,
-                end_cursor=page.cursors[-1] if page.cursors else None,
+                end_cursor=page.cursor(page.items[-1]) if page.items else None,
                 has_previous_page=has_after,
-                start_cursor=page.cursors[0] if page.cursors else None,
+                start_cursor=page.cursor(page.items[0]) if page.items else None,
             ),
             _count=page.count,
             _has_after=has_after,

@@ -98,4 +98,4 @@ class Event:
             return None
         trace = await info.context.loaders.trace_by_execution.load(self.record.execution_id)
         found = trace.by_id.get(self.record.span_id)
-        return Span.of(found) if found else None
+        return Span.of(found, trace) if found else None

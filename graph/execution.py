@@ -100,12 +100,12 @@ class Execution:
     @strawberry.field(description="Every span, flat, in start order, keyset-paged.")
     async def spans(self, info: Info, first: int | None = 100, after: str | None = None) -> Connection[Span]:
         trace = await info.context.loaders.trace_by_execution.load(self.record.id)
-        return Connection.of(spans_page(trace, first, after), Span.of, after is not None)
+        return Connection.of(spans_page(trace, first, after), lambda r: Span.of(r, trace), after is not None)
 
     @strawberry.field(description="Spans without a parent (normally one), with children to walk the tree.")
     async def root_spans(self, info: Info) -> list[Span]:
         trace = await info.context.loaders.trace_by_execution.load(self.record.id)
-        return [Span.of(s) for s in trace.roots]
+        return Span.all(trace.roots, trace)
 
     @strawberry.field(description="The execution's events, oldest first.")
     async def events(

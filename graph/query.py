@@ -49,7 +49,7 @@ class Query:
     async def span(self, info: Info, execution_id: strawberry.ID, span_id: strawberry.ID) -> Span | None:
         trace = await info.context.loaders.trace_by_execution.load(str(execution_id))
         found = trace.by_id.get(str(span_id))
-        return Span.of(found) if found else None
+        return Span.of(found, trace) if found else None
 
     @strawberry.field(description="One event by id.")
     async def event(self, info: Info, id: strawberry.ID) -> Event | None:

@@ -13,6 +13,7 @@ from graph.scalars import JSON, DateTime
 from graph.span_error import SpanError
 from graph.usage import Usage
 from resolvers.loaders.events_by_group import EventsKey
+from resolvers.trace import Trace
 from storage.clickhouse.spans import SpanRecord
 
 if TYPE_CHECKING:
@@ -37,13 +38,20 @@ class Span:
     end_time: DateTime | None  # type: ignore[valid-type]
     duration_ms: float | None
     record: strawberry.Private[SpanRecord]
+    # Every span is read as part of its whole trace, so parent and children are in memory: synchronous.
+    trace: strawberry.Private[Trace]
 
     @classmethod
-    def of(cls, r: SpanRecord) -> Span:
+    def of(cls, r: SpanRecord, trace: Trace) -> Span:
         return cls(
             id=r.id, execution_id=r.execution_id, parent_id=r.parent_id or None, name=r.name, kind=r.kind,
             status=r.status, start_time=r.start_time, end_time=r.end_time, duration_ms=r.duration_ms, record=r,
+            trace=trace,
         )  # fmt: skip
+
+    @classmethod
+    def all(cls, records: list[SpanRecord], trace: Trace) -> list[Span]:
+        return [cls.of(r, trace) for r in records]
 
     @strawberry.field
     def inputs(self) -> JSON | None:
@@ -70,17 +78,13 @@ class Span:
         return Cost.from_json(self.record.cost)
 
     @strawberry.field
-    async def parent(self, info: Info) -> Span | None:
-        if not self.parent_id:
-            return None
-        trace = await info.context.loaders.trace_by_execution.load(self.record.execution_id)
-        found = trace.by_id.get(self.record.parent_id)
-        return Span.of(found) if found else None
+    def parent(self) -> Span | None:
+        found = self.trace.by_id.get(self.record.parent_id) if self.record.parent_id else None
+        return Span.of(found, self.trace) if found else None
 
     @strawberry.field(description="Child spans in start order.")
-    async def children(self, info: Info) -> list[Span]:
-        trace = await info.context.loaders.trace_by_execution.load(self.record.execution_id)
-        return [Span.of(c) for c in trace.children.get(self.record.id, [])]
+    def children(self) -> list[Span]:
+        return Span.all(self.trace.children.get(self.record.id, []), self.trace)
 
     @strawberry.field(description="The events that built this span, oldest first.")
     async def events(self, info: Info) -> list[Annotated[Event, strawberry.lazy("graph.event")]]:

@@ -17,9 +17,12 @@ MAX_PAGE = 1000
 @dataclass
 class Page(Generic[T]):
     items: list[T]
-    cursors: list[str]
+    key: Callable[[T], tuple[object, ...]]  # the keyset of an item; its cursor is encoded only when asked
     has_next: bool
     count: Callable[[], Awaitable[int]]
+
+    def cursor(self, item: T) -> str:
+        return cursors.encode(*self.key(item))
 
 
 def check_first(first: int | None, default: int, maximum: int = MAX_PAGE) -> int:
@@ -44,5 +47,4 @@ def make_page(
     rows: Sequence[T], first: int, key: Callable[[T], tuple[object, ...]], count: Callable[[], Awaitable[int]]
 ) -> Page[T]:
     """`rows` was fetched with LIMIT first + 1: the extra row only says there is a next page."""
-    items = list(rows[:first])
-    return Page(items, [cursors.encode(*key(r)) for r in items], len(rows) > first, count)
+    return Page(list(rows[:first]), key, len(rows) > first, count)

@@ -47,7 +47,7 @@ class ChdbClickHouse:
         self._handles: list[Any] = []
         self._free: asyncio.Queue[Any] = asyncio.Queue()
         for _ in range(max(1, pool_size)):
-            handle = clickhouse_connect.get_client(dsn=dsn)
+            handle = clickhouse_connect.get_client(dsn=dsn, tz_mode="aware")
             self._handles.append(handle)
             self._free.put_nowait(handle)
 
@@ -94,7 +94,7 @@ class HttpClickHouse:
 
     @classmethod
     async def connect(cls, url: str) -> HttpClickHouse:
-        client = await clickhouse_connect.get_async_client(dsn=url, autogenerate_session_id=False)
+        client = await clickhouse_connect.get_async_client(dsn=url, autogenerate_session_id=False, tz_mode="aware")
         return cls(client)
 
     async def query(self, sql: str, params: dict[str, Any] | None = None) -> Rows:

@@ -1,0 +1,43 @@
+"""Runs one GraphQL query N times against a server and prints latencies and response size as JSON.
+
+A separate process, so the client's work does not share the server's interpreter.
+Usage: python -m bench.query_client URL KEY N QUERY [VARIABLES_JSON]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from urllib.parse import urlsplit
+
+import orjson
+
+from bench.loadgen import _request
+
+
+async def run(url: str, key: str, n: int, query: str, variables: dict[str, object]) -> dict[str, object]:
+    parts = urlsplit(url)
+    reader, writer = await asyncio.open_connection(parts.hostname, parts.port)
+    head = (
+        f"POST /graphql HTTP/1.1\r\nHost: {parts.hostname}\r\nX-API-Key: {key}\r\n"
+        "Content-Type: application/json\r\nContent-Length: "
+    ).encode()
+    body = orjson.dumps({"query": query, "variables": variables})
+    latencies: list[float] = []
+    size = 0
+    for _ in range(n):
+        start = time.perf_counter()
+        status, payload = await _request(reader, writer, head, body)
+        latencies.append(time.perf_counter() - start)
+        if status != 200 or payload.startswith(b'{"errors"') or b'"errors":[' in payload[:200]:
+            raise RuntimeError(f"{status}: {payload[:500]!r}")
+        size = len(payload)
+    writer.close()
+    return {"latencies": latencies, "bytes": size}
+
+
+if __name__ == "__main__":
+    url, key, n, query = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    variables = orjson.loads(sys.argv[5]) if len(sys.argv) > 5 else {}
+    print(orjson.dumps(asyncio.run(run(url, key, n, query, variables))).decode())

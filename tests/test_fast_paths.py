@@ -1,0 +1,64 @@
+"""The fast object completion and the raw bulk arguments give exactly what the plain paths give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graph.context import Context, Stores
+from graph.schema import build_schema
+from server.state import AppState
+from storage.postgres.keys import Principal
+from tests.conftest import Tenant
+from tests.traces import log_events, log_trace
+
+QUERIES = [
+    """query($id: ID!) { execution(id: $id) { __typename id name status spans(first: 50) { totalCount
+        pageInfo { hasNextPage endCursor startCursor } edges { cursor node { __typename id parentId name kind
+        status startTime endTime durationMs inputs outputs attributes error { message code rawData }
+        usage { inputTokens totalTokens byModel { model totalTokens } } cost { value unit }
+        parent { id } children { id children { id } } } } } } }""",
+    """query($id: ID!) { execution(id: $id) { rootSpans { ...S children { ...S children { ...S } } } } }
+       fragment S on Span { id a: name b: name status usage { totalTokens } cost { unit } }""",
+    """query($id: ID!) { execution(id: $id) { events(first: 20) { edges { node { id name timestamp payload
+        actor { type id displayName } resource { type id } span { id name } } } } } }""",
+    """{ executions(first: 5) { edges { node { id spanCount usage { byModel { model } } cost { value } } } } }""",
+    """query($id: ID!) { s: span(executionId: $id, spanId: "s3") { id status error { message code }
+        events { name } } }""",
+]
+
+
+async def _run(schema: Any, state: AppState, tenant_id: str, query: str) -> dict[str, Any]:
+    stores = Stores(state.ch, state.pg, state.writer, state.settings.max_batch_items)
+    context = Context(stores, Principal("k", tenant_id, "t", ("admin",)))
+    result = await schema.execute(query, variable_values={"id": "ex-f"}, context_value=context)
+    return {"data": result.data, "errors": [e.message for e in result.errors or []]}
+
+
+async def test_fast_completion_matches_the_normal_path(tenant: Tenant, state: AppState) -> None:
+    await log_trace(tenant, "ex-f", count=30, depth=4, fail="s3")
+    await log_events(tenant, "ex-f", count=10, span_count=30)
+    tenant_id = await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
+    fast, plain = build_schema(), build_schema(raw_bulk_arguments=False, fast_objects=False)
+    for query in QUERIES:
+        expected = await _run(plain, state, tenant_id, query)
+        assert expected["errors"] == [] and expected["data"]
+        assert await _run(fast, state, tenant_id, query) == expected
+
+
+async def test_raw_bulk_arguments_store_what_the_strawberry_path_stores(tenant: Tenant, state: AppState) -> None:
+    tenant_id = await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
+    stores = Stores(state.ch, state.pg, state.writer, state.settings.max_batch_items)
+    context = Context(stores, Principal("k", tenant_id, "t", ("admin",)))
+    mutation = """mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count eventIds } }"""
+    events = [{"id": f"{prefix}-1", "name": "tool.execution.initiated", "executionId": f"{prefix}-ex", "spanId": "sp",
+               "timestamp": "2024-01-01T00:00:00Z", "actor": {"type": "agent", "id": "a"}, "correlationId": "c",
+               "payload": {"name": "lookup", "inputs": {"q": 1}, "usage": {"model": "m", "inputTokens": 3}}}
+              for prefix in ("raw", "plain")]  # fmt: skip
+    for schema, event in ((build_schema(), events[0]), (build_schema(raw_bulk_arguments=False), events[1])):
+        result = await schema.execute(mutation, variable_values={"e": [event]}, context_value=context)
+        assert result.errors is None and result.data == {"ingestEvents": {"count": 1, "eventIds": [event["id"]]}}
+    read = """query($id: ID!) { event(id: $id) { name timestamp correlationId payload actor { id } span { name
+        kind status usage { inputTokens } } } }"""
+    raw = (await tenant.gql_data(read, {"id": "raw-1"}))["event"]
+    plain = (await tenant.gql_data(read, {"id": "plain-1"}))["event"]
+    assert raw == plain and raw["span"]["name"] == "lookup" and raw["span"]["usage"] == {"inputTokens": 3}
