@@ -16,6 +16,7 @@ from ingest.writer import GroupCommitWriter
 from resolvers.loaders import Loaders
 from storage.clickhouse.client import ClickHouse
 from storage.postgres.keys import Principal
+from storage.postgres.live_bus import LiveBus
 
 
 @dataclass(frozen=True)
@@ -24,15 +25,29 @@ class Stores:
     pg: asyncpg.Pool
     writer: GroupCommitWriter
     max_batch_items: int
+    bus: LiveBus | None = None
 
 
 class Context(BaseContext):
-    def __init__(self, stores: Stores, principal: Principal) -> None:
+    """An HTTP request's context is authenticated when built; a websocket's when `connection_init` arrives."""
+
+    def __init__(self, stores: Stores, principal: Principal | None) -> None:
         super().__init__()
         self.stores = stores
+        self.connection_params: dict[str, object] | None = None
+        self.principal: Principal | None = None
+        if principal is not None:
+            self.authenticate(principal)
+
+    def authenticate(self, principal: Principal) -> None:
         self.principal = principal
         self.tenant_id = principal.tenant_id
-        self.loaders = Loaders.build(stores.ch, stores.pg, principal.tenant_id)
+        self.refresh_loaders()
+
+    def refresh_loaders(self) -> None:
+        """Fresh dataloaders: per request, and per subscription payload (cached data must not go stale)."""
+        assert self.principal is not None
+        self.loaders = Loaders.build(self.stores.ch, self.stores.pg, self.principal.tenant_id)
 
 
 Info = _Info[Context, Any]

@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 @strawberry.type
 class Event:
     record: strawberry.Private[EventRecord]
+    cursor: str | None = strawberry.field(
+        default=None, description="On events from the `events` subscription: pass as `after` to resume."
+    )
 
     @strawberry.field
     def id(self) -> strawberry.ID:

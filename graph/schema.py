@@ -8,12 +8,16 @@ from strawberry.extensions import ParserCache, ValidationCache
 from graph import fast_execution, raw_arguments
 from graph.mutation import Mutation, ingest_events_raw, log_spans_raw
 from graph.query import Query
+from graph.subscription import Subscription
 
 
 def build_schema(raw_bulk_arguments: bool = True, fast_objects: bool = True) -> strawberry.Schema:
     # Frontends send the same few documents over and over: parse and validate each once.
     built = strawberry.Schema(
-        query=Query, mutation=Mutation, extensions=[ParserCache(maxsize=256), ValidationCache(maxsize=256)]
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=[ParserCache(maxsize=256), ValidationCache(maxsize=256)],
     )
     if fast_objects:
         fast_execution.install(built)

@@ -38,6 +38,7 @@ class GroupCommitWriter:
         self._task: asyncio.Task[None] | None = None
         self.inserts = 0  # how many ClickHouse inserts ran: tests and benchmarks read it
         self.listeners: list[Listener] = []
+        self._inflight: set[asyncio.Task[None]] = set()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="group-commit")
@@ -50,6 +51,14 @@ class GroupCommitWriter:
         await self._task
         self._task = None
 
+    async def drain(self) -> None:
+        """Wait until everything queued so far is committed and its listeners have run."""
+        while not self._queue.empty() or self._inflight:
+            if self._inflight:
+                await asyncio.wait(set(self._inflight))
+            else:
+                await asyncio.sleep(0)
+
     async def write(self, tenant_id: str, batch: Batch) -> None:
         if not batch.events:
             return
@@ -61,7 +70,7 @@ class GroupCommitWriter:
         # Up to `parallel` inserts run at once (chDB releases the GIL while it writes parts); while all
         # slots are busy, new batches queue up and go together into the next insert.
         slots = asyncio.Semaphore(self._parallel)
-        inflight: set[asyncio.Task[None]] = set()
+        inflight = self._inflight
         stopping = False
         while not stopping:
             await slots.acquire()

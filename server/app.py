@@ -47,5 +47,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ingest_router)
     app.include_router(audit_router)
     app.include_router(vellum_detail_router)
-    app.include_router(graphql_router(), prefix="/graphql")
+    app.include_router(graphql_router(settings), prefix="/graphql")
     return app

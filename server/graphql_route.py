@@ -1,22 +1,54 @@
-"""`/graphql`: the Strawberry router with GraphiQL, its context built from the authenticated key."""
+"""`/graphql`: the Strawberry router with GraphiQL and graphql-transport-ws subscriptions.
+
+HTTP requests arrive authenticated by the middleware; a websocket authenticates in `connection_init`
+with `{"apiKey": KEY}` or `{"Authorization": "Bearer KEY"}` (or a key header on the upgrade request).
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
+
 import orjson
-from fastapi import Request
+from starlette.requests import HTTPConnection
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
 
 from graph.context import Context, Stores
 from graph.schema import schema
-from server.request_body import app_state, principal
+from server.auth import key_from_headers, resolve_key
+from server.settings import Settings
+from server.state import AppState
 
 
-async def _context(request: Request) -> Context | None:
-    if "principal" not in request.scope.get("state", {}):
+def _stores(state: AppState) -> Stores:
+    return Stores(state.ch, state.pg, state.writer, state.settings.max_batch_items, state.bus)
+
+
+async def _context(connection: HTTPConnection) -> Context | None:
+    state: AppState = connection.app.state.tracehouse
+    if connection.scope["type"] == "websocket":
+        return Context(_stores(state), None)  # authenticated by on_ws_connect
+    principal = connection.scope.get("state", {}).get("principal")
+    if principal is None:
         return None  # only the GraphiQL page itself gets here without a key; it executes nothing
-    state = app_state(request)
-    stores = Stores(state.ch, state.pg, state.writer, state.settings.max_batch_items)
-    return Context(stores, principal(request))
+    return Context(_stores(state), principal)
+
+
+def _key_from_params(params: Any, context: Context) -> str | None:
+    if isinstance(params, dict):
+        for name in ("apiKey", "api_key", "X-API-Key", "x-api-key"):
+            if isinstance(params.get(name), str) and params[name]:
+                return params[name]
+        for name in ("Authorization", "authorization"):
+            value = params.get(name)
+            if isinstance(value, str) and value:
+                scheme, _, token = value.partition(" ")
+                return token.strip() if scheme.lower() == "bearer" and token else value
+    request = context.request
+    return key_from_headers(request.scope["headers"]) if request is not None else None
 
 
 class Router(GraphQLRouter):
@@ -24,7 +56,27 @@ class Router(GraphQLRouter):
         # A 10,000-span trace is ~8 MB of JSON: the standard library would spend >100 ms on it.
         return orjson.dumps(data)
 
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        key = _key_from_params(context.connection_params, context)
+        state: AppState = context.request.app.state.tracehouse
+        principal = await resolve_key(state, key) if key else None
+        if principal is None:
+            raise ConnectionRejectionError({"message": "missing or unknown API key"})
+        context.authenticate(principal)
+        return await super().on_ws_connect(context)
 
-def graphql_router() -> GraphQLRouter:
-    # Subscriptions arrive with the live issue; until then no websocket protocol is offered.
-    return Router(schema, context_getter=_context, graphql_ide="graphiql", subscription_protocols=())
+
+def graphql_router(settings: Settings) -> GraphQLRouter:
+    protocols = (
+        (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL)
+        if settings.graphql_ws_legacy
+        else (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+    )
+    return Router(
+        schema,
+        context_getter=_context,
+        graphql_ide="graphiql",
+        subscription_protocols=protocols,
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+    )

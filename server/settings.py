@@ -32,6 +32,12 @@ class Settings:
     clickhouse_pool_size: int = 4
     # How long a resolved API key is trusted before Postgres is asked again.
     key_cache_seconds: float = 5.0
+    # Live subscriptions (graphql-transport-ws at /graphql).
+    graphql_ws_legacy: bool = False  # also offer the legacy `graphql-ws` protocol
+    ws_init_timeout_seconds: float = 5.0
+    max_subscriptions_per_connection: int = 20
+    subscriber_queue_size: int = 1000
+    live_retention_seconds: int = 3600
 
     @property
     def embedded_postgres_dir(self) -> Path:
@@ -52,4 +58,9 @@ class Settings:
             max_body_bytes=_int(env, "TRACEHOUSE_MAX_BODY_BYTES", 16 * 1024 * 1024),
             max_batch_items=_int(env, "TRACEHOUSE_MAX_BATCH_ITEMS", 10_000),
             clickhouse_pool_size=_int(env, "TRACEHOUSE_CLICKHOUSE_POOL_SIZE", 4),
+            graphql_ws_legacy=env.get("TRACEHOUSE_GRAPHQL_WS_LEGACY", "").lower() in ("1", "true", "yes"),
+            ws_init_timeout_seconds=float(env.get("TRACEHOUSE_WS_INIT_TIMEOUT_SECONDS") or 5.0),
+            max_subscriptions_per_connection=_int(env, "TRACEHOUSE_MAX_SUBSCRIPTIONS_PER_CONNECTION", 20),
+            subscriber_queue_size=_int(env, "TRACEHOUSE_SUBSCRIBER_QUEUE_SIZE", 1000),
+            live_retention_seconds=_int(env, "TRACEHOUSE_LIVE_RETENTION_SECONDS", 3600),
         )

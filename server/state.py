@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
 
 import asyncpg
 
+from ingest import live_codec
+from ingest.records import Batch, CanonicalEvent
 from ingest.writer import GroupCommitWriter
 from server.settings import Settings
 from storage.clickhouse import migrations as ch_migrations
@@ -15,6 +19,7 @@ from storage.clickhouse.client import ClickHouse, connect_clickhouse
 from storage.postgres import keys
 from storage.postgres import migrations as pg_migrations
 from storage.postgres.embedded import EmbeddedPostgres
+from storage.postgres.live_bus import LiveBus
 from storage.postgres.pool import QueryCounter, create_pool
 
 log = logging.getLogger(__name__)
@@ -28,6 +33,7 @@ class AppState:
     writer: GroupCommitWriter
     embedded: EmbeddedPostgres | None = None
     pg_counter: QueryCounter = field(default_factory=QueryCounter)
+    bus: LiveBus | None = None
     key_cache: dict[str, tuple[float, keys.Principal | None]] = field(default_factory=dict)
 
 
@@ -58,12 +64,26 @@ async def open_state(settings: Settings) -> AppState:
             await asyncio.to_thread(embedded.stop)
         raise
     writer = GroupCommitWriter(ch, pg)
+    bus = LiveBus(pg, dsn, settings.subscriber_queue_size, timedelta(seconds=settings.live_retention_seconds))
+    writer.listeners.append(partial(publish_live, bus))
     writer.start()
-    return AppState(settings=settings, ch=ch, pg=pg, writer=writer, embedded=embedded, pg_counter=counter)
+    bus.start()
+    return AppState(settings=settings, ch=ch, pg=pg, writer=writer, embedded=embedded, pg_counter=counter, bus=bus)
+
+
+async def publish_live(bus: LiveBus, flushed: list[tuple[str, Batch]]) -> None:
+    """After a group commit: one live message per tenant with the events just stored."""
+    by_tenant: dict[str, list[CanonicalEvent]] = {}
+    for tenant_id, batch in flushed:
+        by_tenant.setdefault(tenant_id, []).extend(batch.events)
+    for tenant_id, events in by_tenant.items():
+        await bus.publish(tenant_id, live_codec.encode(events))
 
 
 async def close_state(state: AppState) -> None:
     await state.writer.stop()
+    if state.bus is not None:
+        await state.bus.stop()
     await state.ch.close()
     await state.pg.close()
     if state.embedded is not None:

@@ -39,6 +39,7 @@ EXECUTIONS_QUERY = """{ executions(first: 50) { totalCount edges { node {
 async def _count(
     state: AppState, tenant: Tenant, query: str, variables: dict[str, Any] | None = None
 ) -> tuple[int, int]:
+    await state.writer.drain()  # earlier writes publish live messages; they must not count toward this read
     ch_before, pg_before = state.ch.queries, state.pg_counter.queries
     await tenant.gql_data(query, variables)
     return state.ch.queries - ch_before, state.pg_counter.queries - pg_before

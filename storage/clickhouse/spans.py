@@ -36,7 +36,8 @@ MERGED_COLUMNS = f"""
     argMaxIf(output_tokens, ts, usage != '') AS m_output_tokens,
     argMaxIf(cache_creation_input_tokens, ts, usage != '') AS m_cache_creation_input_tokens,
     argMaxIf(cache_read_input_tokens, ts, usage != '') AS m_cache_read_input_tokens,
-    count() AS pieces
+    count() AS pieces,
+    max(ts) AS last_ts
 """
 
 
@@ -61,10 +62,12 @@ class SpanRecord:
     cache_creation_input_tokens: int
     cache_read_input_tokens: int
     pieces: int
+    last_ts: datetime  # the latest piece's time: later pieces override what this one said
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> SpanRecord:
-        record = cls(*row)
+        record = cls(*row[:20])
+        record.last_ts = utc(record.last_ts)
         record.start_time = utc(record.start_time)
         record.end_time = utc(record.end_time) if record.end_time is not None else None
         return record
@@ -85,3 +88,14 @@ async def spans_of_executions(ch: ClickHouse, tenant_id: str, execution_ids: lis
         {"tenant": tenant_id, "ids": execution_ids},
     )
     return [SpanRecord.from_row(r) for r in rows.rows]
+
+
+async def trace_with_event_ids(ch: ClickHouse, tenant_id: str, execution_id: str) -> tuple[list[SpanRecord], set[str]]:
+    """An execution's merged spans and, from the same read, the ids of the events they reflect."""
+    rows = await ch.query(
+        f"SELECT {MERGED_COLUMNS}, groupArray(event_id) FROM spans FINAL "
+        "WHERE tenant_id = {tenant:String} AND execution_id = {id:String} "
+        "GROUP BY execution_id, span_id ORDER BY start, span_id",
+        {"tenant": tenant_id, "id": execution_id},
+    )
+    return [SpanRecord.from_row(r) for r in rows.rows], {i for r in rows.rows for i in r[-1]}

@@ -68,6 +68,25 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             """,
         ],
     ),
+    (
+        2,
+        "live message log",
+        [
+            # The live bus's durable, ordered log: one row per tenant per group commit. NOTIFY carries only
+            # the id (payloads are capped at 8,000 bytes); ids are the resume cursors of subscriptions.
+            """
+            CREATE TABLE live_messages (
+                id bigserial PRIMARY KEY,
+                tenant_id text NOT NULL,
+                origin text NOT NULL,
+                body bytea NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now()
+            )
+            """,
+            "CREATE INDEX live_messages_tenant_id ON live_messages (tenant_id, id)",
+            "CREATE INDEX live_messages_created_at ON live_messages (created_at)",
+        ],
+    ),
 ]
 
 

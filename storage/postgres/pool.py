@@ -12,7 +12,9 @@ class QueryCounter:
         self.queries = 0
 
     def __call__(self, record: Any) -> None:
-        self.queries += 1
+        # The pool's reset on release is housekeeping, not a query the application asked for.
+        if not record.query.startswith("SELECT pg_advisory_unlock_all()"):
+            self.queries += 1
 
 
 async def create_pool(dsn: str, counter: QueryCounter, max_size: int = 10) -> asyncpg.Pool:

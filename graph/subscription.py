@@ -1,0 +1,57 @@
+"""The root Subscription type: live views over graphql-transport-ws, scoped to the connection's tenant.
+
+Every payload is resolved with fresh dataloaders: the websocket context lives as long as the connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from graph.context import Info
+from graph.event import Event
+from graph.execution import Execution
+from graph.inputs import EventFilter, ExecutionFilter
+from graph.span import Span
+from graph.span_update import SpanChange, SpanUpdate
+from resolvers import live
+from storage.clickhouse.events import EventQuery
+from storage.clickhouse.executions import ExecutionQuery
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="Every span start, change and end of one execution, live.")
+    async def execution_updates(
+        self, info: Info, execution_id: strawberry.ID, include_existing: bool | None = False, after: str | None = None
+    ) -> AsyncGenerator[SpanUpdate, None]:
+        ctx = info.context
+        stream = live.execution_updates(
+            ctx.stores.bus, ctx.stores.ch, ctx.tenant_id, str(execution_id), bool(include_existing), after
+        )
+        async for item in stream:
+            ctx.refresh_loaders()
+            yield SpanUpdate(
+                span=Span.of(item.span, item.trace),
+                change=SpanChange(item.change),
+                cursor=item.cursor,
+                event=Event(record=item.event) if item.event else None,
+            )
+
+    @strawberry.subscription(description="A live tail of the events matching the filter.")
+    async def events(
+        self, info: Info, filter: EventFilter | None = None, after: str | None = None
+    ) -> AsyncGenerator[Event, None]:
+        ctx = info.context
+        query = filter.to_query() if filter else EventQuery()
+        async for item in live.events(ctx.stores.bus, ctx.tenant_id, query, after):
+            ctx.refresh_loaders()
+            yield Event(record=item.event, cursor=item.cursor)
+
+    @strawberry.subscription(description="Executions as they start and as they finish.")
+    async def executions(self, info: Info, filter: ExecutionFilter | None = None) -> AsyncGenerator[Execution, None]:
+        ctx = info.context
+        query = filter.to_query() if filter else ExecutionQuery()
+        async for record in live.executions(ctx.stores.bus, ctx.stores.ch, ctx.tenant_id, query, ctx.refresh_loaders):
+            yield Execution(record=record)

@@ -1,0 +1,47 @@
+"""What a live message carries: the canonical events of one group commit for one tenant, as compact JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from ingest.records import CanonicalEvent, SpanPiece
+from storage.clickhouse.events import EventRecord
+
+_PIECE_FIELDS = tuple(SpanPiece.__dataclass_fields__)
+
+
+@dataclass(slots=True)
+class LiveEvent:
+    event: EventRecord
+    piece: SpanPiece | None
+
+
+def encode(events: list[CanonicalEvent]) -> bytes:
+    rows = []
+    for e in events:
+        piece = [getattr(e.span, f) for f in _PIECE_FIELDS] if e.span is not None else None
+        rows.append([e.id, e.name, e.timestamp, e.source, e.execution_id, e.span_id, e.actor_type, e.actor_id,
+                     e.resource_type, e.resource_id, e.correlation_id, e.causation_id, e.outcome, e.payload, piece])  # fmt: skip
+    return orjson.dumps(rows)
+
+
+def _time(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
+
+
+def decode(body: bytes) -> list[LiveEvent]:
+    out = []
+    for row in orjson.loads(body):
+        *head, piece_values = row
+        head[2] = _time(head[2])
+        piece = None
+        if piece_values is not None:
+            piece = SpanPiece(*piece_values)
+            piece.start_time = _time(piece.start_time)
+            piece.end_time = _time(piece.end_time)
+        out.append(LiveEvent(EventRecord(*head), piece))
+    return out

@@ -1,0 +1,228 @@
+"""Live streams for the subscriptions: span updates of one execution, matching events, executions.
+
+Each stream subscribes to the live bus before it reads anything stored, so nothing falls in the gap;
+events already reflected in what it read are skipped, so nothing arrives twice. Cursors name a position
+in the live message log (message id and index); a stream resumed after a cursor replays the log from
+there, then goes live.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from graphql import GraphQLError
+
+from ingest.live_codec import LiveEvent, decode
+from resolvers import cursors
+from resolvers.errors import bad_input
+from resolvers.live_merge import FINISHED, STARTED, SpanState
+from resolvers.trace import Trace
+from storage.clickhouse.client import ClickHouse
+from storage.clickhouse.events import EventQuery, EventRecord
+from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord, executions_by_ids
+from storage.clickhouse.spans import SpanRecord, trace_with_event_ids
+from storage.postgres.live_bus import LiveBus, Message, Subscriber
+
+SEEN_LIMIT = 50_000
+WHOLE_MESSAGE = 1 << 30  # a cursor index meaning "all of that message was delivered"
+
+
+class SlowConsumer(GraphQLError):
+    def __init__(self) -> None:
+        super().__init__(
+            "subscription closed: the client did not keep up with the stream and its buffer filled; "
+            "resubscribe with the cursor of the last item received",
+            extensions={"code": "SLOW_CONSUMER"},
+        )
+
+
+def encode_cursor(message_id: int, index: int) -> str:
+    return cursors.encode("live", message_id, index)
+
+
+def decode_cursor(cursor: str) -> tuple[int, int]:
+    try:
+        _, message_id, index = cursors.decode(cursor, (str, int, int))
+    except cursors.InvalidCursor as exc:
+        raise bad_input(str(exc), "after") from None
+    return message_id, index
+
+
+class _Seen:
+    """A bounded set of what a stream already delivered (event ids, message ids)."""
+
+    def __init__(self) -> None:
+        self._items: OrderedDict[object, None] = OrderedDict()
+
+    def add(self, item: object) -> bool:
+        """True if the item is new."""
+        if item in self._items:
+            return False
+        self._items[item] = None
+        if len(self._items) > SEEN_LIMIT:
+            self._items.popitem(last=False)
+        return True
+
+
+async def _messages(
+    bus: LiveBus, subscriber: Subscriber, tenant_id: str, after: tuple[int, int] | None
+) -> AsyncIterator[tuple[Message, list[LiveEvent], int]]:
+    """Replayed then live messages, each once, with the index of the first event not yet delivered."""
+    seen = _Seen()
+    if after is not None:
+        for message in await bus.replay(tenant_id, after[0] - 1):
+            seen.add(message.id)
+            yield message, decode(message.body), after[1] + 1 if message.id == after[0] else 0
+    while True:
+        message = await subscriber.queue.get()
+        if subscriber.overflowed:
+            raise SlowConsumer()
+        if seen.add(message.id):
+            yield message, decode(message.body), 0
+
+
+@contextlib.asynccontextmanager
+async def subscribed(bus: LiveBus, tenant_id: str) -> AsyncIterator[Subscriber]:
+    subscriber = bus.subscribe(tenant_id)
+    try:
+        yield subscriber
+    finally:
+        bus.unsubscribe(subscriber)
+
+
+@dataclass
+class SpanUpdateItem:
+    span: SpanRecord
+    trace: Trace
+    change: str
+    event: EventRecord | None
+    cursor: str
+
+
+class LiveTrace(Trace):
+    """A trace whose spans change as updates arrive; children are derived when asked."""
+
+    def __init__(self, states: dict[str, SpanState]) -> None:
+        self._states = states
+
+    @property  # type: ignore[override]
+    def by_id(self) -> dict[str, SpanRecord]:
+        return {k: s.record for k, s in self._states.items()}
+
+    @property  # type: ignore[override]
+    def children(self) -> dict[str, list[SpanRecord]]:
+        out: dict[str, list[SpanRecord]] = {}
+        for state in sorted(self._states.values(), key=lambda s: (s.record.start_time, s.record.id)):
+            if state.record.parent_id:
+                out.setdefault(state.record.parent_id, []).append(state.record)
+        return out
+
+
+async def execution_updates(
+    bus: LiveBus, ch: ClickHouse, tenant_id: str, execution_id: str, include_existing: bool, after: str | None
+) -> AsyncIterator[SpanUpdateItem]:
+    position = decode_cursor(after) if after else None
+    async with subscribed(bus, tenant_id) as subscriber:
+        start = await bus.position()
+        records, reflected = await trace_with_event_ids(ch, tenant_id, execution_id)
+        states = {r.id: SpanState(r) for r in records}
+        trace = LiveTrace(states)
+        if include_existing and position is None:
+            for record in records:
+                change = FINISHED if record.end_time is not None else STARTED
+                yield SpanUpdateItem(record, trace, change, None, encode_cursor(start, WHOLE_MESSAGE))
+        if position is not None:
+            reflected = set()  # a resumed stream re-delivers what it missed, even if it is stored by now
+        delivered = _Seen()
+        async for message, events, first in _messages(bus, subscriber, tenant_id, position or (start + 1, -1)):
+            for index, live in enumerate(events):
+                e, piece = live.event, live.piece
+                if index < first or piece is None or e.execution_id != execution_id:
+                    continue
+                if e.id in reflected or not delivered.add(e.id):
+                    continue
+                state = states.get(e.span_id)
+                if state is None:
+                    state = states[e.span_id] = SpanState.new(execution_id, e.span_id, e.timestamp)
+                change = state.apply(piece, e.timestamp)
+                yield SpanUpdateItem(state.record, trace, change, e, encode_cursor(message.id, index))
+
+
+def event_matches(q: EventQuery, e: EventRecord) -> bool:
+    checks = (
+        (q.actor_type, e.actor_type), (q.actor_id, e.actor_id), (q.resource_type, e.resource_type),
+        (q.resource_id, e.resource_id), (q.correlation_id, e.correlation_id), (q.causation_id, e.causation_id),
+        (q.execution_id, e.execution_id), (q.span_id, e.span_id),
+    )  # fmt: skip
+    if any(want is not None and want != have for want, have in checks):
+        return False
+    if (q.names and e.name not in q.names) or (q.sources and e.source not in q.sources):
+        return False
+    return not ((q.since and e.timestamp < q.since) or (q.until and e.timestamp >= q.until))
+
+
+@dataclass
+class EventItem:
+    event: EventRecord
+    cursor: str
+
+
+async def events(bus: LiveBus, tenant_id: str, query: EventQuery, after: str | None) -> AsyncIterator[EventItem]:
+    position = decode_cursor(after) if after else None
+    async with subscribed(bus, tenant_id) as subscriber:
+        start = position or (await bus.position() + 1, -1)
+        delivered = _Seen()
+        async for message, live_events, first in _messages(bus, subscriber, tenant_id, start):
+            for index, live in enumerate(live_events):
+                if index >= first and event_matches(query, live.event) and delivered.add(live.event.id):
+                    yield EventItem(live.event, encode_cursor(message.id, index))
+
+
+def execution_matches(q: ExecutionQuery, r: ExecutionRecord) -> bool:
+    failed = r.status == "FAILED" or r.failed_spans > 0
+    return not (
+        (q.statuses and r.status not in q.statuses)
+        or (q.kinds and r.kind not in q.kinds)
+        or (q.name is not None and r.name != q.name)
+        or (q.name_contains is not None and q.name_contains.lower() not in r.name.lower())
+        or (q.session_id is not None and r.id != q.session_id)
+        or (q.since is not None and r.start_time < q.since)
+        or (q.until is not None and r.start_time >= q.until)
+        or (q.failed is not None and failed != q.failed)
+    )
+
+
+def _from_root(state: SpanState) -> ExecutionRecord:
+    r = state.record
+    return ExecutionRecord(r.execution_id, r.id, r.name, r.kind, r.status, r.start_time, r.end_time, r.inputs,
+                           r.outputs, r.error, r.attributes, 1, int(r.status == "FAILED"))  # fmt: skip
+
+
+async def executions(
+    bus: LiveBus, ch: ClickHouse, tenant_id: str, query: ExecutionQuery, fresh: Callable[[], None]
+) -> AsyncIterator[ExecutionRecord]:
+    """Executions as their root span starts and as it finishes; read from the store when it has them
+    (span counts, failures below the root), else from the root span itself."""
+    async with subscribed(bus, tenant_id) as subscriber:
+        roots: dict[tuple[str, str], SpanState] = {}
+        delivered = _Seen()
+        async for _message, live_events, _first in _messages(
+            bus, subscriber, tenant_id, (await bus.position() + 1, -1)
+        ):
+            for live in live_events:
+                e, piece = live.event, live.piece
+                if piece is None or piece.parent_span_id or not delivered.add(e.id):
+                    continue
+                key = (e.execution_id, e.span_id)
+                state = roots.get(key) or roots.setdefault(key, SpanState.new(e.execution_id, e.span_id, e.timestamp))
+                change = state.apply(piece, e.timestamp)
+                if change not in (STARTED, FINISHED):
+                    continue
+                fresh()
+                stored = (await executions_by_ids(ch, tenant_id, [e.execution_id])).get(e.execution_id)
+                record = stored if stored is not None and stored.status == state.record.status else _from_root(state)
+                if execution_matches(query, record):
+                    yield record
