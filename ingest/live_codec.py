@@ -24,8 +24,10 @@ def encode(events: list[CanonicalEvent]) -> bytes:
     rows = []
     for e in events:
         piece = [getattr(e.span, f) for f in _PIECE_FIELDS] if e.span is not None else None
-        rows.append([e.id, e.name, e.timestamp, e.source, e.execution_id, e.span_id, e.actor_type, e.actor_id,
-                     e.resource_type, e.resource_id, e.correlation_id, e.causation_id, e.outcome, e.payload, piece])  # fmt: skip
+        rows.append([
+            e.id, e.name, e.timestamp, e.source, e.execution_id, e.span_id, e.actor_type, e.actor_id,
+            e.resource_type, e.resource_id, e.correlation_id, e.causation_id, e.outcome, e.payload, piece,
+        ])  # fmt: skip
     return orjson.dumps(rows)
 
 

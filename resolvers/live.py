@@ -18,7 +18,7 @@ from graphql import GraphQLError
 from ingest.live_codec import LiveEvent, decode
 from resolvers import cursors
 from resolvers.errors import bad_input
-from resolvers.live_merge import FINISHED, STARTED, SpanState
+from resolvers.live_merge import FINISHED, STARTED, SpanState, change_of_piece
 from resolvers.trace import Trace
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.events import EventQuery, EventRecord
@@ -148,6 +148,8 @@ async def execution_updates(
                 if state is None:
                     state = states[e.span_id] = SpanState.new(execution_id, e.span_id, e.timestamp)
                 change = state.apply(piece, e.timestamp)
+                if position is not None and message.id <= start:
+                    change = change_of_piece(piece)  # replayed: the stored base state already holds it
                 yield SpanUpdateItem(state.record, trace, change, e, encode_cursor(message.id, index))
 
 

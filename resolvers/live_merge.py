@@ -71,3 +71,10 @@ class SpanState:
         if r.status in TERMINAL and not was_terminal:
             return FINISHED
         return UPDATED
+
+
+def change_of_piece(piece: SpanPiece) -> str:
+    """What a piece itself does, for replays where the base state already holds it."""
+    if piece.status in TERMINAL:
+        return FINISHED
+    return STARTED if piece.start_time is not None else UPDATED

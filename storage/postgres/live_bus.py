@@ -130,7 +130,7 @@ class LiveBus:
             try:
                 conn = await asyncpg.connect(self._dsn)
                 lost = asyncio.Event()
-                conn.add_termination_listener(lambda _c: lost.set())
+                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
 
                 def on_notify(_conn: object, _pid: int, _channel: str, payload: str) -> None:
                     message_id, _, origin = payload.partition(":")

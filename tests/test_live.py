@@ -1,0 +1,171 @@
+"""Live subscriptions against `tracehouse serve` as real processes, with a real websocket client."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+from tests.process import ServerProcess
+from tests.ws_client import GraphQLWS
+
+KEY = "th_live_test_key"
+UPDATES = """subscription($id: ID!, $existing: Boolean, $after: String) {
+  executionUpdates(executionId: $id, includeExisting: $existing, after: $after) {
+    change cursor span { id name status parentId durationMs children { id } } event { name } } }"""
+
+
+def vellum(trace: str, span: str, phase: str, parent: str | None = None, **body: object) -> dict[str, object]:
+    definition = {"name": f"node {span}", "id": span}
+    event: dict[str, object] = {"id": str(uuid.uuid4()), "name": f"node.execution.{phase}", "trace_id": trace,
+                                "span_id": span, "body": {"node_definition": definition, **body}}  # fmt: skip
+    if parent:
+        event["parent"] = {"type": "WORKFLOW", "span_id": parent}
+    return event
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[ServerProcess]:
+    proc = ServerProcess(tmp_path_factory.mktemp("live") / "a", KEY, {"TRACEHOUSE_DATABASE_URL": database_url})
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+async def post(server: ServerProcess, path: str, body: object, key: str = KEY) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": key}) as client:
+        response = await client.post(path, json=body)
+        assert response.status_code == 200, response.text
+        return response
+
+
+async def test_updates_arrive_within_a_second(server: ServerProcess) -> None:
+    ws = GraphQLWS(server.url)
+    await ws.connect({"apiKey": KEY})
+    await ws.subscribe(UPDATES, {"id": "live-1"})
+    await asyncio.sleep(0.2)
+    sent = time.monotonic()
+    await post(server, "/monitoring/v1/events", vellum("live-1", "a", "initiated", inputs={"x": 1}))
+    update = (await ws.data(timeout=1.0))["executionUpdates"]
+    assert time.monotonic() - sent < 1.0
+    assert update["change"] == "STARTED" and update["event"] == {"name": "node.execution.initiated"}
+    assert update["span"]["id"] == "a" and update["span"]["status"] == "RUNNING"
+    await post(server, "/monitoring/v1/events", [vellum("live-1", "b", "initiated", parent="a"),
+                                                 vellum("live-1", "a", "fulfilled", outputs={"y": 2})])  # fmt: skip
+    changes = [(u["executionUpdates"]["span"]["id"], u["executionUpdates"]["change"]) for u in
+               [await ws.data(1.0), await ws.data(1.0)]]  # fmt: skip
+    assert changes == [("b", "STARTED"), ("a", "FINISHED")]
+    await ws.close()
+
+
+async def test_include_existing_then_live_and_resume_with_cursor(server: ServerProcess) -> None:
+    await post(
+        server, "/monitoring/v1/events", [vellum("live-2", "a", "initiated"), vellum("live-2", "b", "initiated", "a")]
+    )
+    ws = GraphQLWS(server.url)
+    await ws.connect({"Authorization": f"Bearer {KEY}"})
+    await ws.subscribe(UPDATES, {"id": "live-2", "existing": True})
+    existing = [(await ws.data())["executionUpdates"] for _ in range(2)]
+    assert [u["span"]["id"] for u in existing] == ["a", "b"] and all(u["event"] is None for u in existing)
+    assert existing[0]["span"]["children"] == [{"id": "b"}]
+    await post(server, "/monitoring/v1/events", vellum("live-2", "b", "fulfilled", "a"))
+    update = (await ws.data(1.0))["executionUpdates"]
+    assert (update["span"]["id"], update["change"]) == ("b", "FINISHED")
+    cursor = update["cursor"]
+    await ws.close()
+
+    # while nobody listens, two more changes happen; resuming from the cursor delivers exactly those
+    await post(server, "/monitoring/v1/events", vellum("live-2", "c", "initiated", "a"))
+    await post(server, "/monitoring/v1/events", vellum("live-2", "a", "rejected", error={"message": "x"}))
+    ws = GraphQLWS(server.url)
+    await ws.connect({"apiKey": KEY})
+    await ws.subscribe(UPDATES, {"id": "live-2", "after": cursor})
+    missed = [(await ws.data())["executionUpdates"] for _ in range(2)]
+    assert [(u["span"]["id"], u["change"]) for u in missed] == [("c", "STARTED"), ("a", "FINISHED")]
+    assert missed[1]["span"]["status"] == "FAILED"
+    await post(server, "/monitoring/v1/events", vellum("live-2", "c", "fulfilled", "a"))
+    assert (await ws.data(1.0))["executionUpdates"]["span"]["id"] == "c"
+    with pytest.raises(TimeoutError):
+        await ws.next(timeout=0.5)  # and nothing twice
+    await ws.close()
+
+
+async def test_events_and_executions_subscriptions(server: ServerProcess) -> None:
+    ws = GraphQLWS(server.url)
+    await ws.connect({"apiKey": KEY})
+    await ws.subscribe('subscription { events(filter: {names: ["build.failed"]}) { name actor { id } cursor } }')
+    await ws.subscribe("subscription { executions(filter: {failed: true}) { id status name } }")
+    await asyncio.sleep(0.2)
+    failed = {"eventType": "build.failed", "actorType": "user", "actorId": "ann"}
+    await post(server, "/api/v1/events", [{"eventType": "build.started"}, failed])
+    rejected = vellum("live-3", "root", "rejected", error={"message": "no"})
+    await post(server, "/monitoring/v1/events", [vellum("live-3", "root", "initiated"), rejected])
+    got = [await ws.data(1.0) for _ in range(2)]
+    event = next(g["events"] for g in got if "events" in g)
+    execution = next(g["executions"] for g in got if "executions" in g)
+    assert event["name"] == "build.failed" and event["actor"] == {"id": "ann"} and event["cursor"]
+    assert execution == {"id": "live-3", "status": "FAILED", "name": "node root"}
+    await ws.close()
+
+
+async def test_second_tenant_receives_nothing(server: ServerProcess) -> None:
+    command = [str(Path(sys.executable).parent / "tracehouse"), "keys", "create", "--tenant", "other"]
+    out = subprocess.run(command, env=server.env, capture_output=True, text=True, check=True, timeout=120)  # noqa: ASYNC221
+    other_key = out.stdout.strip().splitlines()[-1]
+    spy = GraphQLWS(server.url)
+    await spy.connect({"apiKey": other_key})
+    await spy.subscribe(UPDATES, {"id": "live-4", "existing": True})
+    await spy.subscribe("subscription { events { id } }")
+    await asyncio.sleep(0.2)
+    await post(server, "/monitoring/v1/events", vellum("live-4", "a", "initiated"))
+    with pytest.raises(TimeoutError):
+        await spy.next(timeout=1.0)
+    await spy.close()
+
+
+async def test_bad_key_missing_init_and_bad_cursor(server: ServerProcess) -> None:
+    ws = GraphQLWS(server.url)
+    await ws.connect({"apiKey": "th_wrong"}, expect_ack=False)
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await ws.next()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+    silent = await websockets.connect(
+        server.url.replace("http", "ws") + "/graphql", subprotocols=["graphql-transport-ws"]
+    )
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await asyncio.wait_for(silent.recv(), 10)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4408  # init timeout
+    ws = GraphQLWS(server.url)
+    await ws.connect({"apiKey": KEY})
+    await ws.subscribe(UPDATES, {"id": "x", "after": "garbage"})
+    message = await ws.next()
+    assert message["type"] in ("error", "next")
+    errors = message["payload"] if message["type"] == "error" else message["payload"]["errors"]
+    assert errors[0]["extensions"]["code"] == "BAD_USER_INPUT"
+    await ws.close()
+
+
+async def test_two_processes_share_the_bus(server: ServerProcess, tmp_path: Path, database_url: str) -> None:
+    other = ServerProcess(tmp_path / "b", KEY, {"TRACEHOUSE_DATABASE_URL": database_url})
+    other.start()
+    try:
+        ws = GraphQLWS(server.url)
+        await ws.connect({"apiKey": KEY})
+        await ws.subscribe(UPDATES, {"id": "live-5"})
+        await asyncio.sleep(0.3)
+        sent = time.monotonic()
+        await post(other, "/monitoring/v1/events", vellum("live-5", "x", "initiated", inputs={"from": "b"}))
+        update = (await ws.data(timeout=2.0))["executionUpdates"]
+        assert time.monotonic() - sent < 1.0
+        assert (update["span"]["id"], update["change"]) == ("x", "STARTED")
+        await ws.close()
+    finally:
+        other.stop()
