@@ -1,0 +1,91 @@
+"""Live delivery: S subscribers on one execution while span events are ingested at R events/s for T s.
+
+Reports delivery latency p50/p99 (event timestamp → received by the subscriber), messages lost
+(expected minus received over all subscribers), and the server's CPU and peak RSS. The server is
+`tracehouse serve` on embedded stores; subscribers run in two client processes; the ingester here.
+Run: `make bench` (or `.venv/bin/python -m bench.live [S R T]`). Prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import psutil
+
+from bench.common import BENCH_KEY, median, percentile, server, table
+from bench.loadgen import post_all
+
+SUBSCRIBERS, RATE, SECONDS = 100, 1000, 30
+TICK = 0.05  # the ingester sends RATE * TICK events every TICK seconds
+
+
+def events(execution_id: str, n: int, offset: int) -> list[dict[str, object]]:
+    now = datetime.now(UTC).isoformat()
+    return [{"id": str(uuid.uuid4()), "name": f"node.execution.{('initiated', 'fulfilled')[(offset + i) % 2]}",
+             "timestamp": now, "trace_id": execution_id, "span_id": f"s{(offset + i) // 2}",
+             "body": {"outputs": {"n": offset + i}}} for i in range(n)]  # fmt: skip
+
+
+async def run(subscribers: int, rate: int, seconds: int) -> list[list[object]]:
+    with server() as proc:
+        execution_id = "live-bench"
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
+        halves = [subscribers // 2, subscribers - subscribers // 2]
+        clients = [
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bench.live_subscribers", proc.url, BENCH_KEY, execution_id, str(n),
+                str(seconds + 5), stdout=asyncio.subprocess.PIPE, env=env,
+            )
+            for n in halves if n
+        ]  # fmt: skip
+        for client in clients:
+            assert client.stdout is not None
+            assert (await client.stdout.readline()).strip() == b"READY"
+        await asyncio.sleep(1.0)  # let the server register every subscription before the first event
+        server_proc = psutil.Process(proc.proc.pid)  # type: ignore[union-attr]
+        cpu_before = server_proc.cpu_times()
+        peak_rss = server_proc.memory_info().rss
+        per_tick = max(1, int(rate * TICK))
+        sent = 0
+        start = time.monotonic()
+        while time.monotonic() - start < seconds:
+            tick_start = time.monotonic()
+            await post_all(
+                proc.url, "/monitoring/v1/events", BENCH_KEY, [orjson.dumps(events(execution_id, per_tick, sent))], 1
+            )
+            sent += per_tick
+            peak_rss = max(peak_rss, server_proc.memory_info().rss)
+            await asyncio.sleep(max(0.0, TICK - (time.monotonic() - tick_start)))
+        elapsed = time.monotonic() - start
+        cpu_after = server_proc.cpu_times()
+        results = [orjson.loads((await c.communicate())[0].splitlines()[-1]) for c in clients]
+    latencies = [x for r in results for x in r["latencies"]]
+    received = sum(sum(r["counts"]) for r in results)
+    lost = sent * subscribers - received
+    cpu = (cpu_after.user + cpu_after.system - cpu_before.user - cpu_before.system) / elapsed * 100
+    errors = [e for r in results for e in r["errors"]]
+    label = f"{subscribers} subscribers, {sent / elapsed:,.0f} events/s for {elapsed:.0f} s"
+    return [[label,
+             f"{median(latencies) * 1000:.0f}", f"{percentile(latencies, 99) * 1000:.0f}", f"{received:,}",
+             f"{lost:,}", f"{cpu:.0f}%", f"{peak_rss / 2**20:.0f} MiB", (errors[0][:80] if errors else "")]]  # fmt: skip
+
+
+def main() -> None:
+    args = [int(a) for a in sys.argv[1:4]] or [SUBSCRIBERS, RATE, SECONDS]
+    rows = asyncio.run(run(*args))
+    table(
+        "Live delivery (executionUpdates; server: one process, embedded stores)",
+        ["workload", "p50 ms", "p99 ms", "delivered", "lost", "server CPU", "server peak RSS", "first error"],
+        rows,
+    )
+
+
+if __name__ == "__main__":
+    main()
