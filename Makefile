@@ -29,6 +29,7 @@ schema: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.trace_query
+	$(BIN)/python -m bench.live
 
 clean:
 	rm -rf $(VENV) data

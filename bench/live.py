@@ -72,9 +72,9 @@ async def run(subscribers: int, rate: int, seconds: int) -> list[list[object]]:
     cpu = (cpu_after.user + cpu_after.system - cpu_before.user - cpu_before.system) / elapsed * 100
     errors = [e for r in results for e in r["errors"]]
     label = f"{subscribers} subscribers, {sent / elapsed:,.0f} events/s for {elapsed:.0f} s"
-    return [[label,
-             f"{median(latencies) * 1000:.0f}", f"{percentile(latencies, 99) * 1000:.0f}", f"{received:,}",
-             f"{lost:,}", f"{cpu:.0f}%", f"{peak_rss / 2**20:.0f} MiB", (errors[0][:80] if errors else "")]]  # fmt: skip
+    p50, p99 = f"{median(latencies) * 1000:.0f}", f"{percentile(latencies, 99) * 1000:.0f}"
+    first_error = errors[0][:80] if errors else ""
+    return [[label, p50, p99, f"{received:,}", f"{lost:,}", f"{cpu:.0f}%", f"{peak_rss / 2**20:.0f} MiB", first_error]]
 
 
 def main() -> None:
