@@ -12,6 +12,7 @@ import contextlib
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from graphql import GraphQLError
 
@@ -67,6 +68,12 @@ class _Seen:
         return True
 
 
+@lru_cache(maxsize=256)
+def _decoded(message: Message) -> list[LiveEvent]:
+    """Every subscriber of a tenant gets the same message: decode it once, not once per subscriber."""
+    return decode(message.body)
+
+
 async def _messages(
     bus: LiveBus, subscriber: Subscriber, tenant_id: str, after: tuple[int, int] | None
 ) -> AsyncIterator[tuple[Message, list[LiveEvent], int]]:
@@ -75,13 +82,13 @@ async def _messages(
     if after is not None:
         for message in await bus.replay(tenant_id, after[0] - 1):
             seen.add(message.id)
-            yield message, decode(message.body), after[1] + 1 if message.id == after[0] else 0
+            yield message, _decoded(message), after[1] + 1 if message.id == after[0] else 0
     while True:
         message = await subscriber.queue.get()
         if subscriber.overflowed:
             raise SlowConsumer()
         if seen.add(message.id):
-            yield message, decode(message.body), 0
+            yield message, _decoded(message), 0
 
 
 @contextlib.asynccontextmanager
