@@ -10,7 +10,12 @@ import strawberry
 class Cost:
     value: float
     unit: str
+    source: str | None = strawberry.field(
+        default=None,
+        description="Where the figure came from: `reported` by the client, `price_table:<model>` when derived "
+        "from token usage, null when sent as a plain cost.",
+    )
 
     @classmethod
     def from_json(cls, raw: str) -> list[Cost]:
-        return [cls(value=c["value"], unit=c["unit"]) for c in orjson.loads(raw)] if raw else []
+        return [cls(value=c["value"], unit=c["unit"], source=c.get("source")) for c in orjson.loads(raw)] if raw else []

@@ -73,21 +73,23 @@ def normalize_usage(raw: Any, loc: Loc, model: str = "") -> list[dict[str, Any]]
 
 
 def normalize_cost(raw: Any, loc: Loc) -> list[dict[str, Any]]:
-    """A number (USD), {value, unit} or a list of those; one entry per unit."""
+    """A number (USD), {value, unit[, source]} or a list of those; one entry per unit (and source)."""
     if raw is None:
         return []
     items = raw if isinstance(raw, list) else [raw]
-    by_unit: dict[str, float] = {}
+    by_unit: dict[tuple[str, str | None], float] = {}
     for i, item in enumerate(items):
         at = (*loc, i) if isinstance(raw, list) else loc
+        source = None
         if isinstance(item, int | float) and not isinstance(item, bool):
             value, unit = float(item), "USD"
         elif isinstance(item, dict) and isinstance(item.get("value"), int | float):
             value, unit = float(item["value"]), str(item.get("unit") or "USD")
+            source = str(item["source"]) if item.get("source") else None
         else:
             raise InvalidInput(at, "must be a number or {value, unit}", "float_type")
-        by_unit[unit] = by_unit.get(unit, 0.0) + value
-    return [{"value": v, "unit": u} for u, v in by_unit.items()]
+        by_unit[(unit, source)] = by_unit.get((unit, source), 0.0) + value
+    return [{"value": v, "unit": u, **({"source": s} if s else {})} for (u, s), v in by_unit.items()]
 
 
 def apply_usage(piece: SpanPiece, usage: list[dict[str, Any]], cost: list[dict[str, Any]]) -> None:

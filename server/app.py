@@ -15,6 +15,7 @@ from server.auth import AuthMiddleware
 from server.graphql_route import graphql_router
 from server.health_routes import router as health_router
 from server.ingest_routes import router as ingest_router
+from server.otlp_route import router as otlp_router
 from server.settings import Settings
 from server.state import close_state, open_state
 from server.vellum_detail import router as vellum_detail_router
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(health_router)
     app.include_router(ingest_router)
+    app.include_router(otlp_router)
     app.include_router(audit_router)
     app.include_router(vellum_detail_router)
     app.include_router(graphql_router(settings), prefix="/graphql")

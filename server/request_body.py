@@ -21,7 +21,8 @@ def principal(request: Request) -> Principal:
     return request.scope["state"]["principal"]
 
 
-async def json_body(request: Request) -> Any:
+async def raw_body(request: Request) -> bytes:
+    """The body, refused with 413 as soon as it passes the configured limit."""
     limit = app_state(request).settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
@@ -33,8 +34,13 @@ async def json_body(request: Request) -> Any:
         size += len(chunk)
         if size > limit:
             raise TooLarge(f"request body exceeds the limit of {limit} bytes")
+    return b"".join(chunks)
+
+
+async def json_body(request: Request) -> Any:
+    body = await raw_body(request)
     try:
-        return orjson.loads(b"".join(chunks))
+        return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise MalformedJSON(str(exc)) from None
 

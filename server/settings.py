@@ -38,6 +38,7 @@ class Settings:
     max_subscriptions_per_connection: int = 20
     subscriber_queue_size: int = 1000
     live_retention_seconds: int = 3600
+    model_prices_file: str | None = None  # JSON overriding/extending the shipped model price table
 
     @property
     def embedded_postgres_dir(self) -> Path:
@@ -63,4 +64,5 @@ class Settings:
             max_subscriptions_per_connection=_int(env, "TRACEHOUSE_MAX_SUBSCRIPTIONS_PER_CONNECTION", 20),
             subscriber_queue_size=_int(env, "TRACEHOUSE_SUBSCRIBER_QUEUE_SIZE", 1000),
             live_retention_seconds=_int(env, "TRACEHOUSE_LIVE_RETENTION_SECONDS", 3600),
+            model_prices_file=env.get("TRACEHOUSE_MODEL_PRICES") or None,
         )

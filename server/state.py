@@ -11,6 +11,7 @@ from functools import partial
 import asyncpg
 
 from ingest import live_codec
+from ingest.prices import PriceTable
 from ingest.records import Batch, CanonicalEvent
 from ingest.writer import GroupCommitWriter
 from server.settings import Settings
@@ -34,6 +35,7 @@ class AppState:
     embedded: EmbeddedPostgres | None = None
     pg_counter: QueryCounter = field(default_factory=QueryCounter)
     bus: LiveBus | None = None
+    prices: PriceTable = field(default_factory=PriceTable)
     key_cache: dict[str, tuple[float, keys.Principal | None]] = field(default_factory=dict)
 
 
