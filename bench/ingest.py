@@ -28,6 +28,8 @@ BULK_REQUESTS = 40
 GQL_REQUESTS = 20
 SINGLE_REQUESTS = 3_000
 CONCURRENCY = 32
+OTLP_BATCH = 512
+OTLP_REQUESTS = 40
 T0 = datetime(2024, 1, 15, tzinfo=UTC)
 
 
@@ -53,6 +55,28 @@ def vellum_events(n: int) -> list[dict[str, Any]]:
     return out
 
 
+def otlp_request(n: int) -> bytes:
+    """One OTLP/HTTP protobuf export of n LLM spans (OpenInference attributes) in one trace."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+    request = ExportTraceServiceRequest()
+    scope_spans = request.resource_spans.add().scope_spans.add()
+    trace_id = uuid.uuid4().bytes
+    start = int(T0.timestamp() * 1e9)
+    for i in range(n):
+        span = scope_spans.spans.add()
+        span.trace_id, span.span_id, span.name = trace_id, uuid.uuid4().bytes[:8], f"llm-{i}"
+        span.start_time_unix_nano, span.end_time_unix_nano = start + i * 1000, start + i * 1000 + 500
+        for key, value in (("openinference.span.kind", "LLM"), ("llm.model_name", "gpt-4o"),
+                           ("input.value", "x" * 120), ("output.value", "y" * 120)):  # fmt: skip
+            attribute = span.attributes.add()
+            attribute.key, attribute.value.string_value = key, value
+        for key, count in (("llm.token_count.prompt", 100), ("llm.token_count.completion", 20)):
+            attribute = span.attributes.add()
+            attribute.key, attribute.value.int_value = key, count
+    return request.SerializeToString()
+
+
 def canonical_events(n: int) -> list[dict[str, Any]]:
     return [
         {"name": "tool.execution.fulfilled", "executionId": "ex", "spanId": f"s{i}",
@@ -75,6 +99,11 @@ async def run_server_workloads(url: str) -> dict[str, tuple[float, list[float]]]
     start = time.perf_counter()
     lat = await post_all(url, "/graphql", BENCH_KEY, bodies, 4, check_graphql=True)
     results["graphql_bulk"] = (BULK * GQL_REQUESTS / (time.perf_counter() - start), lat)
+
+    bodies = [otlp_request(OTLP_BATCH) for _ in range(OTLP_REQUESTS)]
+    start = time.perf_counter()
+    lat = await post_all(url, "/v1/traces", BENCH_KEY, bodies, 4, content_type="application/x-protobuf")
+    results["otlp"] = (OTLP_BATCH * OTLP_REQUESTS / (time.perf_counter() - start), lat)
 
     bodies = [orjson.dumps(vellum_events(1)[0]) for _ in range(SINGLE_REQUESTS)]
     start = time.perf_counter()
@@ -111,6 +140,7 @@ def main() -> None:
     for name, label, unit, raw in (
         ("rest_bulk", "REST /monitoring/v1/events, 1,000/request, 4 concurrent", "events/s", raw_bulk),
         ("graphql_bulk", "GraphQL ingestEvents, 1,000/request, 4 concurrent", "events/s", raw_bulk),
+        ("otlp", "OTLP/HTTP protobuf, 512 spans/request, 4 concurrent", "spans/s", raw_bulk),
         ("rest_single", f"REST single event, concurrency {CONCURRENCY}", "req/s", raw_single),
     ):
         rate, lat = results[name]

@@ -35,13 +35,19 @@ async def _request(
 
 
 async def post_all(
-    url: str, path: str, key: str, bodies: list[bytes], concurrency: int, check_graphql: bool = False
+    url: str,
+    path: str,
+    key: str,
+    bodies: list[bytes],
+    concurrency: int,
+    check_graphql: bool = False,
+    content_type: str = "application/json",
 ) -> list[float]:
     """POST every body with `concurrency` keep-alive connections; returns per-request latencies (s)."""
     parts = urlsplit(url)
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {parts.hostname}\r\nX-API-Key: {key}\r\n"
-        "Content-Type: application/json\r\nContent-Length: "
+        f"Content-Type: {content_type}\r\nContent-Length: "
     ).encode()
     queue: asyncio.Queue[bytes] = asyncio.Queue()
     for body in bodies:
