@@ -5,10 +5,12 @@ It holds the stores themselves, not the server's state, so imports keep flowing 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
+from graphql import GraphQLError
 from strawberry.fastapi import BaseContext
 from strawberry.types import Info as _Info
 
@@ -26,6 +28,8 @@ class Stores:
     writer: GroupCommitWriter
     max_batch_items: int
     bus: LiveBus | None = None
+    # Whether an API key still works (a revoked key must end open websockets too).
+    key_is_valid: Callable[[str], Awaitable[bool]] | None = None
 
 
 class Context(BaseContext):
@@ -36,6 +40,7 @@ class Context(BaseContext):
         self.stores = stores
         self.connection_params: dict[str, object] | None = None
         self.principal: Principal | None = None
+        self.api_key: str | None = None
         if principal is not None:
             self.authenticate(principal)
 
@@ -43,6 +48,12 @@ class Context(BaseContext):
         self.principal = principal
         self.tenant_id = principal.tenant_id
         self.refresh_loaders()
+
+    async def guard(self) -> None:
+        """Raise if the connection's key stopped working since it connected."""
+        check = self.stores.key_is_valid
+        if self.api_key is not None and check is not None and not await check(self.api_key):
+            raise GraphQLError("the API key was revoked", extensions={"code": "UNAUTHENTICATED"})
 
     def refresh_loaders(self) -> None:
         """Fresh dataloaders: per request, and per subscription payload (cached data must not go stale)."""

@@ -1,23 +1,51 @@
-"""The Strawberry schema assembled from the root types."""
+"""The Strawberry schema assembled from the root types, with its limits."""
 
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
 
 from graph import fast_execution, raw_arguments
+from graph.limits import GraphQLLimits, cost_limiter
+from graph.masking import MaskUnexpectedErrors
 from graph.mutation import Mutation, ingest_events_raw, log_spans_raw
 from graph.query import Query
+from graph.scopes import ScopeGuard
 from graph.subscription import Subscription
 
 
-def build_schema(raw_bulk_arguments: bool = True, fast_objects: bool = True) -> strawberry.Schema:
-    # Frontends send the same few documents over and over: parse and validate each once.
+def build_schema(
+    limits: GraphQLLimits | None = None, raw_bulk_arguments: bool = True, fast_objects: bool = True
+) -> strawberry.Schema:
+    limits = limits or GraphQLLimits()
+    extensions: list[SchemaExtension | type[SchemaExtension]] = [
+        # Frontends send the same few documents over and over: parse and validate each once.
+        ParserCache(maxsize=256),
+        QueryDepthLimiter(max_depth=limits.max_depth),
+        MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        MaxTokensLimiter(max_token_count=limits.max_tokens),
+        cost_limiter(limits.max_cost),
+        ValidationCache(maxsize=256),
+        ScopeGuard,
+        MaskUnexpectedErrors(),
+    ]
+    if not limits.dev_tools:
+        extensions.append(DisableIntrospection())
     built = strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=[ParserCache(maxsize=256), ValidationCache(maxsize=256)],
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=not limits.dev_tools),
     )
     if fast_objects:
         fast_execution.install(built)

@@ -28,7 +28,7 @@ class Subscription:
     ) -> AsyncGenerator[SpanUpdate, None]:
         ctx = info.context
         stream = live.execution_updates(
-            ctx.stores.bus, ctx.stores.ch, ctx.tenant_id, str(execution_id), bool(include_existing), after
+            ctx.stores.bus, ctx.stores.ch, ctx.tenant_id, str(execution_id), bool(include_existing), after, ctx.guard
         )
         async for item in stream:
             ctx.refresh_loaders()
@@ -45,7 +45,7 @@ class Subscription:
     ) -> AsyncGenerator[Event, None]:
         ctx = info.context
         query = filter.to_query() if filter else EventQuery()
-        async for item in live.events(ctx.stores.bus, ctx.tenant_id, query, after):
+        async for item in live.events(ctx.stores.bus, ctx.tenant_id, query, after, ctx.guard):
             ctx.refresh_loaders()
             yield Event(record=item.event, cursor=item.cursor)
 
@@ -53,5 +53,6 @@ class Subscription:
     async def executions(self, info: Info, filter: ExecutionFilter | None = None) -> AsyncGenerator[Execution, None]:
         ctx = info.context
         query = filter.to_query() if filter else ExecutionQuery()
-        async for record in live.executions(ctx.stores.bus, ctx.stores.ch, ctx.tenant_id, query, ctx.refresh_loaders):
+        stream = live.executions(ctx.stores.bus, ctx.stores.ch, ctx.tenant_id, query, ctx.refresh_loaders, ctx.guard)
+        async for record in stream:
             yield Execution(record=record)

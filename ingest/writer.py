@@ -36,7 +36,8 @@ class GroupCommitWriter:
         self._parallel = parallel
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
-        self.inserts = 0  # how many ClickHouse inserts ran: tests and benchmarks read it
+        self.inserts = 0  # how many ClickHouse inserts ran: tests, benchmarks and metrics read it
+        self.rows = 0
         self.listeners: list[Listener] = []
         self._inflight: set[asyncio.Task[None]] = set()
 
@@ -138,3 +139,4 @@ class GroupCommitWriter:
             raise StoreUnavailable("postgres", exc) from exc
         await self._ch.insert("events", rows, EVENT_COLUMNS)
         self.inserts += 1
+        self.rows += len(rows)

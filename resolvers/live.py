@@ -8,9 +8,11 @@ there, then goes live.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -28,6 +30,7 @@ from storage.clickhouse.spans import SpanRecord, trace_with_event_ids
 from storage.postgres.live_bus import LiveBus, Message, Subscriber
 
 SEEN_LIMIT = 50_000
+GUARD_SECONDS = 2.0
 WHOLE_MESSAGE = 1 << 30  # a cursor index meaning "all of that message was delivered"
 
 
@@ -74,17 +77,31 @@ def _decoded(message: Message) -> list[LiveEvent]:
     return decode(message.body)
 
 
+Guard = Callable[[], Awaitable[None]]
+
+
 async def _messages(
-    bus: LiveBus, subscriber: Subscriber, tenant_id: str, after: tuple[int, int] | None
+    bus: LiveBus, subscriber: Subscriber, tenant_id: str, after: tuple[int, int] | None, guard: Guard
 ) -> AsyncIterator[tuple[Message, list[LiveEvent], int]]:
-    """Replayed then live messages, each once, with the index of the first event not yet delivered."""
+    """Replayed then live messages, each once, with the index of the first event not yet delivered.
+
+    `guard` runs every few seconds even when nothing arrives, so a revoked key ends the stream."""
     seen = _Seen()
     if after is not None:
         for message in await bus.replay(tenant_id, after[0] - 1):
             seen.add(message.id)
             yield message, _decoded(message), after[1] + 1 if message.id == after[0] else 0
+    checked = time.monotonic()
     while True:
-        message = await subscriber.queue.get()
+        try:
+            message = await asyncio.wait_for(subscriber.queue.get(), GUARD_SECONDS)
+        except TimeoutError:
+            message = None
+        if time.monotonic() - checked >= GUARD_SECONDS:
+            await guard()
+            checked = time.monotonic()
+        if message is None:
+            continue
         if subscriber.overflowed:
             raise SlowConsumer()
         if seen.add(message.id):
@@ -129,7 +146,13 @@ class LiveTrace(Trace):
 
 
 async def execution_updates(
-    bus: LiveBus, ch: ClickHouse, tenant_id: str, execution_id: str, include_existing: bool, after: str | None
+    bus: LiveBus,
+    ch: ClickHouse,
+    tenant_id: str,
+    execution_id: str,
+    include_existing: bool,
+    after: str | None,
+    guard: Guard,
 ) -> AsyncIterator[SpanUpdateItem]:
     position = decode_cursor(after) if after else None
     async with subscribed(bus, tenant_id) as subscriber:
@@ -144,7 +167,7 @@ async def execution_updates(
         if position is not None:
             reflected = set()  # a resumed stream re-delivers what it missed, even if it is stored by now
         delivered = _Seen()
-        async for message, events, first in _messages(bus, subscriber, tenant_id, position or (start + 1, -1)):
+        async for message, events, first in _messages(bus, subscriber, tenant_id, position or (start + 1, -1), guard):
             for index, live in enumerate(events):
                 e, piece = live.event, live.piece
                 if index < first or piece is None or e.execution_id != execution_id:
@@ -179,12 +202,14 @@ class EventItem:
     cursor: str
 
 
-async def events(bus: LiveBus, tenant_id: str, query: EventQuery, after: str | None) -> AsyncIterator[EventItem]:
+async def events(
+    bus: LiveBus, tenant_id: str, query: EventQuery, after: str | None, guard: Guard
+) -> AsyncIterator[EventItem]:
     position = decode_cursor(after) if after else None
     async with subscribed(bus, tenant_id) as subscriber:
         start = position or (await bus.position() + 1, -1)
         delivered = _Seen()
-        async for message, live_events, first in _messages(bus, subscriber, tenant_id, start):
+        async for message, live_events, first in _messages(bus, subscriber, tenant_id, start, guard):
             for index, live in enumerate(live_events):
                 if index >= first and event_matches(query, live.event) and delivered.add(live.event.id):
                     yield EventItem(live.event, encode_cursor(message.id, index))
@@ -211,16 +236,15 @@ def _from_root(state: SpanState) -> ExecutionRecord:
 
 
 async def executions(
-    bus: LiveBus, ch: ClickHouse, tenant_id: str, query: ExecutionQuery, fresh: Callable[[], None]
+    bus: LiveBus, ch: ClickHouse, tenant_id: str, query: ExecutionQuery, fresh: Callable[[], None], guard: Guard
 ) -> AsyncIterator[ExecutionRecord]:
     """Executions as their root span starts and as it finishes; read from the store when it has them
     (span counts, failures below the root), else from the root span itself."""
     async with subscribed(bus, tenant_id) as subscriber:
         roots: dict[tuple[str, str], SpanState] = {}
         delivered = _Seen()
-        async for _message, live_events, _first in _messages(
-            bus, subscriber, tenant_id, (await bus.position() + 1, -1)
-        ):
+        start = (await bus.position() + 1, -1)
+        async for _message, live_events, _first in _messages(bus, subscriber, tenant_id, start, guard):
             for live in live_events:
                 e, piece = live.event, live.piece
                 if piece is None or piece.parent_span_id or not delivered.add(e.id):

@@ -15,6 +15,7 @@ from server.auth import AuthMiddleware
 from server.graphql_route import graphql_router
 from server.health_routes import router as health_router
 from server.ingest_routes import router as ingest_router
+from server.observe import ObserveMiddleware
 from server.otlp_route import router as otlp_router
 from server.settings import Settings
 from server.state import close_state, open_state
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Tracehouse", version="0.1.0", lifespan=lifespan)
     app.add_middleware(AuthMiddleware)
+    app.add_middleware(ObserveMiddleware)  # added last: outermost, so every response carries a request id
     errors.install(app)
     app.include_router(health_router)
     app.include_router(ingest_router)

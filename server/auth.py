@@ -1,4 +1,5 @@
-"""API-key authentication for every HTTP route but /healthz (and the static GraphiQL page).
+"""API-key authentication for every HTTP route but /healthz (and the static GraphiQL page), key scopes,
+per-key rate limits.
 
 Keys come as `X-API-Key: KEY` or `Authorization: Bearer KEY`. Resolved keys are cached for a few
 seconds so a request does not cost a Postgres round trip; a revoked key stops working within that time.
@@ -6,12 +7,14 @@ seconds so a request does not cost a Postgres round trip; a revoked key stops wo
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from graph.scopes import allows
 from server.state import AppState
 from storage.postgres import keys
 
@@ -52,7 +55,26 @@ def _is_graphiql_page(scope: Scope) -> bool:
     return any(n == b"accept" and b"text/html" in v for n, v in scope["headers"])
 
 
+def _needed_scope(scope: Scope) -> str | None:
+    """REST: reads need `read`, writes `ingest`, /metrics `admin`. GraphQL checks its operation itself."""
+    if scope["path"] == "/graphql" or scope["path"] == "/readyz":
+        return None
+    if scope["path"] == "/metrics":
+        return "admin"
+    return "read" if scope["method"] in ("GET", "HEAD") else "ingest"
+
+
+def _csrf_unsafe(scope: Scope) -> bool:
+    """A GraphQL POST must be JSON: a form or text/plain body is what a cross-site form could send."""
+    if scope["path"] != "/graphql" or scope["method"] != "POST":
+        return False
+    content_type = next((v for n, v in scope["headers"] if n == b"content-type"), b"").split(b";")[0].strip()
+    return content_type not in (b"application/json", b"application/graphql-response+json")
+
+
 class AuthMiddleware:
+    """Key → principal (401), scope (403), per-key rate limit (429), and JSON-only GraphQL POSTs (415)."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -63,22 +85,33 @@ class AuthMiddleware:
         state: AppState = scope["app"].state.tracehouse
         key = key_from_headers(scope["headers"])
         if key is None:
-            await _deny(send, "missing API key: send X-API-Key: KEY or Authorization: Bearer KEY")
+            await _deny(send, 401, "missing API key: send X-API-Key: KEY or Authorization: Bearer KEY")
             return
         principal = await resolve_key(state, key)
         if principal is None:
-            await _deny(send, "unknown or revoked API key")
+            await _deny(send, 401, "unknown or revoked API key")
+            return
+        needed = _needed_scope(scope)
+        if needed is not None and not allows(principal.scopes, needed):
+            await _deny(send, 403, f"this API key lacks the `{needed}` scope (it has: {', '.join(principal.scopes)})")
+            return
+        wait = state.rate_limiter.take(principal.key_id)
+        if wait > 0:
+            await _deny(send, 429, "rate limit exceeded for this API key", retry_after=wait)
+            return
+        if _csrf_unsafe(scope):
+            await _deny(send, 415, "GraphQL POST bodies must be application/json")
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)
 
 
-async def _deny(send: Send, message: str) -> None:
+async def _deny(send: Send, status: int, message: str, retry_after: float | None = None) -> None:
     body = orjson.dumps({"detail": message})
-    headers: list[Any] = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"www-authenticate", b"Bearer"),
-    ]
-    await send({"type": "http.response.start", "status": 401, "headers": headers})
+    headers: list[Any] = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if status == 401:
+        headers.append((b"www-authenticate", b"Bearer"))
+    if retry_after is not None:
+        headers.append((b"retry-after", str(max(1, math.ceil(retry_after))).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -1,4 +1,4 @@
-"""The `tracehouse` command: `serve`, and `keys create --tenant NAME`."""
+"""The `tracehouse` command: `serve`, and `keys create|list|revoke`."""
 
 from __future__ import annotations
 
@@ -13,13 +13,16 @@ from server.settings import Settings
 def _serve(settings: Settings) -> None:
     import uvicorn
 
+    from server import logs
     from server.app import create_app
 
-    # No per-request access log: it costs more than a small ingest request itself.
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=False)
+    logs.configure(settings.log_format)
+    # uvicorn's access log is replaced by ours (server/observe.py), which carries the request id
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False)
 
 
-async def _create_key(settings: Settings, tenant: str) -> str:
+async def _keys(settings: Settings, args: argparse.Namespace) -> list[str]:
+    """Run a `keys` subcommand against the configured (or embedded) Postgres; returns lines to print."""
     import asyncpg
 
     from server.state import start_postgres
@@ -30,7 +33,22 @@ async def _create_key(settings: Settings, tenant: str) -> str:
         conn = await asyncpg.connect(dsn)
         try:
             await migrations.migrate(conn)
-            return await keys.create_key(conn, tenant)
+            if args.keys_command == "create":
+                scopes = tuple(s.strip() for s in args.scopes.split(",") if s.strip())
+                unknown = set(scopes) - set(keys.SCOPES)
+                if unknown or not scopes:
+                    raise SystemExit(f"--scopes must be a comma-separated subset of {', '.join(keys.SCOPES)}")
+                return [await keys.create_key(conn, args.tenant, scopes)]
+            if args.keys_command == "list":
+                return [
+                    f"{k.id}  {k.tenant}  {k.prefix}…  {','.join(k.scopes)}  created {k.created_at:%Y-%m-%d %H:%M}"
+                    + (f"  REVOKED {k.revoked_at:%Y-%m-%d %H:%M}" if k.revoked_at else "")
+                    for k in await keys.list_keys(conn, args.tenant)
+                ]
+            revoked = await keys.revoke_key(conn, args.key)
+            if not revoked:
+                raise SystemExit(f"no active key matches {args.key!r}")
+            return [f"revoked {revoked} key; it stops working within a few seconds"]
         finally:
             await conn.close()
     finally:
@@ -46,16 +64,22 @@ def main(argv: list[str] | None = None) -> int:
     keys_sub = keys_parser.add_subparsers(dest="keys_command", required=True)
     create = keys_sub.add_parser("create", help="create the tenant if needed and print a new API key")
     create.add_argument("--tenant", required=True, help="tenant name")
+    create.add_argument("--scopes", default="admin", help="comma-separated: ingest, read, admin (default admin)")
+    listing = keys_sub.add_parser("list", help="list keys (prefix, scopes, created, revoked)")
+    listing.add_argument("--tenant", help="only this tenant's keys")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key by id, by the key itself, or by its listed prefix")
+    revoke.add_argument("key")
     args = parser.parse_args(argv)
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = Settings.from_env()
     if args.command == "serve":
         _serve(settings)
         return 0
-    key = asyncio.run(_create_key(settings, args.tenant))
-    print(f"created a key for tenant {args.tenant!r}; it is shown only once:", file=sys.stderr)
-    print(key)
+    logging.basicConfig(level=logging.WARNING)
+    lines = asyncio.run(_keys(settings, args))
+    if args.keys_command == "create":
+        print(f"created a key for tenant {args.tenant!r}; it is shown only once:", file=sys.stderr)
+    print("\n".join(lines))
     return 0
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 
+from graph.request_id import request_id
 from ingest.validation import InvalidInput, TooLarge
 from server.responses import JSON
 from storage.errors import StoreUnavailable
 
 RETRY_AFTER_SECONDS = "5"
+log = logging.getLogger(__name__)
 
 
 class MalformedJSON(Exception):
@@ -40,6 +43,12 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(InvalidInput)
     async def _invalid(_: Request, exc: InvalidInput) -> JSON:
         return JSON({"detail": exc.errors}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSON:
+        log.error("unexpected error", exc_info=exc)
+        return JSON({"detail": f"internal error; quote request id {request_id.get()} when reporting it",
+                     "requestId": request_id.get()}, status_code=500)  # fmt: skip
 
     @app.exception_handler(StoreUnavailable)
     async def _unavailable(_: Request, exc: StoreUnavailable) -> JSON:

@@ -17,14 +17,18 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_P
 from strawberry.types.unset import UnsetType
 
 from graph.context import Context, Stores
-from graph.schema import schema
+from graph.limits import GraphQLLimits
+from graph.schema import build_schema
 from server.auth import key_from_headers, resolve_key
 from server.settings import Settings
 from server.state import AppState
 
 
 def _stores(state: AppState) -> Stores:
-    return Stores(state.ch, state.pg, state.writer, state.settings.max_batch_items, state.bus)
+    async def key_is_valid(key: str) -> bool:
+        return await resolve_key(state, key) is not None
+
+    return Stores(state.ch, state.pg, state.writer, state.settings.max_batch_items, state.bus, key_is_valid)
 
 
 async def _context(connection: HTTPConnection) -> Context | None:
@@ -63,6 +67,7 @@ class Router(GraphQLRouter):
         if principal is None:
             raise ConnectionRejectionError({"message": "missing or unknown API key"})
         context.authenticate(principal)
+        context.api_key = key
         return await super().on_ws_connect(context)
 
 
@@ -72,10 +77,17 @@ def graphql_router(settings: Settings) -> GraphQLRouter:
         if settings.graphql_ws_legacy
         else (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
     )
+    limits = GraphQLLimits(
+        max_depth=settings.graphql_max_depth,
+        max_aliases=settings.graphql_max_aliases,
+        max_tokens=settings.graphql_max_tokens,
+        max_cost=settings.graphql_max_cost,
+        dev_tools=settings.graphql_dev_tools,
+    )
     return Router(
-        schema,
+        build_schema(limits),
         context_getter=_context,
-        graphql_ide="graphiql",
+        graphql_ide="graphiql" if settings.graphql_dev_tools else None,
         subscription_protocols=protocols,
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,

@@ -17,6 +17,10 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _flag(env: dict[str, str], name: str) -> bool:
+    return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("./data")
@@ -39,6 +43,15 @@ class Settings:
     subscriber_queue_size: int = 1000
     live_retention_seconds: int = 3600
     model_prices_file: str | None = None  # JSON overriding/extending the shipped model price table
+    # GraphQL abuse limits; dev_tools = introspection, GraphiQL and field suggestions (off in production).
+    graphql_max_depth: int = 15
+    graphql_max_aliases: int = 30
+    graphql_max_tokens: int = 20_000
+    graphql_max_cost: int = 1_000_000
+    graphql_dev_tools: bool = True
+    # Per-key rate limit (requests per second, with bursts up to twice that); 0 turns it off.
+    rate_limit_per_second: float = 500.0
+    log_format: str = "text"  # or "json"
 
     @property
     def embedded_postgres_dir(self) -> Path:
@@ -59,10 +72,17 @@ class Settings:
             max_body_bytes=_int(env, "TRACEHOUSE_MAX_BODY_BYTES", 16 * 1024 * 1024),
             max_batch_items=_int(env, "TRACEHOUSE_MAX_BATCH_ITEMS", 10_000),
             clickhouse_pool_size=_int(env, "TRACEHOUSE_CLICKHOUSE_POOL_SIZE", 4),
-            graphql_ws_legacy=env.get("TRACEHOUSE_GRAPHQL_WS_LEGACY", "").lower() in ("1", "true", "yes"),
+            graphql_ws_legacy=_flag(env, "TRACEHOUSE_GRAPHQL_WS_LEGACY"),
             ws_init_timeout_seconds=float(env.get("TRACEHOUSE_WS_INIT_TIMEOUT_SECONDS") or 5.0),
             max_subscriptions_per_connection=_int(env, "TRACEHOUSE_MAX_SUBSCRIPTIONS_PER_CONNECTION", 20),
             subscriber_queue_size=_int(env, "TRACEHOUSE_SUBSCRIBER_QUEUE_SIZE", 1000),
             live_retention_seconds=_int(env, "TRACEHOUSE_LIVE_RETENTION_SECONDS", 3600),
             model_prices_file=env.get("TRACEHOUSE_MODEL_PRICES") or None,
+            graphql_max_depth=_int(env, "TRACEHOUSE_GRAPHQL_MAX_DEPTH", 15),
+            graphql_max_aliases=_int(env, "TRACEHOUSE_GRAPHQL_MAX_ALIASES", 30),
+            graphql_max_tokens=_int(env, "TRACEHOUSE_GRAPHQL_MAX_TOKENS", 20_000),
+            graphql_max_cost=_int(env, "TRACEHOUSE_GRAPHQL_MAX_COST", 1_000_000),
+            graphql_dev_tools=not _flag(env, "TRACEHOUSE_PRODUCTION"),
+            rate_limit_per_second=float(env.get("TRACEHOUSE_RATE_LIMIT_PER_SECOND") or 500.0),
+            log_format=(env.get("TRACEHOUSE_LOG_FORMAT") or "text").lower(),
         )

@@ -14,6 +14,8 @@ from ingest import live_codec
 from ingest.prices import PriceTable
 from ingest.records import Batch, CanonicalEvent
 from ingest.writer import GroupCommitWriter
+from server.metrics import Metrics
+from server.rate_limit import RateLimiter
 from server.settings import Settings
 from storage.clickhouse import migrations as ch_migrations
 from storage.clickhouse.client import ClickHouse, connect_clickhouse
@@ -36,6 +38,8 @@ class AppState:
     pg_counter: QueryCounter = field(default_factory=QueryCounter)
     bus: LiveBus | None = None
     prices: PriceTable = field(default_factory=PriceTable)
+    metrics: Metrics = field(default_factory=Metrics)
+    rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
     key_cache: dict[str, tuple[float, keys.Principal | None]] = field(default_factory=dict)
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 
 DEFAULT_TENANT = "default"
 ALL_SCOPES = ("admin",)
+SCOPES = ("ingest", "read", "admin")
 
 
 @dataclass(frozen=True)
@@ -68,3 +70,34 @@ async def find_principal(conn: asyncpg.Connection | asyncpg.Pool, key: str) -> P
     if row is None:
         return None
     return Principal(str(row["id"]), str(row["tenant_id"]), str(row["name"]), tuple(row["scopes"]))
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    id: str
+    tenant: str
+    prefix: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+async def list_keys(conn: asyncpg.Connection | asyncpg.Pool, tenant_name: str | None = None) -> list[KeyInfo]:
+    rows = await conn.fetch(
+        "SELECT k.id, t.name, k.prefix, k.scopes, k.created_at, k.revoked_at FROM api_keys k "
+        "JOIN tenants t ON t.id = k.tenant_id WHERE $1::text IS NULL OR t.name = $1 ORDER BY t.name, k.created_at",
+        tenant_name,
+    )
+    return [KeyInfo(str(r[0]), r[1], r[2], tuple(r[3]), r[4], r[5]) for r in rows]
+
+
+async def revoke_key(conn: asyncpg.Connection | asyncpg.Pool, key_or_id: str) -> int:
+    """Revoke by key id, by the full key, or by its printed prefix (when that names one key)."""
+    rows = await conn.fetch(
+        "UPDATE api_keys SET revoked_at = now() WHERE revoked_at IS NULL AND "
+        "(id = $1 OR key_hash = $2 OR (prefix = $1 AND (SELECT count(*) FROM api_keys WHERE prefix = $1) = 1)) "
+        "RETURNING id",
+        key_or_id,
+        hash_key(key_or_id),
+    )
+    return len(rows)

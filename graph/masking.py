@@ -1,0 +1,31 @@
+"""Unexpected exceptions reach clients as a generic error with the request id, never their text."""
+
+from __future__ import annotations
+
+import logging
+
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from graph.request_id import request_id
+
+log = logging.getLogger(__name__)
+
+
+def _unexpected(error: GraphQLError) -> bool:
+    original = error.original_error
+    return original is not None and not isinstance(original, GraphQLError)
+
+
+class MaskUnexpectedErrors(MaskErrors):
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_unexpected)
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        log.error("unexpected error in %s", error.path, exc_info=error.original_error)
+        return GraphQLError(
+            f"internal error; quote request id {request_id.get()} when reporting it",
+            nodes=error.nodes,
+            path=error.path,
+            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id.get()},
+        )
