@@ -109,7 +109,7 @@ class CostLimiter(SchemaExtension):
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        if context.graphql_document is not None and context.pre_execution_errors is None:
+        if context.graphql_document is not None and not context.pre_execution_errors:
             try:
                 cost = operation_cost(context.schema._schema, context.graphql_document, context.operation_name,
                                       context.variables or {})  # fmt: skip

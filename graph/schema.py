@@ -33,8 +33,9 @@ def build_schema(
         QueryDepthLimiter(max_depth=limits.max_depth),
         MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         MaxTokensLimiter(max_token_count=limits.max_tokens),
-        cost_limiter(limits.max_cost),
+        # ValidationCache fills in the validation errors, so the checks that add their own come after it.
         ValidationCache(maxsize=256),
+        cost_limiter(limits.max_cost),
         ScopeGuard,
         MaskUnexpectedErrors(),
     ]

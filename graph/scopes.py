@@ -29,7 +29,7 @@ class ScopeGuard(SchemaExtension):
             except RuntimeError:
                 info["operation"] = "invalid"
         principal = getattr(context.context, "principal", None)
-        if context.pre_execution_errors is None and principal is not None:
+        if not context.pre_execution_errors and principal is not None:
             try:
                 needed = NEEDED[context.operation_type]
             except RuntimeError:  # no such operation: validation reports it

@@ -47,8 +47,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSON:
         log.error("unexpected error", exc_info=exc)
-        return JSON({"detail": f"internal error; quote request id {request_id.get()} when reporting it",
-                     "requestId": request_id.get()}, status_code=500)  # fmt: skip
+        # This handler runs outside the other middleware, so it sets the request id header itself.
+        rid = request_id.get()
+        body = {"detail": f"internal error; quote request id {rid} when reporting it", "requestId": rid}
+        return JSON(body, status_code=500, headers={"X-Request-ID": rid})
 
     @app.exception_handler(StoreUnavailable)
     async def _unavailable(_: Request, exc: StoreUnavailable) -> JSON:

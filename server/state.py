@@ -74,7 +74,17 @@ async def open_state(settings: Settings) -> AppState:
     writer.listeners.append(partial(publish_live, bus))
     writer.start()
     bus.start()
-    return AppState(settings=settings, ch=ch, pg=pg, writer=writer, embedded=embedded, pg_counter=counter, bus=bus)
+    return AppState(
+        settings=settings,
+        ch=ch,
+        pg=pg,
+        writer=writer,
+        embedded=embedded,
+        pg_counter=counter,
+        bus=bus,
+        prices=PriceTable.load(settings.model_prices_file),
+        rate_limiter=RateLimiter(settings.rate_limit_per_second),
+    )
 
 
 async def publish_live(bus: LiveBus, flushed: list[tuple[str, Batch]]) -> None:

@@ -1,0 +1,177 @@
+"""Abuse limits, production switches, masked errors, scopes, revocation, rate limits, observability."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from server.app import create_app
+from server.settings import Settings
+from server.state import AppState
+from storage.postgres import keys
+from tests.conftest import Tenant
+
+
+async def _client(app: Any, key: str | None) -> httpx.AsyncClient:
+    headers = {"X-API-Key": key} if key else {}
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    return httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers)
+
+
+@pytest.fixture(scope="module")
+async def prod(settings: Settings, app: Any) -> AsyncIterator[tuple[Any, str]]:
+    """A second app on the same stores, configured for production, with a tight rate limit."""
+    production = dataclasses.replace(settings, graphql_dev_tools=False, rate_limit_per_second=1.0)
+    prod_app = create_app(production)
+    async with prod_app.router.lifespan_context(prod_app):
+        key = await keys.create_key(prod_app.state.tracehouse.pg, "prod-tenant")
+        yield prod_app, key
+
+
+async def _errors(tenant: Tenant, query: str, variables: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    body = await tenant.gql(query, variables)
+    assert body.get("data") is None, body
+    return body["errors"]
+
+
+async def test_depth_aliases_tokens_and_cost_limits(tenant: Tenant) -> None:
+    deep = '{ execution(id: "x") { rootSpans ' + "{ children " * 15 + "{ id }" + " }" * 15 + " } }"
+    assert "depth" in (await _errors(tenant, deep))[0]["message"]
+    aliases = "{ " + " ".join(f'a{i}: event(id: "x") {{ id }}' for i in range(31)) + " }"
+    assert "aliases" in (await _errors(tenant, aliases))[0]["message"].lower()
+    tokens = "{ events { edges { node { " + "id " * 20_001 + "} } } }"
+    assert "token" in (await _errors(tenant, tokens))[0]["message"].lower()
+    costly = "{ executions(first: 50) { edges { node { spans(first: 10000) { edges { node { id name } } } } } } }"
+    error = (await _errors(tenant, costly))[0]
+    assert error["extensions"]["code"] == "QUERY_TOO_COSTLY" and error["extensions"]["cost"] > 1_000_000
+    by_variable = (
+        "query($n: Int) { executions(first: 50) { edges { node { spans(first: $n) { edges { node { id } } } } } } }"
+    )
+    assert (await _errors(tenant, by_variable, {"n": 10_000}))[0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+    assert "errors" not in await tenant.gql(by_variable, {"n": 10})
+
+
+async def test_development_defaults_have_introspection_and_graphiql(tenant: Tenant, anon: httpx.AsyncClient) -> None:
+    assert (await tenant.gql_data("{ __schema { queryType { name } } }"))["__schema"]["queryType"]["name"] == "Query"
+    assert (await anon.get("/graphql", headers={"Accept": "text/html"})).status_code == 200
+
+
+async def test_production_switch_turns_dev_tools_off(prod: tuple[Any, str]) -> None:
+    app, key = prod
+    async with await _client(app, key) as client:
+        body = (await client.post("/graphql", json={"query": "{ __schema { queryType { name } } }"})).json()
+        assert body["errors"] and "introspection" in body["errors"][0]["message"].lower()
+        body = (await client.post("/graphql", json={"query": "{ evnts { totalCount } }"})).json()
+        assert body["errors"] and "Did you mean" not in body["errors"][0]["message"]
+    async with await _client(app, None) as anon:
+        assert (await anon.get("/graphql", headers={"Accept": "text/html"})).status_code in (401, 404)
+
+
+async def test_rate_limit_answers_429_with_retry_after(prod: tuple[Any, str]) -> None:
+    app, key = prod
+    await asyncio.sleep(2.1)  # a full bucket (1 request/s, bursts of 2)
+    async with await _client(app, key) as client:
+        statuses = [(await client.get("/api/v1/events", params={"limit": 1})).status_code for _ in range(20)]
+        assert statuses[0] == 200 and 429 in statuses
+        limited = await client.get("/api/v1/events")
+        assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
+
+
+async def test_no_batching_no_get_mutations_no_form_posts(tenant: Tenant) -> None:
+    batch = [{"query": "{ events { totalCount } }"}, {"query": "{ events { totalCount } }"}]
+    assert (await tenant.http.post("/graphql", json=batch)).status_code == 400
+    mutation = 'mutation { ingestEvents(events: [{name: "x"}]) { count } }'
+    assert (await tenant.http.get("/graphql", params={"query": mutation})).status_code in (400, 405)
+    assert (await tenant.http.get("/graphql", params={"query": "{ events { totalCount } }"})).status_code == 200
+    form = await tenant.http.post("/graphql", data={"query": mutation})
+    assert form.status_code == 415
+    body = '{"query": "{ events { totalCount } }"}'
+    plain = await tenant.http.post("/graphql", content=body, headers={"Content-Type": "text/plain"})
+    assert plain.status_code == 415
+    assert (await tenant.gql_data(COUNT))["events"]["totalCount"] == 0
+
+
+COUNT = "{ events { totalCount } }"
+
+
+class Exploding:
+    """A fault-injecting ClickHouse: every read raises an unexpected error with a secret in its text."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    async def query(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("secret internals: password=hunter2")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+@pytest.fixture
+def exploding(state: AppState) -> Iterator[None]:
+    real = state.ch
+    state.ch = Exploding(real)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        state.ch = real
+
+
+async def test_unexpected_errors_are_masked_with_a_request_id(tenant: Tenant, app: Any, exploding: None) -> None:
+    async with await _client(app, tenant.key) as client:
+        response = await client.post("/graphql", json={"query": COUNT}, headers={"X-Request-ID": "req-123"})
+        assert response.headers["x-request-id"] == "req-123"
+        error = response.json()["errors"][0]
+        assert "hunter2" not in response.text and "Traceback" not in response.text
+        assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-123"}
+        rest = await client.get("/api/v1/events")
+        assert rest.status_code == 500 and "hunter2" not in rest.text
+        assert rest.json()["requestId"] == rest.headers["x-request-id"]
+
+
+async def test_key_scopes(app: Any, state: AppState) -> None:
+    ingest_key = await keys.create_key(state.pg, "scoped", ("ingest",))
+    read_key = await keys.create_key(state.pg, "scoped", ("read",))
+    async with await _client(app, ingest_key) as writer, await _client(app, read_key) as reader:
+        mutation = {"query": 'mutation { ingestEvents(events: [{name: "scoped.event"}]) { count } }'}
+        assert (await writer.post("/graphql", json=mutation)).json()["data"]["ingestEvents"]["count"] == 1
+        assert (await writer.post("/api/v1/events", json={"eventType": "x"})).status_code == 200
+        denied = (await writer.post("/graphql", json={"query": COUNT})).json()["errors"][0]
+        assert denied["extensions"]["code"] == "FORBIDDEN" and "read" in denied["message"]
+        assert (await writer.get("/api/v1/events")).status_code == 403
+        assert (await reader.post("/graphql", json={"query": COUNT})).json()["data"]["events"]["totalCount"] == 2
+        assert (await reader.post("/graphql", json=mutation)).json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert (await reader.post("/api/v1/events", json={"eventType": "x"})).status_code == 403
+        assert (await reader.get("/metrics")).status_code == 403
+
+
+async def test_revoked_key_stops_within_seconds(app: Any, state: AppState) -> None:
+    key = await keys.create_key(state.pg, "revocable")
+    async with await _client(app, key) as client:
+        assert (await client.get("/readyz")).status_code == 200
+        assert await keys.revoke_key(state.pg, key[:10]) == 1
+        for _ in range(40):
+            if (await client.get("/readyz")).status_code == 401:
+                break
+            await asyncio.sleep(0.25)
+        else:
+            pytest.fail("a revoked key still worked after 10 s")
+    listed = await keys.list_keys(state.pg, "revocable")
+    assert listed[0].revoked_at is not None and key not in repr(listed)
+
+
+async def test_metrics_in_prometheus_format(tenant: Tenant, app: Any) -> None:
+    await tenant.http.post("/api/v1/events", json={"eventType": "metric.test"})
+    await tenant.http.post("/api/v1/events", json={"eventType": 5})
+    await tenant.gql("query Named { events { totalCount } }")
+    text = (await tenant.http.get("/metrics")).text
+    assert 'tracehouse_requests_total{route="/api/v1/events",method="POST",operation="",status="200"}' in text
+    assert 'operation="query Named"' in text
+    assert "tracehouse_request_duration_seconds_bucket" in text
+    assert 'tracehouse_rejected_inputs_total{route="/api/v1/events"}' in text
+    assert "tracehouse_events_ingested_total " in text and "tracehouse_open_subscriptions " in text
