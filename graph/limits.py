@@ -29,7 +29,7 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-LIST_FACTOR = 10
+LIST_FACTOR = 2  # children and events of a span are parts of one bounded trace, not pages
 
 
 @dataclass(frozen=True)
