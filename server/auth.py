@@ -11,6 +11,7 @@ import math
 import time
 from typing import Any
 
+import asyncpg
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -87,7 +88,11 @@ class AuthMiddleware:
         if key is None:
             await _deny(send, 401, "missing API key: send X-API-Key: KEY or Authorization: Bearer KEY")
             return
-        principal = await resolve_key(state, key)
+        try:
+            principal = await resolve_key(state, key)
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            await _deny(send, 503, "postgres is unavailable; retry later", retry_after=5)
+            return
         if principal is None:
             await _deny(send, 401, "unknown or revoked API key")
             return
