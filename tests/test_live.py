@@ -13,7 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 import websockets
+from graphql import GraphQLNonNull
 
+from graph.schema import schema
 from tests.process import ServerProcess
 from tests.ws_client import GraphQLWS
 
@@ -116,18 +118,35 @@ async def test_events_and_executions_subscriptions(server: ServerProcess) -> Non
     await ws.close()
 
 
-async def test_second_tenant_receives_nothing(server: ServerProcess) -> None:
+async def test_second_tenant_receives_nothing_on_any_subscription(server: ServerProcess) -> None:
+    """Every subscription field of the schema, found there, not listed here."""
     command = [str(Path(sys.executable).parent / "tracehouse"), "keys", "create", "--tenant", "other"]
     out = subprocess.run(command, env=server.env, capture_output=True, text=True, check=True, timeout=120)  # noqa: ASYNC221
     other_key = out.stdout.strip().splitlines()[-1]
-    spy = GraphQLWS(server.url)
+    fields = schema._schema.subscription_type.fields  # type: ignore[union-attr]
+    documents = []
+    for name, field in fields.items():
+        args = {"executionId": '"live-4"'}
+        given = ", ".join(f"{a}: {args[a]}" for a in field.args if a in args)
+        assert all(a in args or not isinstance(f.type, GraphQLNonNull) for a, f in field.args.items()), name
+        documents.append(f"subscription {{ {name}{f'({given})' if given else ''} {{ __typename }} }}")
+    owner, spy = GraphQLWS(server.url), GraphQLWS(server.url)
+    await owner.connect({"apiKey": KEY})
     await spy.connect({"apiKey": other_key})
-    await spy.subscribe(UPDATES, {"id": "live-4", "existing": True})
-    await spy.subscribe("subscription { events { id } }")
-    await asyncio.sleep(0.2)
-    await post(server, "/monitoring/v1/events", vellum("live-4", "a", "initiated"))
+    for document in documents:
+        await owner.subscribe(document)
+        await spy.subscribe(document)
+    await asyncio.sleep(0.3)
+    await post(
+        server, "/monitoring/v1/events", [vellum("live-4", "a", "initiated"), vellum("live-4", "a", "fulfilled")]
+    )
+    await post(server, "/api/v1/events", {"eventType": "secret.thing", "actorType": "user", "actorId": "u"})
+    received: set[str] = set()
+    while len(received) < len(documents):
+        received.add((await owner.next(2.0))["id"])  # the owner hears every subscription…
     with pytest.raises(TimeoutError):
-        await spy.next(timeout=1.0)
+        await spy.next(timeout=1.0)  # …the other tenant none of them
+    await owner.close()
     await spy.close()
 
 
@@ -169,3 +188,20 @@ async def test_two_processes_share_the_bus(server: ServerProcess, tmp_path: Path
         await ws.close()
     finally:
         other.stop()
+
+
+async def test_revoking_a_key_ends_its_open_subscriptions(server: ServerProcess) -> None:
+    tracehouse = str(Path(sys.executable).parent / "tracehouse")
+    create = [tracehouse, "keys", "create", "--tenant", "default", "--scopes", "read"]
+    out = subprocess.run(create, env=server.env, capture_output=True, text=True, check=True, timeout=120)  # noqa: ASYNC221
+    key = out.stdout.strip().splitlines()[-1]
+    ws = GraphQLWS(server.url)
+    await ws.connect({"apiKey": key})
+    await ws.subscribe("subscription { events { id } }")
+    await asyncio.sleep(0.3)
+    revoke = [tracehouse, "keys", "revoke", key]
+    subprocess.run(revoke, env=server.env, capture_output=True, text=True, check=True, timeout=120)  # noqa: ASYNC221
+    message = await ws.next(timeout=15.0)  # key cache (5 s) + the stream's check interval (2 s)
+    errors = message["payload"] if message["type"] == "error" else message["payload"].get("errors")
+    assert errors and errors[0]["extensions"]["code"] == "UNAUTHENTICATED", message
+    await ws.close()
