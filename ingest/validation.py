@@ -8,6 +8,8 @@ from typing import Any
 
 import orjson
 
+from storage.clickhouse.values import storable
+
 Loc = tuple[str | int, ...]
 
 
@@ -97,9 +99,14 @@ def parse_time(value: Any, loc: Loc) -> datetime:
             raise InvalidInput(loc, "must be an ISO-8601 date-time", "datetime_parsing") from None
     else:
         raise InvalidInput(loc, "must be an ISO-8601 date-time string", "datetime_type")
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return _in_range(parsed, loc)
+
+
+def _in_range(value: datetime, loc: Loc) -> datetime:
+    if not storable(value):
+        raise InvalidInput(loc, "must be between 1900-01-01 and 2299-12-31", "datetime_range")
+    return value
 
 
 def parse_millis(value: Any, loc: Loc) -> datetime:
@@ -107,7 +114,7 @@ def parse_millis(value: Any, loc: Loc) -> datetime:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidInput(loc, "must be a number of Unix milliseconds", "float_type")
     try:
-        return datetime.fromtimestamp(value / 1000.0, tz=UTC)
+        return _in_range(datetime.fromtimestamp(value / 1000.0, tz=UTC), loc)
     except (OverflowError, OSError, ValueError):
         raise InvalidInput(loc, "is out of range", "value_error") from None
 

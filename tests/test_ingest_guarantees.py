@@ -56,6 +56,7 @@ async def test_events_without_id_get_one_returned(tenant: Tenant) -> None:
         ("/monitoring/v1/events", [_vellum(), _vellum(), {"name": "x", "trace_id": 5, "span_id": "s"}],
          ["body", 2, "trace_id"]),
         ("/monitoring/v1/events", [_vellum(), _vellum(timestamp="yesterday")], ["body", 1, "timestamp"]),
+        ("/monitoring/v1/events", [_vellum(timestamp="0536-04-10T03:29:05Z")], ["body", 0, "timestamp"]),
         ("/monitoring/v1/events", {"trace_id": "t", "span_id": "s"}, ["body", "name"]),
         ("/monitoring/v1/events", [_vellum(), "not an object"], ["body", 1]),
         ("/monitoring/v1/events", [_vellum(body=[])], ["body", 0, "body"]),

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.clickhouse.client import ClickHouse
+from storage.clickhouse.values import clamp
 
 
 def _range(tenant_id: str, since: datetime | None, until: datetime | None) -> tuple[str, dict[str, Any]]:
@@ -14,10 +15,10 @@ def _range(tenant_id: str, since: datetime | None, until: datetime | None) -> tu
     params: dict[str, Any] = {"tenant": tenant_id}
     if since is not None:
         where.append("timestamp >= {since:DateTime64(6, 'UTC')}")
-        params["since"] = since
+        params["since"] = clamp(since)
     if until is not None:
         where.append("timestamp < {until:DateTime64(6, 'UTC')}")
-        params["until"] = until
+        params["until"] = clamp(until)
     return " AND ".join(where), params
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.clickhouse.client import ClickHouse
-from storage.clickhouse.values import utc
+from storage.clickhouse.values import clamp, utc
 
 _COLUMNS = (
     "id, name, timestamp, source, execution_id, span_id, actor_type, actor_id, resource_type, "
@@ -82,10 +82,10 @@ def _where(tenant_id: str, q: EventQuery) -> tuple[str, dict[str, Any]]:
         params["sources"] = list(q.sources)
     if q.since is not None:
         clauses.append("timestamp >= {since:DateTime64(6, 'UTC')}")
-        params["since"] = q.since
+        params["since"] = clamp(q.since)
     if q.until is not None:
         clauses.append("timestamp < {until:DateTime64(6, 'UTC')}")
-        params["until"] = q.until
+        params["until"] = clamp(q.until)
     return " AND ".join(clauses), params
 
 

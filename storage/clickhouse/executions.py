@@ -13,7 +13,7 @@ from typing import Any
 
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.spans import MERGED_COLUMNS
-from storage.clickhouse.values import utc
+from storage.clickhouse.values import clamp, utc
 
 
 def _root(column: str) -> str:
@@ -120,10 +120,10 @@ def _summaries(tenant_id: str, q: ExecutionQuery, ids: list[str] | None = None) 
         params["name_contains"] = q.name_contains
     if q.since is not None:
         outer.append("start_time >= {since:DateTime64(6, 'UTC')}")
-        params["since"] = q.since
+        params["since"] = clamp(q.since)
     if q.until is not None:
         outer.append("start_time < {until:DateTime64(6, 'UTC')}")
-        params["until"] = q.until
+        params["until"] = clamp(q.until)
     if q.failed is not None:
         outer.append(("" if q.failed else "NOT ") + "(x_status = 'FAILED' OR failed_spans > 0)")
     sql = (

@@ -8,3 +8,18 @@ from datetime import UTC, datetime
 def utc(value: datetime) -> datetime:
     """chDB may drop the zone of DateTime64('UTC') columns; every time column here is UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+# DateTime64's range: values outside it cannot be stored or even passed as parameters.
+MIN_TIME = datetime(1900, 1, 1, tzinfo=UTC)
+MAX_TIME = datetime(2299, 12, 31, tzinfo=UTC)
+
+
+def clamp(value: datetime) -> datetime:
+    """A time bound of a read, moved into the storable range (a bound beyond it matches the same rows)."""
+    value = utc(value)
+    return min(max(value, MIN_TIME), MAX_TIME)
+
+
+def storable(value: datetime) -> bool:
+    return MIN_TIME <= utc(value) <= MAX_TIME
