@@ -8,13 +8,15 @@ from typing import Any, NewType
 import strawberry
 from strawberry.scalars import JSON
 
+from storage.clickhouse.values import iso
+
 __all__ = ["JSON", "DateTime", "format_datetime"]
 
 
-def format_datetime(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+def format_datetime(value: datetime | str) -> str:
+    if isinstance(value, str):  # already formatted (by ClickHouse, for big traces)
+        return value
+    return iso(value)
 
 
 def _parse(value: Any) -> datetime:

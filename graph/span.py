@@ -45,7 +45,7 @@ class Span:
     def of(cls, r: SpanRecord, trace: Trace) -> Span:
         return cls(
             id=r.id, execution_id=r.execution_id, parent_id=r.parent_id or None, name=r.name, kind=r.kind,
-            status=r.status, start_time=r.start_time, end_time=r.end_time, duration_ms=r.duration_ms, record=r,
+            status=r.status, start_time=r.start_iso, end_time=r.end_iso, duration_ms=r.duration_ms, record=r,
             trace=trace,
         )  # fmt: skip
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from ingest.lifecycle import TERMINAL
 from ingest.records import SpanPiece
 from storage.clickhouse.spans import SpanRecord
+from storage.clickhouse.values import iso
 
 STARTED = "STARTED"
 UPDATED = "UPDATED"
@@ -36,7 +37,7 @@ class SpanState:
     @classmethod
     def new(cls, execution_id: str, span_id: str, ts: datetime) -> SpanState:
         record = SpanRecord(execution_id, span_id, "", "", "", "RUNNING", ts, None, "", "", "", "", "", "", 0, 0, 0,
-                            0, 0, ts)  # fmt: skip
+                            0, 0, ts, iso(ts), None)  # fmt: skip
         return cls(record, fields_as_of=datetime.min.replace(tzinfo=ts.tzinfo), start_known=False)
 
     def apply(self, piece: SpanPiece, ts: datetime) -> str:
@@ -65,6 +66,8 @@ class SpanState:
             r.end_time = None
         r.pieces += 1
         r.last_ts = max(r.last_ts, ts)
+        r.start_iso = iso(r.start_time)
+        r.end_iso = iso(r.end_time) if r.end_time is not None else None
         self.record = r
         if was_new:
             return FINISHED if r.status in TERMINAL else STARTED

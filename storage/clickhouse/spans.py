@@ -15,6 +15,8 @@ from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.values import utc
 
 _TERMINAL = "('SUCCEEDED', 'FAILED', 'CANCELLED')"
+# ClickHouse formats the times the API shows: formatting 20,000 of them in Python costs ~60 ms a trace.
+_ISO = "'%Y-%m-%dT%H:%i:%S.%fZ'"
 
 MERGED_COLUMNS = f"""
     execution_id,
@@ -37,7 +39,9 @@ MERGED_COLUMNS = f"""
     argMaxIf(cache_creation_input_tokens, ts, usage != '') AS m_cache_creation_input_tokens,
     argMaxIf(cache_read_input_tokens, ts, usage != '') AS m_cache_read_input_tokens,
     count() AS pieces,
-    max(ts) AS last_ts
+    max(ts) AS last_ts,
+    formatDateTime(start, {_ISO}, 'UTC') AS start_iso,
+    formatDateTime(end, {_ISO}, 'UTC') AS end_iso
 """
 
 
@@ -63,10 +67,12 @@ class SpanRecord:
     cache_read_input_tokens: int
     pieces: int
     last_ts: datetime  # the latest piece's time: later pieces override what this one said
+    start_iso: str
+    end_iso: str | None
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> SpanRecord:
-        record = cls(*row[:20])
+        record = cls(*row[:22])
         record.last_ts = utc(record.last_ts)
         record.start_time = utc(record.start_time)
         record.end_time = utc(record.end_time) if record.end_time is not None else None

@@ -23,3 +23,8 @@ def clamp(value: datetime) -> datetime:
 
 def storable(value: datetime) -> bool:
     return MIN_TIME <= utc(value) <= MAX_TIME
+
+
+def iso(value: datetime) -> str:
+    """ISO-8601 in UTC with microseconds and a `Z`: the one way times are shown (as ClickHouse formats them)."""
+    return utc(value).astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
