@@ -56,9 +56,16 @@ class Context(BaseContext):
             raise GraphQLError("the API key was revoked", extensions={"code": "UNAUTHENTICATED"})
 
     def refresh_loaders(self) -> None:
-        """Fresh dataloaders: per request, and per subscription payload (cached data must not go stale)."""
-        assert self.principal is not None
-        self.loaders = Loaders.build(self.stores.ch, self.stores.pg, self.principal.tenant_id)
+        """Fresh dataloaders: per request, and per subscription payload (cached data must not go stale).
+        Built on first use: most live payloads select nothing that loads."""
+        self._loaders: Loaders | None = None
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            assert self.principal is not None
+            self._loaders = Loaders.build(self.stores.ch, self.stores.pg, self.principal.tenant_id)
+        return self._loaders
 
 
 Info = _Info[Context, Any]

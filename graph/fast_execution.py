@@ -11,9 +11,11 @@ graphql-core's normal path, so results and errors stay exactly what they would h
 from __future__ import annotations
 
 import inspect
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from graphql import (
     GraphQLList,
     GraphQLNonNull,
@@ -27,6 +29,10 @@ from strawberry.types.base import StrawberryObjectDefinition
 
 Getter = Callable[[Any], Any]
 Plan = Callable[[Any], dict[str, Any]]
+
+
+_SHARED_PLANS: OrderedDict[tuple[str, tuple[int, ...], bytes], tuple[tuple[Any, ...], Plan | None]] = OrderedDict()
+_SHARED_PLANS_LIMIT = 4096
 
 
 class _Fallback(Exception):
@@ -103,8 +109,28 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         cached = self._plans.get(key)
         if cached is not None:
             return cached[1]
-        plan = self._build(object_type, field_details_list)
+        plan = self._shared_plan(object_type, field_details_list)
         self._plans[key] = (field_details_list, plan)  # keep the list alive so its id stays unique
+        return plan
+
+    def _shared_plan(self, object_type: GraphQLObjectType, field_details_list: Any) -> Plan | None:
+        """Plans outlive one execution: a subscription executes its document once per event, and frontends
+        repeat the same documents. Keyed by the AST nodes (kept alive with the entry, so their ids stay
+        unique) and the variables (which @skip/@include may read)."""
+        nodes = tuple(d.node for d in field_details_list)
+        try:
+            variables = orjson.dumps(self.variable_values, option=orjson.OPT_SORT_KEYS, default=repr)
+        except TypeError:
+            variables = repr(self.variable_values).encode()
+        key = (object_type.name, tuple(id(n) for n in nodes), variables)
+        entry = _SHARED_PLANS.get(key)
+        if entry is not None:
+            _SHARED_PLANS.move_to_end(key)
+            return entry[1]
+        plan = self._build(object_type, field_details_list)
+        _SHARED_PLANS[key] = (nodes, plan)
+        if len(_SHARED_PLANS) > _SHARED_PLANS_LIMIT:
+            _SHARED_PLANS.popitem(last=False)
         return plan
 
     def _build(self, object_type: GraphQLObjectType, field_details_list: Any) -> Plan | None:
