@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-import orjson
 import strawberry
 
 from graph.actor import Actor
 from graph.connection import Connection
 from graph.context import Info
 from graph.cost import Cost
-from graph.scalars import JSON, DateTime
+from graph.scalars import JSON, DateTime, json_value
 from graph.span import Span
 from graph.span_error import SpanError
 from graph.usage import Usage
@@ -21,10 +20,6 @@ from storage.clickhouse.executions import ExecutionRecord
 
 if TYPE_CHECKING:
     from graph.event import Event
-
-
-def _json(raw: str) -> object:
-    return orjson.loads(raw) if raw else None
 
 
 @strawberry.type
@@ -61,11 +56,11 @@ class Execution:
 
     @strawberry.field
     def inputs(self) -> JSON | None:
-        return _json(self.record.inputs)
+        return json_value(self.record.inputs)
 
     @strawberry.field
     def outputs(self) -> JSON | None:
-        return _json(self.record.outputs)
+        return json_value(self.record.outputs)
 
     @strawberry.field
     def error(self) -> SpanError | None:
@@ -73,7 +68,7 @@ class Execution:
 
     @strawberry.field(description="The root span's attributes (HoneyHive metadata, Vellum definitions, …).")
     def metadata(self) -> JSON | None:
-        return _json(self.record.attributes)
+        return json_value(self.record.attributes)
 
     @strawberry.field(description="The session id when the execution is a session (HoneyHive).")
     def session_id(self) -> str | None:

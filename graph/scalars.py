@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, NewType
 
+import orjson
 import strawberry
 from strawberry.scalars import JSON
 
@@ -33,3 +34,8 @@ DateTime = strawberry.scalar(
     serialize=format_datetime,
     parse_value=_parse,
 )
+
+
+def json_value(raw: str) -> object:
+    """A stored JSON text as the value the JSON scalar returns; an empty text is null."""
+    return orjson.loads(raw) if raw else None

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-import orjson
 import strawberry
 
 from graph.context import Info
 from graph.cost import Cost
-from graph.scalars import JSON, DateTime
+from graph.scalars import JSON, DateTime, json_value
 from graph.span_error import SpanError
 from graph.usage import Usage
 from resolvers.loaders.events_by_group import EventsKey
@@ -19,10 +18,6 @@ from storage.clickhouse.spans import SpanRecord
 if TYPE_CHECKING:
     from graph.event import Event
     from graph.execution import Execution
-
-
-def _json(raw: str) -> object:
-    return orjson.loads(raw) if raw else None
 
 
 @strawberry.type
@@ -55,15 +50,15 @@ class Span:
 
     @strawberry.field
     def inputs(self) -> JSON | None:
-        return _json(self.record.inputs)
+        return json_value(self.record.inputs)
 
     @strawberry.field
     def outputs(self) -> JSON | None:
-        return _json(self.record.outputs)
+        return json_value(self.record.outputs)
 
     @strawberry.field
     def attributes(self) -> JSON | None:
-        return _json(self.record.attributes)
+        return json_value(self.record.attributes)
 
     @strawberry.field
     def error(self) -> SpanError | None:

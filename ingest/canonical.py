@@ -67,14 +67,7 @@ def adapt_events(items: list[dict[str, Any]]) -> Batch:
 
 def _lifecycle_piece(name: str, ts: Any, parent: str, payload: Any, loc: Loc) -> SpanPiece:
     """A span event carries its span's fields in the payload (name, kind, inputs, outputs, error, usage…)."""
-    piece = SpanPiece(parent_span_id=parent)
-    phase = lifecycle.phase_of(name)
-    if phase is not None:
-        piece.kind, piece.status, change = phase
-        if change == lifecycle.STARTED:
-            piece.start_time = ts
-        elif change == lifecycle.FINISHED:
-            piece.end_time = ts
+    piece = lifecycle.lifecycle_piece(name, ts, parent)
     body = payload if isinstance(payload, dict) else {}
     if isinstance(body.get("name"), str):
         piece.name = body["name"]

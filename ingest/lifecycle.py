@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from ingest.records import SpanPiece
+
 STARTED = "STARTED"
 UPDATED = "UPDATED"
 FINISHED = "FINISHED"
@@ -40,6 +44,19 @@ def phase_of(name: str) -> tuple[str, str, str] | None:
         return None
     kind = head.split(".", 1)[0].upper()
     return kind, known[0], known[1]
+
+
+def lifecycle_piece(name: str, ts: datetime, parent_span_id: str = "") -> SpanPiece:
+    """The span piece a lifecycle event implies: its kind and status, and its time as start or end."""
+    piece = SpanPiece(parent_span_id=parent_span_id)
+    phase = phase_of(name)
+    if phase is not None:
+        piece.kind, piece.status, change = phase
+        if change == STARTED:
+            piece.start_time = ts
+        elif change == FINISHED:
+            piece.end_time = ts
+    return piece
 
 
 def normalize_status(value: str) -> str | None:

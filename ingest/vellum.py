@@ -54,16 +54,8 @@ def _piece(
     loc: tuple[Any, ...],
     batch: Batch,
 ) -> SpanPiece:
-    piece = SpanPiece()
-    if parent is not None and isinstance(parent.get("span_id"), str):
-        piece.parent_span_id = parent["span_id"]
-    phase = lifecycle.phase_of(name)
-    if phase is not None:
-        piece.kind, piece.status, change = phase
-        if change == lifecycle.STARTED:
-            piece.start_time = ts
-        elif change == lifecycle.FINISHED:
-            piece.end_time = ts
+    parent_span_id = parent["span_id"] if parent is not None and isinstance(parent.get("span_id"), str) else ""
+    piece = lifecycle.lifecycle_piece(name, ts, parent_span_id)
     attributes: dict[str, Any] = {}
     for key, kind in _DEFINITION_KEYS:
         definition = body.get(key)
