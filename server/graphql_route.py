@@ -21,6 +21,7 @@ from graph.limits import GraphQLLimits
 from graph.schema import build_schema
 from server.auth import key_from_headers, resolve_key
 from server.settings import Settings
+from server.shared_streams import SharedStreams, SharingTransportWSHandler
 from server.state import AppState
 
 
@@ -56,9 +57,16 @@ def _key_from_params(params: Any, context: Context) -> str | None:
 
 
 class Router(GraphQLRouter):
-    def encode_json(self, data: object) -> bytes:
-        # A 10,000-span trace is ~8 MB of JSON: the standard library would spend >100 ms on it.
-        return orjson.dumps(data)
+    graphql_transport_ws_handler_class = SharingTransportWSHandler
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.shared_streams = SharedStreams()
+
+    def encode_json(self, data: object) -> str:
+        # A 10,000-span trace is ~8 MB of JSON: the standard library would spend >100 ms on it. Text, not
+        # bytes: websocket messages must go out as text frames for browser clients.
+        return orjson.dumps(data).decode()
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         key = _key_from_params(context.connection_params, context)

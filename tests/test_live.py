@@ -205,3 +205,20 @@ async def test_revoking_a_key_ends_its_open_subscriptions(server: ServerProcess)
     errors = message["payload"] if message["type"] == "error" else message["payload"].get("errors")
     assert errors and errors[0]["extensions"]["code"] == "UNAUTHENTICATED", message
     await ws.close()
+
+
+async def test_identical_subscriptions_share_one_stream_and_leave_independently(server: ServerProcess) -> None:
+    document = 'subscription { events(filter: {names: ["shared.tick"]}) { name payload } }'
+    first, second = GraphQLWS(server.url), GraphQLWS(server.url)
+    for ws in (first, second):
+        await ws.connect({"apiKey": KEY})
+        await ws.subscribe(document)
+    await asyncio.sleep(0.3)
+    await post(server, "/api/v1/events", {"eventType": "shared.tick", "payload": {"n": 1}})
+    for ws in (first, second):
+        assert (await ws.data(2.0))["events"] == {"name": "shared.tick", "payload": {"n": 1}}
+    await first.close()
+    await asyncio.sleep(0.2)
+    await post(server, "/api/v1/events", {"eventType": "shared.tick", "payload": {"n": 2}})
+    assert (await second.data(2.0))["events"]["payload"] == {"n": 2}
+    await second.close()

@@ -36,7 +36,9 @@ class GraphQLWS:
     async def next(self, timeout: float = 5.0) -> dict[str, Any]:  # noqa: ASYNC109
         """The next `next`/`error`/`complete` message (pings answered)."""
         while True:
-            message = json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+            frame = await asyncio.wait_for(self.ws.recv(), timeout)
+            assert isinstance(frame, str), "graphql-transport-ws messages are text frames"
+            message = json.loads(frame)
             if message["type"] == "ping":
                 await self.ws.send(json.dumps({"type": "pong"}))
                 continue

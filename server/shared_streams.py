@@ -1,0 +1,176 @@
+"""Identical live subscriptions share one execution.
+
+A hundred dashboards watching one execution with the same key and document would otherwise each decode,
+merge and execute every update. Here the first subscriber's stream runs once and every subscriber of the
+same (key, document, variables, operation) receives its results; each keeps its own bounded queue, so one
+slow client is cut off without slowing the others. Streams that replay history (`includeExisting`,
+`after`) are never shared: a later subscriber must get its own history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import orjson
+from graphql import GraphQLError, OperationType, parse
+from graphql.error import GraphQLSyntaxError
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+    _OperationStreamClosed,
+)
+from strawberry.types.execution import ExecutionResult, PreExecutionError
+from strawberry.utils.aio import aclosing
+
+QUEUE_SIZE = 1000
+_SLOW = ExecutionResult(
+    data=None,
+    errors=[
+        GraphQLError(
+            "subscription closed: the client did not keep up with the stream and its buffer filled; "
+            "resubscribe with the cursor of the last item received",
+            extensions={"code": "SLOW_CONSUMER"},
+        )
+    ],
+)
+_END = object()
+
+
+def _payload(result: Any) -> str:
+    """The `payload` of a graphql-transport-ws `next` message, as JSON text."""
+    if not isinstance(result, ExecutionResult):
+        return ""
+    payload: dict[str, Any] = {"data": result.data}
+    if result.errors:
+        payload["errors"] = [e.formatted for e in result.errors]
+    if result.extensions:
+        payload["extensions"] = result.extensions
+    return orjson.dumps(payload).decode()
+
+
+@lru_cache(maxsize=512)
+def _is_plain_subscription(query: str) -> bool:
+    try:
+        document = parse(query)
+    except GraphQLSyntaxError:
+        return False
+    operations = [d for d in document.definitions if getattr(d, "operation", None) is not None]
+    return (
+        len(operations) == 1
+        and operations[0].operation == OperationType.SUBSCRIPTION
+        and "includeExisting" not in query
+        and "after" not in query
+    )
+
+
+@dataclass(eq=False)
+class _Shared:
+    members: set[asyncio.Queue[Any]] = field(default_factory=set)
+    task: asyncio.Task[None] | None = None
+
+
+class SharedStreams:
+    def __init__(self) -> None:
+        self._streams: dict[tuple[str, ...], _Shared] = {}
+
+    @staticmethod
+    def key(handler: BaseGraphQLTransportWSHandler[Any, Any], operation: Operation[Any, Any]) -> tuple[str, ...] | None:
+        principal = getattr(handler.context, "principal", None)
+        if principal is None or not _is_plain_subscription(operation.query):
+            return None
+        variables = json.dumps(operation.variables or {}, sort_keys=True, default=str)
+        return (principal.key_id, operation.query, variables, operation.operation_name or "")
+
+    @contextlib.asynccontextmanager
+    async def join(self, key: tuple[str, ...], start: Any) -> AsyncIterator[AsyncIterator[Any]]:
+        shared = self._streams.get(key)
+        if shared is None:
+            shared = self._streams[key] = _Shared()
+            shared.task = asyncio.create_task(self._pump(key, shared, start))
+        queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        shared.members.add(queue)
+        try:
+            yield self._feed(queue)
+        finally:
+            shared.members.discard(queue)
+            if not shared.members and self._streams.get(key) is shared:
+                del self._streams[key]
+                if shared.task is not None:
+                    shared.task.cancel()
+
+    @staticmethod
+    async def _feed(queue: asyncio.Queue[Any]) -> AsyncIterator[Any]:
+        while True:
+            item = await queue.get()
+            if item is _END:
+                return
+            yield item
+            if item[0] is _SLOW:
+                return
+
+    async def _pump(self, key: tuple[str, ...], shared: _Shared, start: Any) -> None:
+        try:
+            source = await start()
+            async with aclosing(source):
+                async for result in source:
+                    item = (result, _payload(result))  # encoded once for every member
+                    for queue in list(shared.members):
+                        try:
+                            queue.put_nowait(item)
+                        except asyncio.QueueFull:
+                            shared.members.discard(queue)
+                            with contextlib.suppress(asyncio.QueueEmpty):
+                                queue.get_nowait()
+                            queue.put_nowait((_SLOW, _payload(_SLOW)))
+        finally:
+            if self._streams.get(key) is shared:
+                del self._streams[key]
+            for queue in list(shared.members):
+                with contextlib.suppress(asyncio.QueueFull):
+                    queue.put_nowait(_END)
+
+
+class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
+    async def run_operation(self, operation: Operation[Any, Any]) -> None:
+        hub: SharedStreams = self.view.shared_streams  # type: ignore[attr-defined]
+        key = hub.key(self, operation)
+        if key is None:
+            await super().run_operation(operation)
+            return
+
+        async def start() -> Any:
+            return await self.schema.stream(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=self.context,
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+            )
+
+        try:
+            async with hub.join(key, start) as feed:
+                await self._send_shared(operation, feed)
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except _OperationStreamClosed:
+            return
+
+    async def _send_shared(self, operation: Operation[Any, Any], feed: AsyncIterator[Any]) -> None:
+        prefix = '{"id":' + orjson.dumps(operation.id).decode() + ',"type":"next","payload":'
+        first = True
+        async for result, payload in feed:
+            if first and isinstance(result, PreExecutionError):
+                await self._handle_pre_execution_error(operation, result)
+                return
+            if not isinstance(result, ExecutionResult):
+                await self._reject_incremental_delivery(operation)
+                return
+            first = False
+            if operation.completed:
+                return
+            await self.websocket.ws.send_text(prefix + payload + "}")  # type: ignore[attr-defined]
