@@ -103,6 +103,15 @@ def test_real_sdk_exporter_against_the_server(tmp_path: Path, database_url: str)
                 body = client.post("/graphql", json={"query": TRACE, "variables": {"id": trace_id}}).json()
             assert "errors" not in body, body
             check_trace(body["data"]["execution"])
+        # the same agent trace in the JSON encoding, to the same process
+        _, _, spans = protobuf_body()
+        document = otlp_json(spans)
+        json_trace = document["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["traceId"]
+        with server.client() as client:
+            response = client.post("/v1/traces", json=document)
+            assert response.status_code == 200 and response.json() == {}
+            body = client.post("/graphql", json={"query": TRACE, "variables": {"id": json_trace}}).json()
+        check_trace(body["data"]["execution"])
     finally:
         server.stop()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -51,3 +52,18 @@ def test_serve_ingest_restart_and_keys_cli(tmp_path: Path) -> None:
             assert other.get("/readyz").status_code == 200
     finally:
         server.stop()
+
+
+def test_json_logs_carry_the_request_id(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "data", "th_json_logs", {"TRACEHOUSE_LOG_FORMAT": "json"})
+    server.start()
+    try:
+        with server.client() as client:
+            response = client.get("/readyz", headers={"X-Request-ID": "trace-me-42"})
+            assert response.headers["x-request-id"] == "trace-me-42"
+    finally:
+        server.stop()
+    lines = [json.loads(line) for line in server.log.read_text().splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["request_id"] == "trace-me-42"]
+    assert access and access[0]["logger"] == "tracehouse.access" and "/readyz 200" in access[0]["message"]
+    assert all({"time", "level", "logger", "message", "request_id"} <= set(line) for line in lines)
