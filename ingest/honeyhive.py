@@ -6,7 +6,8 @@ and chain events are spans of that session, children of `parent_id` or, without 
 
 from __future__ import annotations
 
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from ingest import lifecycle
@@ -30,6 +31,7 @@ EVENT_TYPES = ("model", "tool", "chain", "session")
 _KEPT = ("config", "metadata", "feedback", "metrics", "user_properties", "children_ids", "project_id",
          "project", "source")  # fmt: skip
 _MAX_DEPTH = 32
+_LINKS = uuid.UUID("3f0c5a1e-2b7d-4c59-9a0e-6d1f2b8c7e44")
 
 
 def adapt_create(item: Any) -> Batch:
@@ -121,9 +123,33 @@ def _adapt(
             span=piece,
         )
     )
+    _child_links(item, loc, execution_id, span_id, end or start, batch)
     for i, child in enumerate(opt_list(item, "children", loc) or []):
         _adapt(obj(child, (*loc, "children", i)), (*loc, "children", i), execution_id, span_id, batch, depth + 1)
     return event_id
+
+
+def _child_links(item: dict[str, Any], loc: Loc, execution_id: str, span_id: str, at: datetime, batch: Batch) -> None:
+    """`children_ids` say which spans hang under this one. Each becomes a piece giving that child its
+    parent, timed at this span's end: later than a child's own start, so it overrides the session default
+    a child without `parent_id` gets, and the tree agrees with both parent_id and children_ids."""
+    for index, child in enumerate(opt_list(item, "children_ids", loc) or []):
+        if not isinstance(child, str) or not child:
+            raise InvalidInput((*loc, "children_ids", index), "must be a non-empty string", "string_type")
+        if child == span_id:
+            continue
+        batch.events.append(
+            CanonicalEvent(
+                id=str(uuid.uuid5(_LINKS, f"{execution_id}\x00{span_id}\x00{child}")),
+                name="honeyhive.child_link",
+                timestamp=at,
+                source="honeyhive",
+                execution_id=execution_id,
+                span_id=child,
+                payload=dumps({"parent_id": span_id, "child_id": child}),
+                span=SpanPiece(parent_span_id=span_id),
+            )
+        )
 
 
 def _usage(item: dict[str, Any], loc: Loc, piece: SpanPiece) -> None:

@@ -209,3 +209,21 @@ async def test_graphql_lifecycle_events_build_spans(tenant: Tenant, state: AppSt
     assert result["count"] == 2
     span = (await _spans(state, tenant, "ex-2"))["sp"]
     assert (span.name, span.kind, span.status, span.duration_ms) == ("lookup", "TOOL", "SUCCEEDED", 1000.0)
+
+
+async def test_honeyhive_children_ids_and_parent_id_agree_with_the_tree(tenant: Tenant, state: AppState) -> None:
+    session = {"event_type": "session", "session_id": "s-tree", "inputs": {}, "start_time": 1_700_000_000_000}
+    # the chain lists its children; the tool below does not name its parent, the model does
+    chain = {"event_type": "chain", "event_id": "c-1", "session_id": "s-tree", "inputs": {}, "children_ids": ["t-1"],
+             "start_time": 1_700_000_000_100, "end_time": 1_700_000_000_900}  # fmt: skip
+    tool = {"event_type": "tool", "event_id": "t-1", "session_id": "s-tree", "inputs": {},
+            "start_time": 1_700_000_000_200, "end_time": 1_700_000_000_300}  # fmt: skip
+    model = {"event_type": "model", "event_id": "m-1", "session_id": "s-tree", "parent_id": "c-1", "inputs": {},
+             "start_time": 1_700_000_000_400, "end_time": 1_700_000_000_500}  # fmt: skip
+    for body in (tool, session, model, chain):  # any order
+        assert (await tenant.http.post("/v1/events", json=body)).status_code == 200
+    spans = await _spans(state, tenant, "s-tree")
+    assert {s: spans[s].parent_id for s in ("c-1", "t-1", "m-1")} == {"c-1": "s-tree", "t-1": "c-1", "m-1": "c-1"}
+    bad = {**chain, "children_ids": ["ok", 5]}
+    response = await tenant.http.post("/v1/events", json=bad)
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "children_ids", 1]
