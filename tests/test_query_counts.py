@@ -28,6 +28,10 @@ EVENTS_QUERY = """{
     resource { name events(first: 2) { edges { node { id } } } }
     execution { name spanCount } span { name parent { id } } causedBy { id } } } }
   actorStats { actor { displayName events(first: 3) { totalCount } } }
+  byCorrelation: eventsByCorrelation(correlationId: "corr-ex", first: 1000) { totalCount edges { node {
+    actor { displayName } resource { name } span { name } execution { name } } } }
+  byResource: eventsByResource(resourceType: "artifact", resourceId: "art-1", first: 1000) { edges { node {
+    actor { displayName } causedBy { id } span { parent { id } } } } }
 }"""
 
 EXECUTIONS_QUERY = """{ executions(first: 50) { totalCount edges { node {
