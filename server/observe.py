@@ -48,11 +48,13 @@ class ObserveMiddleware:
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
             await send(message)
 
+        if scope["type"] == "websocket":  # every live message passes here: no wrapping
+            await self.app(scope, receive, send)
+            return
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if scope["type"] == "http":
-                self._record(scope, info, status, time.perf_counter() - started)
+            self._record(scope, info, status, time.perf_counter() - started)
 
     @staticmethod
     def _record(scope: Scope, info: dict[str, str], status: int, seconds: float) -> None:
