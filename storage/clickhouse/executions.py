@@ -13,7 +13,7 @@ from typing import Any
 
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.spans import MERGED_COLUMNS
-from storage.clickhouse.values import clamp, utc
+from storage.clickhouse.values import clamp, duration_ms, utc
 
 
 def _root(column: str) -> str:
@@ -67,9 +67,7 @@ class ExecutionRecord:
 
     @property
     def duration_ms(self) -> float | None:
-        if self.end_time is None:
-            return None
-        return (self.end_time - self.start_time).total_seconds() * 1000.0
+        return duration_ms(self.start_time, self.end_time)
 
 
 @dataclass(frozen=True)

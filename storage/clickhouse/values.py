@@ -28,3 +28,8 @@ def storable(value: datetime) -> bool:
 def iso(value: datetime) -> str:
     """ISO-8601 in UTC with microseconds and a `Z`: the one way times are shown (as ClickHouse formats them)."""
     return utc(value).astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def duration_ms(start: datetime, end: datetime | None) -> float | None:
+    """Milliseconds from start to end; None while running."""
+    return None if end is None else (end - start).total_seconds() * 1000.0
