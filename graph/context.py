@@ -40,7 +40,9 @@ class Context(BaseContext):
         self.stores = stores
         self.connection_params: dict[str, object] | None = None
         self.principal: Principal | None = None
+        self.tenant_id = ""
         self.api_key: str | None = None
+        self._loaders: Loaders | None = None
         if principal is not None:
             self.authenticate(principal)
 
@@ -58,7 +60,7 @@ class Context(BaseContext):
     def refresh_loaders(self) -> None:
         """Fresh dataloaders: per request, and per subscription payload (cached data must not go stale).
         Built on first use: most live payloads select nothing that loads."""
-        self._loaders: Loaders | None = None
+        self._loaders = None
 
     @property
     def loaders(self) -> Loaders:

@@ -61,6 +61,7 @@ class LiveBus:
         self._task: asyncio.Task[None] | None = None
         self._pruner: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()
+        self._fetches: set[asyncio.Task[None]] = set()
 
     @property
     def subscriber_count(self) -> int:
@@ -135,7 +136,9 @@ class LiveBus:
                 def on_notify(_conn: object, _pid: int, _channel: str, payload: str) -> None:
                     message_id, _, origin = payload.partition(":")
                     if origin != self.origin and self.subscriber_count:
-                        asyncio.get_running_loop().create_task(self._fetch_and_deliver(int(message_id)))
+                        task = asyncio.get_running_loop().create_task(self._fetch_and_deliver(int(message_id)))
+                        self._fetches.add(task)  # keep a reference until it is done
+                        task.add_done_callback(self._fetches.discard)
 
                 await conn.add_listener(CHANNEL, on_notify)
                 self.listening.set()
