@@ -32,5 +32,3 @@ class Trace:
         keys = [(s.start_time, s.id) for s in self.spans]
         return self.spans[bisect.bisect_right(keys, key) :]
 
-
-EMPTY = Trace([])

@@ -60,7 +60,6 @@ class LiveBus:
         self._subscribers: dict[str, set[Subscriber]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
         self._pruner: asyncio.Task[None] | None = None
-        self.listening = asyncio.Event()
         self._fetches: set[asyncio.Task[None]] = set()
 
     @property
@@ -85,9 +84,6 @@ class LiveBus:
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         self._subscribers[subscriber.tenant_id].discard(subscriber)
-
-    def has_local_subscribers(self, tenant_id: str) -> bool:
-        return bool(self._subscribers.get(tenant_id))
 
     async def publish(self, tenant_id: str, body: bytes) -> int:
         async with self._pg.acquire() as conn, conn.transaction():
@@ -141,15 +137,17 @@ class LiveBus:
                         task.add_done_callback(self._fetches.discard)
 
                 await conn.add_listener(CHANNEL, on_notify)
-                self.listening.set()
                 delay = 0.2
-                await lost.wait()
+                while not lost.is_set():
+                    try:
+                        await asyncio.wait_for(lost.wait(), 30)
+                    except TimeoutError:  # a connection can die silently: probe it now and then
+                        await asyncio.wait_for(conn.fetchval("SELECT 1"), 5)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 log.warning("live bus listener lost its connection (%s); reconnecting", exc)
             finally:
-                self.listening.clear()
                 if conn is not None and not conn.is_closed():
                     with contextlib.suppress(Exception):
                         await conn.close()
