@@ -10,9 +10,9 @@ from graph.actor import Actor
 from graph.connection import Connection
 from graph.context import Info
 from graph.cost import Cost
+from graph.run_result import RunResult
 from graph.scalars import JSON, DateTime, json_value
 from graph.span import Span
-from graph.span_error import SpanError
 from graph.usage import Usage
 from resolvers.events import nested_events_page
 from resolvers.executions import spans_page
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 @strawberry.type
-class Execution:
+class Execution(RunResult):
     record: strawberry.Private[ExecutionRecord]
 
     @strawberry.field
@@ -53,18 +53,6 @@ class Execution:
     @strawberry.field
     def duration_ms(self) -> float | None:
         return self.record.duration_ms
-
-    @strawberry.field
-    def inputs(self) -> JSON | None:
-        return json_value(self.record.inputs)
-
-    @strawberry.field
-    def outputs(self) -> JSON | None:
-        return json_value(self.record.outputs)
-
-    @strawberry.field
-    def error(self) -> SpanError | None:
-        return SpanError.from_json(self.record.error)
 
     @strawberry.field(description="The root span's attributes (HoneyHive metadata, Vellum definitions, …).")
     def metadata(self) -> JSON | None:

@@ -8,8 +8,8 @@ import strawberry
 
 from graph.context import Info
 from graph.cost import Cost
+from graph.run_result import RunResult
 from graph.scalars import JSON, DateTime, json_value
-from graph.span_error import SpanError
 from graph.usage import Usage
 from resolvers.loaders.events_by_group import EventsKey
 from resolvers.trace import Trace
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 @strawberry.type
-class Span:
+class Span(RunResult):
     # Plain attributes, set once: a 10,000-span trace resolves these without a Python call per field.
     id: strawberry.ID
     execution_id: strawberry.ID
@@ -49,20 +49,8 @@ class Span:
         return [cls.of(r, trace) for r in records]
 
     @strawberry.field
-    def inputs(self) -> JSON | None:
-        return json_value(self.record.inputs)
-
-    @strawberry.field
-    def outputs(self) -> JSON | None:
-        return json_value(self.record.outputs)
-
-    @strawberry.field
     def attributes(self) -> JSON | None:
         return json_value(self.record.attributes)
-
-    @strawberry.field
-    def error(self) -> SpanError | None:
-        return SpanError.from_json(self.record.error)
 
     @strawberry.field
     def usage(self) -> Usage | None:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from resolvers.loaders import Loaders
 from resolvers.loaders.events_by_group import EventsKey
-from resolvers.paging import Page, check_first, decode_after, make_page
+from resolvers.paging import Page, check_first, decode_after, keyset_page, make_page
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.events import EventQuery, EventRecord, count_events, grouped_events, list_events
 
@@ -14,14 +14,13 @@ from storage.clickhouse.events import EventQuery, EventRecord, count_events, gro
 async def events_page(
     ch: ClickHouse, tenant_id: str, query: EventQuery, first: int | None, after: str | None
 ) -> Page[EventRecord]:
-    first = check_first(first, 100)
-    key = decode_after(after, (datetime, str))
-    rows = await list_events(ch, tenant_id, query, first + 1, key) if first else []  # type: ignore[arg-type]
+    async def fetch(limit: int, cursor: tuple[datetime, str] | None) -> list[EventRecord]:
+        return await list_events(ch, tenant_id, query, limit, cursor)
 
     async def count() -> int:
         return await count_events(ch, tenant_id, query)
 
-    return make_page(rows, first, lambda r: (r.timestamp, r.id), count)
+    return await keyset_page(first, 100, after, fetch, count, lambda r: (r.timestamp, r.id))
 
 
 async def nested_events_page(

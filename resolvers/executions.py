@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from resolvers.paging import Page, check_first, decode_after, make_page
+from resolvers.paging import Page, check_first, decode_after, keyset_page, make_page
 from resolvers.trace import Trace
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord, count_executions, list_executions
@@ -14,14 +14,13 @@ from storage.clickhouse.spans import SpanRecord
 async def executions_page(
     ch: ClickHouse, tenant_id: str, query: ExecutionQuery, first: int | None, after: str | None
 ) -> Page[ExecutionRecord]:
-    first = check_first(first, 50)
-    key = decode_after(after, (datetime, str))
-    rows = await list_executions(ch, tenant_id, query, first + 1, key) if first else []  # type: ignore[arg-type]
+    async def fetch(limit: int, cursor: tuple[datetime, str] | None) -> list[ExecutionRecord]:
+        return await list_executions(ch, tenant_id, query, limit, cursor)
 
     async def count() -> int:
         return await count_executions(ch, tenant_id, query)
 
-    return make_page(rows, first, lambda r: (r.start_time, r.id), count)
+    return await keyset_page(first, 50, after, fetch, count, lambda r: (r.start_time, r.id))
 
 
 def spans_page(trace: Trace, first: int | None, after: str | None) -> Page[SpanRecord]:

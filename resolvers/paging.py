@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from resolvers import cursors
@@ -48,3 +49,18 @@ def make_page(
 ) -> Page[T]:
     """`rows` was fetched with LIMIT first + 1: the extra row only says there is a next page."""
     return Page(list(rows[:first]), key, len(rows) > first, count)
+
+
+async def keyset_page(
+    first: int | None,
+    default: int,
+    after: str | None,
+    fetch: Callable[[int, tuple[datetime, str] | None], Awaitable[list[T]]],
+    count: Callable[[], Awaitable[int]],
+    key: Callable[[T], tuple[object, ...]],
+) -> Page[T]:
+    """A page of a (time, id)-ordered list read from the store: one row more than asked says if more exist."""
+    first = check_first(first, default)
+    cursor = decode_after(after, (datetime, str))
+    rows = await fetch(first + 1, cursor) if first else []  # type: ignore[arg-type]
+    return make_page(rows, first, key, count)

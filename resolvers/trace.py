@@ -31,4 +31,3 @@ class Trace:
             return self.spans
         keys = [(s.start_time, s.id) for s in self.spans]
         return self.spans[bisect.bisect_right(keys, key) :]
-

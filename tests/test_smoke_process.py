@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,20 @@ def test_json_logs_carry_the_request_id(tmp_path: Path) -> None:
     access = [line for line in lines if line["request_id"] == "trace-me-42"]
     assert access and access[0]["logger"] == "tracehouse.access" and "/readyz 200" in access[0]["message"]
     assert all({"time", "level", "logger", "message", "request_id"} <= set(line) for line in lines)
+
+
+def test_keys_cli_refuses_bad_input_and_lists(tmp_path: Path, database_url: str) -> None:
+    exe = str(Path(sys.executable).parent / "tracehouse")
+    env = {**os.environ, "TRACEHOUSE_DATABASE_URL": database_url, "TRACEHOUSE_DATA_DIR": str(tmp_path)}
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([exe, "keys", *args], env=env, capture_output=True, text=True, timeout=120)
+
+    bad_scope = run("create", "--tenant", "cli", "--scopes", "read,root")
+    assert bad_scope.returncode != 0 and "--scopes must be" in bad_scope.stderr
+    assert run("revoke", "th_no_such_key").returncode != 0
+    key = run("create", "--tenant", "cli", "--scopes", "ingest,read").stdout.strip().splitlines()[-1]
+    listed = run("list", "--tenant", "cli").stdout
+    assert key[:10] in listed and "ingest,read" in listed and key not in listed
+    assert run("revoke", key).returncode == 0
+    assert "REVOKED" in run("list", "--tenant", "cli").stdout

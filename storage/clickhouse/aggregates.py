@@ -7,18 +7,13 @@ from datetime import datetime
 from typing import Any
 
 from storage.clickhouse.client import ClickHouse
-from storage.clickhouse.values import clamp
+from storage.clickhouse.values import add_time_range
 
 
 def _range(tenant_id: str, since: datetime | None, until: datetime | None) -> tuple[str, dict[str, Any]]:
     where = ["tenant_id = {tenant:String}"]
     params: dict[str, Any] = {"tenant": tenant_id}
-    if since is not None:
-        where.append("timestamp >= {since:DateTime64(6, 'UTC')}")
-        params["since"] = clamp(since)
-    if until is not None:
-        where.append("timestamp < {until:DateTime64(6, 'UTC')}")
-        params["until"] = clamp(until)
+    add_time_range("timestamp", since, until, where, params)
     return " AND ".join(where), params
 
 

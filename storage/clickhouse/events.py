@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.clickhouse.client import ClickHouse
-from storage.clickhouse.values import clamp, utc
+from storage.clickhouse.values import add_time_range, utc
 
 _COLUMNS = (
     "id, name, timestamp, source, execution_id, span_id, actor_type, actor_id, resource_type, "
@@ -80,12 +80,7 @@ def _where(tenant_id: str, q: EventQuery) -> tuple[str, dict[str, Any]]:
     if q.sources:
         clauses.append("source IN {sources:Array(String)}")
         params["sources"] = list(q.sources)
-    if q.since is not None:
-        clauses.append("timestamp >= {since:DateTime64(6, 'UTC')}")
-        params["since"] = clamp(q.since)
-    if q.until is not None:
-        clauses.append("timestamp < {until:DateTime64(6, 'UTC')}")
-        params["until"] = clamp(q.until)
+    add_time_range("timestamp", q.since, q.until, clauses, params)
     return " AND ".join(clauses), params
 
 

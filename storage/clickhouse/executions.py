@@ -13,7 +13,7 @@ from typing import Any
 
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.spans import MERGED_COLUMNS
-from storage.clickhouse.values import clamp, duration_ms, utc
+from storage.clickhouse.values import add_time_range, duration_ms, utc
 
 
 def _root(column: str) -> str:
@@ -116,12 +116,7 @@ def _summaries(tenant_id: str, q: ExecutionQuery, ids: list[str] | None = None) 
     if q.name_contains is not None:
         outer.append("positionCaseInsensitiveUTF8(x_name, {name_contains:String}) > 0")
         params["name_contains"] = q.name_contains
-    if q.since is not None:
-        outer.append("start_time >= {since:DateTime64(6, 'UTC')}")
-        params["since"] = clamp(q.since)
-    if q.until is not None:
-        outer.append("start_time < {until:DateTime64(6, 'UTC')}")
-        params["until"] = clamp(q.until)
+    add_time_range("start_time", q.since, q.until, outer, params)
     if q.failed is not None:
         outer.append(("" if q.failed else "NOT ") + "(x_status = 'FAILED' OR failed_spans > 0)")
     sql = (

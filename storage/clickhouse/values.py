@@ -33,3 +33,15 @@ def iso(value: datetime) -> str:
 def duration_ms(start: datetime, end: datetime | None) -> float | None:
     """Milliseconds from start to end; None while running."""
     return None if end is None else (end - start).total_seconds() * 1000.0
+
+
+def add_time_range(
+    column: str, since: datetime | None, until: datetime | None, clauses: list[str], params: dict[str, object]
+) -> None:
+    """`column` in [since, until), as typed parameters; bounds are clamped into the storable range."""
+    if since is not None:
+        clauses.append(f"{column} >= {{since:DateTime64(6, 'UTC')}}")
+        params["since"] = clamp(since)
+    if until is not None:
+        clauses.append(f"{column} < {{until:DateTime64(6, 'UTC')}}")
+        params["until"] = clamp(until)
