@@ -18,6 +18,7 @@ from graph import fast_execution, raw_arguments
 from graph.limits import GraphQLLimits, cost_limiter
 from graph.masking import MaskUnexpectedErrors
 from graph.mutation import Mutation, ingest_events_raw, log_spans_raw
+from graph.operation_label import OperationLabel
 from graph.query import Query
 from graph.scopes import ScopeGuard
 from graph.subscription import Subscription
@@ -37,6 +38,7 @@ def build_schema(
         ValidationCache(maxsize=256),
         cost_limiter(limits.max_cost),
         ScopeGuard,
+        OperationLabel,
         MaskUnexpectedErrors(),
     ]
     if not limits.dev_tools:

@@ -8,8 +8,6 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from graph.request_id import request_info
-
 NEEDED = {OperationType.QUERY: "read", OperationType.SUBSCRIPTION: "read", OperationType.MUTATION: "ingest"}
 
 
@@ -18,16 +16,8 @@ def allows(scopes: tuple[str, ...], needed: str) -> bool:
 
 
 class ScopeGuard(SchemaExtension):
-    """Also notes the operation's type and name for the request's metrics."""
-
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        info = request_info.get()
-        if info is not None:
-            try:
-                info["operation"] = f"{context.operation_type.value} {context.operation_name or 'anonymous'}"
-            except RuntimeError:
-                info["operation"] = "invalid"
         principal = getattr(context.context, "principal", None)
         if not context.pre_execution_errors and principal is not None:
             try:
