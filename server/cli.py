@@ -15,6 +15,7 @@ def _serve(settings: Settings) -> None:
 
     from server import logs
     from server.app import create_app
+    from server.ws_protocol import BatchingWebSocketProtocol
 
     logs.configure(settings.log_format)
     # uvicorn's access log is replaced by ours (server/observe.py), which carries the request id
@@ -22,7 +23,7 @@ def _serve(settings: Settings) -> None:
     # fifth of the server's time under load.
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False,
-        ws_per_message_deflate=False,
+        ws_per_message_deflate=False, ws=BatchingWebSocketProtocol,
     )  # fmt: skip
 
 

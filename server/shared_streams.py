@@ -28,6 +28,8 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
+from server.ws_protocol import SEND_MANY
+
 QUEUE_SIZE = 1000
 _SLOW = ExecutionResult(
     data=None,
@@ -40,18 +42,36 @@ _SLOW = ExecutionResult(
     ],
 )
 _END = object()
+BATCH = 500  # at most this many messages in one socket write
+YIELD_EVERY = 100  # results a shared stream produces before it lets its members run
 
 
-def _payload(result: Any) -> str:
-    """The `payload` of a graphql-transport-ws `next` message, as JSON text."""
-    if not isinstance(result, ExecutionResult):
-        return ""
-    payload: dict[str, Any] = {"data": result.data}
-    if result.errors:
-        payload["errors"] = [e.formatted for e in result.errors]
-    if result.extensions:
-        payload["extensions"] = result.extensions
-    return orjson.dumps(payload).decode()
+class _Item:
+    """One result of a shared stream, its payload encoded once, and its `next` message per operation id."""
+
+    __slots__ = ("_messages", "payload", "result")
+
+    def __init__(self, result: Any) -> None:
+        self.result = result
+        self.payload = b""
+        if isinstance(result, ExecutionResult):
+            payload: dict[str, Any] = {"data": result.data}
+            if result.errors:
+                payload["errors"] = [e.formatted for e in result.errors]
+            if result.extensions:
+                payload["extensions"] = result.extensions
+            self.payload = orjson.dumps(payload)
+        self._messages: dict[bytes, bytes] = {}
+
+    def message(self, prefix: bytes) -> bytes:
+        """The graphql-transport-ws `next` message; subscribers mostly share their operation id."""
+        message = self._messages.get(prefix)
+        if message is None:
+            message = self._messages[prefix] = prefix + self.payload + b"}"
+        return message
+
+
+_SLOW_ITEM = _Item(_SLOW)
 
 
 @lru_cache(maxsize=512)
@@ -88,7 +108,7 @@ class SharedStreams:
         return (principal.key_id, operation.query, variables, operation.operation_name or "")
 
     @contextlib.asynccontextmanager
-    async def join(self, key: tuple[str, ...], start: Any) -> AsyncIterator[AsyncIterator[Any]]:
+    async def join(self, key: tuple[str, ...], start: Any) -> AsyncIterator[AsyncIterator[list[_Item]]]:
         shared = self._streams.get(key)
         if shared is None:
             shared = self._streams[key] = _Shared()
@@ -105,21 +125,34 @@ class SharedStreams:
                     shared.task.cancel()
 
     @staticmethod
-    async def _feed(queue: asyncio.Queue[Any]) -> AsyncIterator[Any]:
+    async def _feed(queue: asyncio.Queue[Any]) -> AsyncIterator[list[_Item]]:
+        """Everything queued so far, as one batch: a subscriber woken for a burst writes it at once."""
         while True:
-            item = await queue.get()
-            if item is _END:
-                return
-            yield item
-            if item[0] is _SLOW:
-                return
+            batch = [await queue.get()]
+            while len(batch) < BATCH and not queue.empty():
+                batch.append(queue.get_nowait())
+            end = next((i for i, item in enumerate(batch) if item is _END or item is _SLOW_ITEM), None)
+            if end is None:
+                yield batch
+                continue
+            if batch[end] is _SLOW_ITEM:
+                end += 1
+            if end:
+                yield batch[:end]
+            return
 
     async def _pump(self, key: tuple[str, ...], shared: _Shared, start: Any) -> None:
         try:
             source = await start()
             async with aclosing(source):
+                produced = 0
                 async for result in source:
-                    item = (result, _payload(result))  # encoded once for every member
+                    produced += 1
+                    if produced % YIELD_EVERY == 0:
+                        # a big commit arrives as one burst of results: let members write some of it out
+                        # before their queues fill, so only a member that truly stopped reading is cut off
+                        await asyncio.sleep(0)
+                    item = _Item(result)  # encoded once for every member
                     for queue in list(shared.members):
                         try:
                             queue.put_nowait(item)
@@ -127,7 +160,7 @@ class SharedStreams:
                             shared.members.discard(queue)
                             with contextlib.suppress(asyncio.QueueEmpty):
                                 queue.get_nowait()
-                            queue.put_nowait((_SLOW, _payload(_SLOW)))
+                            queue.put_nowait(_SLOW_ITEM)
         finally:
             if self._streams.get(key) is shared:
                 del self._streams[key]
@@ -160,17 +193,26 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         except _OperationStreamClosed:
             return
 
-    async def _send_shared(self, operation: Operation[Any, Any], feed: AsyncIterator[Any]) -> None:
-        prefix = '{"id":' + orjson.dumps(operation.id).decode() + ',"type":"next","payload":'
+    async def _send_shared(self, operation: Operation[Any, Any], feed: AsyncIterator[list[_Item]]) -> None:
+        ws = self.websocket.ws  # type: ignore[attr-defined]
+        # Starlette's WebSocket.send admits only standard messages: the extension goes to the raw ASGI send.
+        send_many = ws._send if SEND_MANY in ws.scope.get("extensions", {}) else None
+        prefix = b'{"id":' + orjson.dumps(operation.id) + b',"type":"next","payload":'
         first = True
-        async for result, payload in feed:
-            if first and isinstance(result, PreExecutionError):
-                await self._handle_pre_execution_error(operation, result)
-                return
-            if not isinstance(result, ExecutionResult):
-                await self._reject_incremental_delivery(operation)
+        async for batch in feed:
+            if first and isinstance(batch[0].result, PreExecutionError):
+                await self._handle_pre_execution_error(operation, batch[0].result)
                 return
             first = False
             if operation.completed:
                 return
-            await self.websocket.ws.send_text(prefix + payload + "}")  # type: ignore[attr-defined]
+            plain = next((i for i, item in enumerate(batch) if not isinstance(item.result, ExecutionResult)), None)
+            messages = [item.message(prefix) for item in batch[:plain]]
+            if messages and send_many is not None:
+                await send_many({"type": SEND_MANY, "texts": messages})
+            else:
+                for message in messages:
+                    await ws.send_text(message.decode())
+            if plain is not None:
+                await self._reject_incremental_delivery(operation)
+                return

@@ -222,3 +222,48 @@ async def test_identical_subscriptions_share_one_stream_and_leave_independently(
     await post(server, "/api/v1/events", {"eventType": "shared.tick", "payload": {"n": 2}})
     assert (await second.data(2.0))["events"]["payload"] == {"n": 2}
     await second.close()
+
+
+async def test_large_messages_go_out_as_valid_frames(server: ServerProcess) -> None:
+    """Live messages leave in batched frames written by the server itself: every length encoding parses."""
+    document = 'subscription { events(filter: {names: ["frame.size"]}) { payload } }'
+    ws = GraphQLWS(server.url)
+    await ws.connect({"apiKey": KEY})
+    await ws.subscribe(document)
+    await asyncio.sleep(0.3)
+    sizes = [1, 100, 70_000, 200_000]  # 7-bit, 16-bit and 64-bit payload lengths
+    await post(server, "/api/v1/events", [{"eventType": "frame.size", "payload": {"s": "x" * n}} for n in sizes])
+    for n in sizes:
+        assert (await ws.data(5.0))["events"]["payload"] == {"s": "x" * n}
+    await ws.close()
+
+
+async def test_a_subscriber_that_stops_reading_is_cut_off_with_a_reason(server: ServerProcess) -> None:
+    document = 'subscription { events(filter: {names: ["slow.tick"]}) { name payload } }'
+    reader, stalled = GraphQLWS(server.url), GraphQLWS(server.url)
+    for ws in (reader, stalled):
+        await ws.connect({"apiKey": KEY})
+        await ws.subscribe(document)
+    await asyncio.sleep(0.3)
+    # ~24 MB of messages: more than the socket buffers, the server's write buffer and the subscriber's queue
+    blob, total = "x" * 1_000, 24_000
+    for start in range(0, total, 2_000):
+        await post(server, "/api/v1/events", [{"eventType": "slow.tick", "payload": {"n": start + i, "b": blob}}
+                                              for i in range(2_000)])  # fmt: skip
+        for _ in range(2_000):  # the other subscriber of the same stream keeps up and is not affected
+            assert (await reader.data(10.0))["events"]["name"] == "slow.tick"
+    received, codes = 0, []
+    while True:
+        message = await stalled.next(10.0)
+        if message["type"] == "complete":
+            break
+        errors = message["payload"].get("errors") if message["type"] == "next" else message["payload"]
+        if errors:
+            codes.append(errors[0]["extensions"]["code"])
+        else:
+            received += 1
+    assert codes == ["SLOW_CONSUMER"] and received < total
+    await post(server, "/api/v1/events", {"eventType": "slow.tick", "payload": {"n": -1}})
+    assert (await reader.data(5.0))["events"]["payload"] == {"n": -1}  # the reader's subscription lives on
+    await reader.close()
+    await stalled.close()
