@@ -30,7 +30,6 @@ from strawberry.utils.aio import aclosing
 
 from server.ws_protocol import SEND_MANY
 
-QUEUE_SIZE = 1000
 _SLOW = ExecutionResult(
     data=None,
     errors=[
@@ -96,7 +95,8 @@ class _Shared:
 
 
 class SharedStreams:
-    def __init__(self) -> None:
+    def __init__(self, queue_size: int) -> None:
+        self._queue_size = queue_size
         self._streams: dict[tuple[str, ...], _Shared] = {}
 
     @staticmethod
@@ -113,7 +113,7 @@ class SharedStreams:
         if shared is None:
             shared = self._streams[key] = _Shared()
             shared.task = asyncio.create_task(self._pump(key, shared, start))
-        queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=self._queue_size)
         shared.members.add(queue)
         try:
             yield self._feed(queue)

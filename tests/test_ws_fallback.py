@@ -22,7 +22,9 @@ async def plain_server(app: Any) -> AsyncIterator[str]:
     config = uvicorn.Config(app, port=port, ws="websockets-sansio", lifespan="off", log_config=None)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    for _ in range(200):  # uvicorn.Server offers a flag, not an event, for "listening"
+        if server.started:
+            break
         await asyncio.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
