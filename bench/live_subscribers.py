@@ -4,7 +4,7 @@ The subscribers speak graphql-transport-ws over picows, a websocket client whose
 100 subscribers at 1,000 updates/s are 100,000 messages/s, and a pure-Python client parsing them on the
 same two cores as the server would measure its own backlog rather than the server's delivery.
 
-Usage: python -m bench.live_subscribers URL KEY EXECUTION_ID N SECONDS
+Usage: python -m bench.live_subscribers URL KEY EXECUTION_ID N SECONDS [private]
 """
 
 from __future__ import annotations
@@ -19,13 +19,15 @@ import uvloop
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 QUERY = "subscription($id: ID!) { executionUpdates(executionId: $id) { cursor event { timestamp } } }"
+# `includeExisting` makes every subscription its own stream: nothing is shared between subscribers
+PRIVATE_QUERY = QUERY.replace("executionId: $id", "executionId: $id, includeExisting: true")
 _NEXT = b'"type":"next"'
 _STAMP = b'"timestamp":"'
 
 
 class Subscriber(WSListener):
-    def __init__(self, key: str, execution_id: str, latencies: list[float], errors: list[str]) -> None:
-        self.key, self.execution_id = key, execution_id
+    def __init__(self, key: str, execution_id: str, query: str, latencies: list[float], errors: list[str]) -> None:
+        self.key, self.execution_id, self.query = key, execution_id, query
         self.latencies, self.errors = latencies, errors
         self.received = 0
         self.ready = asyncio.get_running_loop().create_future()
@@ -52,7 +54,7 @@ class Subscriber(WSListener):
             self.received += 1
             return
         if b'"connection_ack"' in raw:
-            payload = {"query": QUERY, "variables": {"id": self.execution_id}}
+            payload = {"query": self.query, "variables": {"id": self.execution_id}}
             transport.send(WSMsgType.TEXT, orjson.dumps({"id": "1", "type": "subscribe", "payload": payload}))
             self.ready.set_result(None)
             return
@@ -61,13 +63,13 @@ class Subscriber(WSListener):
             transport.disconnect()
 
 
-async def main(url: str, key: str, execution_id: str, n: int, seconds: float) -> None:
+async def main(url: str, key: str, execution_id: str, n: int, seconds: float, query: str) -> None:
     latencies: list[float] = []
     errors: list[str] = []
     subscribers: list[Subscriber] = []
     for _ in range(n):
         _, listener = await ws_connect(
-            lambda: Subscriber(key, execution_id, latencies, errors), url,
+            lambda: Subscriber(key, execution_id, query, latencies, errors), url,
             extra_headers={"Sec-WebSocket-Protocol": "graphql-transport-ws"}, max_frame_size=64 << 20,
         )  # fmt: skip
         assert isinstance(listener, Subscriber)
@@ -83,4 +85,5 @@ async def main(url: str, key: str, execution_id: str, n: int, seconds: float) ->
 
 if __name__ == "__main__":
     url, key, execution_id, n, seconds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
-    uvloop.run(main(url.replace("http://", "ws://") + "/graphql", key, execution_id, n, seconds))
+    query = PRIVATE_QUERY if sys.argv[6:] == ["private"] else QUERY
+    uvloop.run(main(url.replace("http://", "ws://") + "/graphql", key, execution_id, n, seconds, query))

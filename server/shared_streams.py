@@ -4,7 +4,8 @@ A hundred dashboards watching one execution with the same key and document would
 merge and execute every update. Here the first subscriber's stream runs once and every subscriber of the
 same (key, document, variables, operation) receives its results; each keeps its own bounded queue, so one
 slow client is cut off without slowing the others. Streams that replay history (`includeExisting`,
-`after`) are never shared: a later subscriber must get its own history.
+`after`) and one-off operations are never shared (a later subscriber must get its own history) but run the
+same way as a private stream, so every subscriber writes what is queued for it in one batch.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -41,6 +43,7 @@ _SLOW = ExecutionResult(
     ],
 )
 _END = object()
+logger = logging.getLogger(__name__)
 BATCH = 500  # at most this many messages in one socket write
 YIELD_EVERY = 100  # results a shared stream produces before it lets its members run
 
@@ -90,6 +93,7 @@ def _is_plain_subscription(query: str) -> bool:
 
 @dataclass(eq=False)
 class _Shared:
+    private: bool = False  # one member, which the stream waits for instead of cutting it off
     members: set[asyncio.Queue[Any]] = field(default_factory=set)
     task: asyncio.Task[None] | None = None
 
@@ -108,10 +112,13 @@ class SharedStreams:
         return (principal.key_id, operation.query, variables, operation.operation_name or "")
 
     @contextlib.asynccontextmanager
-    async def join(self, key: tuple[str, ...], start: Any) -> AsyncIterator[AsyncIterator[list[_Item]]]:
-        shared = self._streams.get(key)
+    async def join(self, key: tuple[str, ...] | None, start: Any) -> AsyncIterator[AsyncIterator[list[_Item]]]:
+        """Join the stream of `key`, starting it if needed; without a key the stream is private."""
+        shared = self._streams.get(key) if key is not None else None
         if shared is None:
-            shared = self._streams[key] = _Shared()
+            shared = _Shared(private=key is None)
+            if key is not None:
+                self._streams[key] = shared
             shared.task = asyncio.create_task(self._pump(key, shared, start))
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=self._queue_size)
         shared.members.add(queue)
@@ -119,8 +126,9 @@ class SharedStreams:
             yield self._feed(queue)
         finally:
             shared.members.discard(queue)
-            if not shared.members and self._streams.get(key) is shared:
-                del self._streams[key]
+            if not shared.members:
+                if key is not None and self._streams.get(key) is shared:
+                    del self._streams[key]
                 if shared.task is not None:
                     shared.task.cancel()
 
@@ -141,7 +149,7 @@ class SharedStreams:
                 yield batch[:end]
             return
 
-    async def _pump(self, key: tuple[str, ...], shared: _Shared, start: Any) -> None:
+    async def _pump(self, key: tuple[str, ...] | None, shared: _Shared, start: Any) -> None:
         try:
             source = await start()
             async with aclosing(source):
@@ -153,6 +161,12 @@ class SharedStreams:
                         # before their queues fill, so only a member that truly stopped reading is cut off
                         await asyncio.sleep(0)
                     item = _Item(result)  # encoded once for every member
+                    if shared.private:
+                        # a replay of history goes at the client's pace; a live stream that falls behind
+                        # overflows the live bus and ends with SLOW_CONSUMER there
+                        for queue in list(shared.members):
+                            await queue.put(item)
+                        continue
                     for queue in list(shared.members):
                         try:
                             queue.put_nowait(item)
@@ -161,6 +175,8 @@ class SharedStreams:
                             with contextlib.suppress(asyncio.QueueEmpty):
                                 queue.get_nowait()
                             queue.put_nowait(_SLOW_ITEM)
+        except Exception:  # resolver errors arrive as results; this is a bug, and members get `complete`
+            logger.exception("live stream failed")
         finally:
             if self._streams.get(key) is shared:
                 del self._streams[key]
@@ -172,11 +188,7 @@ class SharedStreams:
 class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     async def run_operation(self, operation: Operation[Any, Any]) -> None:
         hub: SharedStreams = self.view.shared_streams  # type: ignore[attr-defined]
-        key = hub.key(self, operation)
-        if key is None:
-            await super().run_operation(operation)
-            return
-
+        key = hub.key(self, operation)  # None: a stream of its own, still written out in batches
         async def start() -> Any:
             return await self.schema.stream(
                 operation.query,
@@ -192,6 +204,12 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
         except _OperationStreamClosed:
             return
+        except Exception as error:  # as Strawberry's own run_operation: report, complete, forget the operation
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
+            raise
 
     async def _send_shared(self, operation: Operation[Any, Any], feed: AsyncIterator[list[_Item]]) -> None:
         ws = self.websocket.ws  # type: ignore[attr-defined]
