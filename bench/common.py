@@ -16,7 +16,11 @@ BENCH_KEY = "th_bench_key"
 @contextmanager
 def server(extra_env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
     with tempfile.TemporaryDirectory(prefix="tracehouse-bench-") as d:
-        proc = ServerProcess(Path(d) / "data", BENCH_KEY, {"TRACEHOUSE_MAX_BATCH_ITEMS": "100000", **(extra_env or {})})
+        proc = ServerProcess(Path(d) / "data", BENCH_KEY, {
+            "TRACEHOUSE_MAX_BATCH_ITEMS": "100000",
+            "TRACEHOUSE_RATE_LIMIT_PER_SECOND": "0",  # measuring throughput, not the per-key limit
+            **(extra_env or {}),
+        })
         proc.start()
         try:
             yield proc
