@@ -22,6 +22,8 @@ from typing import Any
 import orjson
 from graphql import GraphQLError, OperationType, parse
 from graphql.error import GraphQLSyntaxError
+from starlette.websockets import WebSocketDisconnect
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -189,6 +191,7 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
     async def run_operation(self, operation: Operation[Any, Any]) -> None:
         hub: SharedStreams = self.view.shared_streams  # type: ignore[attr-defined]
         key = hub.key(self, operation)  # None: a stream of its own, still written out in batches
+
         async def start() -> Any:
             return await self.schema.stream(
                 operation.query,
@@ -200,10 +203,10 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
 
         try:
             async with hub.join(key, start) as feed:
-                await self._send_shared(operation, feed)
+                await self._send_feed(operation, feed)
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
-        except _OperationStreamClosed:
-            return
+        except (_OperationStreamClosed, WebSocketDisconnected, WebSocketDisconnect, OSError):
+            return  # the client went away (OSError: uvicorn's ClientDisconnected): nothing to report
         except Exception as error:  # as Strawberry's own run_operation: report, complete, forget the operation
             await self.handle_task_exception(error)
             with contextlib.suppress(Exception):
@@ -211,7 +214,7 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             self.operations.pop(operation.id, None)
             raise
 
-    async def _send_shared(self, operation: Operation[Any, Any], feed: AsyncIterator[list[_Item]]) -> None:
+    async def _send_feed(self, operation: Operation[Any, Any], feed: AsyncIterator[list[_Item]]) -> None:
         ws = self.websocket.ws  # type: ignore[attr-defined]
         # Starlette's WebSocket.send admits only standard messages: the extension goes to the raw ASGI send.
         send_many = ws._send if SEND_MANY in ws.scope.get("extensions", {}) else None

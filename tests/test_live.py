@@ -207,13 +207,19 @@ async def test_revoking_a_key_ends_its_open_subscriptions(server: ServerProcess)
     await ws.close()
 
 
-async def test_identical_subscriptions_share_one_stream_and_leave_independently(server: ServerProcess) -> None:
-    document = 'subscription { events(filter: {names: ["shared.tick"]}) { name payload } }'
-    first, second = GraphQLWS(server.url), GraphQLWS(server.url)
-    for ws in (first, second):
+async def subscribers(server: ServerProcess, document: str, n: int) -> list[GraphQLWS]:
+    """n connections, each subscribed to `document`, registered with the server before anything is sent."""
+    clients = [GraphQLWS(server.url) for _ in range(n)]
+    for ws in clients:
         await ws.connect({"apiKey": KEY})
         await ws.subscribe(document)
     await asyncio.sleep(0.3)
+    return clients
+
+
+async def test_identical_subscriptions_share_one_stream_and_leave_independently(server: ServerProcess) -> None:
+    document = 'subscription { events(filter: {names: ["shared.tick"]}) { name payload } }'
+    first, second = await subscribers(server, document, 2)
     await post(server, "/api/v1/events", {"eventType": "shared.tick", "payload": {"n": 1}})
     for ws in (first, second):
         assert (await ws.data(2.0))["events"] == {"name": "shared.tick", "payload": {"n": 1}}
@@ -227,10 +233,7 @@ async def test_identical_subscriptions_share_one_stream_and_leave_independently(
 async def test_large_messages_go_out_as_valid_frames(server: ServerProcess) -> None:
     """Live messages leave in batched frames written by the server itself: every length encoding parses."""
     document = 'subscription { events(filter: {names: ["frame.size"]}) { payload } }'
-    ws = GraphQLWS(server.url)
-    await ws.connect({"apiKey": KEY})
-    await ws.subscribe(document)
-    await asyncio.sleep(0.3)
+    (ws,) = await subscribers(server, document, 1)
     sizes = [1, 100, 70_000, 200_000]  # 7-bit, 16-bit and 64-bit payload lengths
     await post(server, "/api/v1/events", [{"eventType": "frame.size", "payload": {"s": "x" * n}} for n in sizes])
     for n in sizes:
@@ -240,11 +243,7 @@ async def test_large_messages_go_out_as_valid_frames(server: ServerProcess) -> N
 
 async def test_a_subscriber_that_stops_reading_is_cut_off_with_a_reason(server: ServerProcess) -> None:
     document = 'subscription { events(filter: {names: ["slow.tick"]}) { name payload } }'
-    reader, stalled = GraphQLWS(server.url), GraphQLWS(server.url)
-    for ws in (reader, stalled):
-        await ws.connect({"apiKey": KEY})
-        await ws.subscribe(document)
-    await asyncio.sleep(0.3)
+    reader, stalled = await subscribers(server, document, 2)
     # ~24 MB of messages: more than the socket buffers, the server's write buffer and the subscriber's queue
     blob, total = "x" * 1_000, 24_000
     for start in range(0, total, 2_000):
