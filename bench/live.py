@@ -3,8 +3,9 @@
 Reports delivery latency p50/p99 (event timestamp → received by the subscriber), messages lost
 (expected minus received over all subscribers), and the server's CPU and peak RSS. The server is
 `tracehouse serve` on embedded stores; subscribers run in two client processes; the ingester here.
-Run: `make bench` (or `.venv/bin/python -m bench.live [S R T [private]]`; `private` subscribes with
-`includeExisting`, so no two subscribers share a stream). Prints a markdown table.
+Run: `make bench` (or `.venv/bin/python -m bench.live [S R T [MODE]]`; MODE `existing` subscribes with
+`includeExisting: true`, `distinct` gives every subscriber its own document so that nothing is shared).
+Prints a markdown table.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def events(execution_id: str, n: int, offset: int) -> list[dict[str, object]]:
              "body": {"outputs": {"n": offset + i}}} for i in range(n)]  # fmt: skip
 
 
-async def run(subscribers: int, rate: int, seconds: int, private: bool = False) -> list[list[object]]:
+async def run(subscribers: int, rate: int, seconds: int, mode: str = "shared") -> list[list[object]]:
     with server() as proc:
         execution_id = "live-bench"
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)}
@@ -42,7 +43,7 @@ async def run(subscribers: int, rate: int, seconds: int, private: bool = False) 
         clients = [
             await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bench.live_subscribers", proc.url, BENCH_KEY, execution_id, str(n),
-                str(seconds + 5), *(["private"] if private else []), stdout=asyncio.subprocess.PIPE, env=env,
+                str(seconds + 5), mode, stdout=asyncio.subprocess.PIPE, env=env,
                 preexec_fn=lambda: os.nice(10),  # the clients yield the CPU to the server and the ingester
             )
             for n in halves if n
@@ -74,7 +75,7 @@ async def run(subscribers: int, rate: int, seconds: int, private: bool = False) 
     lost = sent * subscribers - received
     cpu = (cpu_after.user + cpu_after.system - cpu_before.user - cpu_before.system) / elapsed * 100
     errors = [e for r in results for e in r["errors"]]
-    kind = "private subscribers" if private else "subscribers"
+    kind = "subscribers" if mode == "shared" else f"subscribers ({mode})"
     label = f"{subscribers} {kind}, {sent / elapsed:,.0f} events/s for {elapsed:.0f} s"
     p50, p99 = f"{median(latencies) * 1000:.0f}", f"{percentile(latencies, 99) * 1000:.0f}"
     first_error = errors[0][:80] if errors else ""
@@ -83,7 +84,7 @@ async def run(subscribers: int, rate: int, seconds: int, private: bool = False) 
 
 def main() -> None:
     args = [int(a) for a in sys.argv[1:4]] or [SUBSCRIBERS, RATE, SECONDS]
-    rows = asyncio.run(run(*args, private=sys.argv[4:] == ["private"]))
+    rows = asyncio.run(run(*args, mode=sys.argv[4] if len(sys.argv) > 4 else "shared"))
     table(
         "Live delivery (executionUpdates; server: one process, embedded stores)",
         ["workload", "p50 ms", "p99 ms", "delivered", "lost", "server CPU", "server peak RSS", "first error"],

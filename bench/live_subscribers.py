@@ -4,7 +4,7 @@ The subscribers speak graphql-transport-ws over picows, a websocket client whose
 100 subscribers at 1,000 updates/s are 100,000 messages/s, and a pure-Python client parsing them on the
 same two cores as the server would measure its own backlog rather than the server's delivery.
 
-Usage: python -m bench.live_subscribers URL KEY EXECUTION_ID N SECONDS [private]
+Usage: python -m bench.live_subscribers URL KEY EXECUTION_ID N SECONDS [MODE]
 """
 
 from __future__ import annotations
@@ -19,8 +19,15 @@ import uvloop
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 QUERY = "subscription($id: ID!) { executionUpdates(executionId: $id) { cursor event { timestamp } } }"
-# `includeExisting` makes every subscription its own stream: nothing is shared between subscribers
-PRIVATE_QUERY = QUERY.replace("executionId: $id", "executionId: $id, includeExisting: true")
+# MODE `existing`: every subscriber asks for the spans stored so far first (late ones join a running stream)
+EXISTING_QUERY = QUERY.replace("executionId: $id", "executionId: $id, includeExisting: true")
+
+
+def query_for(mode: str, n: int) -> str:
+    """MODE `distinct`: every subscriber's document differs (an alias), so no two share a stream."""
+    if mode == "distinct":
+        return QUERY.replace("executionUpdates(", f"u{n}: executionUpdates(")
+    return EXISTING_QUERY if mode == "existing" else QUERY
 _NEXT = b'"type":"next"'
 _STAMP = b'"timestamp":"'
 
@@ -63,13 +70,14 @@ class Subscriber(WSListener):
             transport.disconnect()
 
 
-async def main(url: str, key: str, execution_id: str, n: int, seconds: float, query: str) -> None:
+async def main(url: str, key: str, execution_id: str, n: int, seconds: float, mode: str) -> None:
     latencies: list[float] = []
     errors: list[str] = []
     subscribers: list[Subscriber] = []
-    for _ in range(n):
+    for i in range(n):
+        query = query_for(mode, i)
         _, listener = await ws_connect(
-            lambda: Subscriber(key, execution_id, query, latencies, errors), url,
+            lambda query=query: Subscriber(key, execution_id, query, latencies, errors), url,
             extra_headers={"Sec-WebSocket-Protocol": "graphql-transport-ws"}, max_frame_size=64 << 20,
         )  # fmt: skip
         assert isinstance(listener, Subscriber)
@@ -85,5 +93,5 @@ async def main(url: str, key: str, execution_id: str, n: int, seconds: float, qu
 
 if __name__ == "__main__":
     url, key, execution_id, n, seconds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])
-    query = PRIVATE_QUERY if sys.argv[6:] == ["private"] else QUERY
-    uvloop.run(main(url.replace("http://", "ws://") + "/graphql", key, execution_id, n, seconds, query))
+    mode = sys.argv[6] if len(sys.argv) > 6 else "shared"
+    uvloop.run(main(url.replace("http://", "ws://") + "/graphql", key, execution_id, n, seconds, mode))

@@ -1,11 +1,13 @@
 """The root Subscription type: live views over graphql-transport-ws, scoped to the connection's tenant.
 
 Every payload is resolved with fresh dataloaders: the websocket context lives as long as the connection.
+The root value, when the server gives one, is the operation's `StreamTap` (see server/shared_streams.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Any
 
 import strawberry
 
@@ -20,6 +22,11 @@ from storage.clickhouse.events import EventQuery
 from storage.clickhouse.executions import ExecutionQuery
 
 
+def _tap(info: Info) -> live.StreamTap | None:
+    root: Any = info.root_value
+    return root if isinstance(root, live.StreamTap) else None
+
+
 @strawberry.type
 class Subscription:
     @strawberry.subscription(description="Every span start, change and end of one execution, live.")
@@ -28,8 +35,9 @@ class Subscription:
     ) -> AsyncGenerator[SpanUpdate, None]:
         ctx = info.context
         stream = live.execution_updates(
-            ctx.stores.bus, ctx.stores.ch, ctx.tenant_id, str(execution_id), bool(include_existing), after, ctx.guard
-        )
+            ctx.stores.bus, ctx.stores.ch, ctx.tenant_id, str(execution_id), bool(include_existing), after, ctx.guard,
+            _tap(info),
+        )  # fmt: skip
         async for item in stream:
             ctx.refresh_loaders()
             yield SpanUpdate(
@@ -45,7 +53,7 @@ class Subscription:
     ) -> AsyncGenerator[Event, None]:
         ctx = info.context
         query = filter.to_query() if filter else EventQuery()
-        async for item in live.events(ctx.stores.bus, ctx.tenant_id, query, after, ctx.guard):
+        async for item in live.events(ctx.stores.bus, ctx.tenant_id, query, after, ctx.guard, _tap(info)):
             ctx.refresh_loaders()
             yield Event(record=item.event, cursor=item.cursor)
 
@@ -53,6 +61,8 @@ class Subscription:
     async def executions(self, info: Info, filter: ExecutionFilter | None = None) -> AsyncGenerator[Execution, None]:
         ctx = info.context
         query = filter.to_query() if filter else ExecutionQuery()
-        stream = live.executions(ctx.stores.bus, ctx.stores.ch, ctx.tenant_id, query, ctx.refresh_loaders, ctx.guard)
+        stream = live.executions(
+            ctx.stores.bus, ctx.stores.ch, ctx.tenant_id, query, ctx.refresh_loaders, ctx.guard, _tap(info)
+        )
         async for record in stream:
             yield Execution(record=record)

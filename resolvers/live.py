@@ -13,7 +13,7 @@ import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from graphql import GraphQLError
@@ -108,6 +108,25 @@ async def _messages(
             yield message, _decoded(message), 0
 
 
+@dataclass(eq=False)
+class StreamTap:
+    """What a stream tells whoever shares it, and how a late joiner runs its own part.
+
+    A subscriber that joins a running stream reads its own history (`history_only`: the stored spans if
+    asked, then stop) once the running stream is `ready` (on the bus and past its own read of the store),
+    then takes the running stream's items, skipping its history items and the events its own history
+    already `reflected`: nothing is missed, because the store only grows, and nothing arrives twice."""
+
+    history_only: bool = False
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    reflected: set[str] = field(default_factory=set)
+    event_id: str | None = None  # the event behind the item just yielded
+    history: bool = False  # whether the item just yielded came from the store rather than the bus
+
+    def at(self, event_id: str | None, history: bool = False) -> None:
+        self.event_id, self.history = event_id, history
+
+
 @contextlib.asynccontextmanager
 async def subscribed(bus: LiveBus, tenant_id: str) -> AsyncIterator[Subscriber]:
     subscriber = bus.subscribe(tenant_id)
@@ -153,17 +172,26 @@ async def execution_updates(
     include_existing: bool,
     after: str | None,
     guard: Guard,
+    tap: StreamTap | None = None,
 ) -> AsyncIterator[SpanUpdateItem]:
     position = decode_cursor(after) if after else None
+    tap = tap or StreamTap()
     async with subscribed(bus, tenant_id) as subscriber:
         start = await bus.position()
+        if tap.history_only and not include_existing:
+            return
         records, reflected = await trace_with_event_ids(ch, tenant_id, execution_id)
+        tap.reflected = reflected
+        tap.ready.set()
         states = {r.id: SpanState(r) for r in records}
         trace = LiveTrace(states)
         if include_existing and position is None:
             for record in records:
                 change = FINISHED if record.end_time is not None else STARTED
+                tap.at(None, history=True)
                 yield SpanUpdateItem(record, trace, change, None, encode_cursor(start, WHOLE_MESSAGE))
+        if tap.history_only:
+            return
         if position is not None:
             reflected = set()  # a resumed stream re-delivers what it missed, even if it is stored by now
         delivered = _Seen()
@@ -180,6 +208,7 @@ async def execution_updates(
                 change = state.apply(piece, e.timestamp)
                 if position is not None and message.id <= start:
                     change = change_of_piece(piece)  # replayed: the stored base state already holds it
+                tap.at(e.id)
                 yield SpanUpdateItem(state.record, trace, change, e, encode_cursor(message.id, index))
 
 
@@ -203,15 +232,20 @@ class EventItem:
 
 
 async def events(
-    bus: LiveBus, tenant_id: str, query: EventQuery, after: str | None, guard: Guard
+    bus: LiveBus, tenant_id: str, query: EventQuery, after: str | None, guard: Guard, tap: StreamTap | None = None
 ) -> AsyncIterator[EventItem]:
     position = decode_cursor(after) if after else None
+    tap = tap or StreamTap()
     async with subscribed(bus, tenant_id) as subscriber:
         start = position or (await bus.position() + 1, -1)
+        tap.ready.set()
+        if tap.history_only:
+            return
         delivered = _Seen()
         async for message, live_events, first in _messages(bus, subscriber, tenant_id, start, guard):
             for index, live in enumerate(live_events):
                 if index >= first and event_matches(query, live.event) and delivered.add(live.event.id):
+                    tap.at(live.event.id)
                     yield EventItem(live.event, encode_cursor(message.id, index))
 
 
@@ -236,14 +270,24 @@ def _from_root(state: SpanState) -> ExecutionRecord:
 
 
 async def executions(
-    bus: LiveBus, ch: ClickHouse, tenant_id: str, query: ExecutionQuery, fresh: Callable[[], None], guard: Guard
+    bus: LiveBus,
+    ch: ClickHouse,
+    tenant_id: str,
+    query: ExecutionQuery,
+    fresh: Callable[[], None],
+    guard: Guard,
+    tap: StreamTap | None = None,
 ) -> AsyncIterator[ExecutionRecord]:
     """Executions as their root span starts and as it finishes; read from the store when it has them
     (span counts, failures below the root), else from the root span itself."""
+    tap = tap or StreamTap()
     async with subscribed(bus, tenant_id) as subscriber:
         roots: dict[tuple[str, str], SpanState] = {}
         delivered = _Seen()
         start = (await bus.position() + 1, -1)
+        tap.ready.set()
+        if tap.history_only:
+            return
         async for _message, live_events, _first in _messages(bus, subscriber, tenant_id, start, guard):
             for live in live_events:
                 e, piece = live.event, live.piece
@@ -258,4 +302,5 @@ async def executions(
                 stored = (await executions_by_ids(ch, tenant_id, [e.execution_id])).get(e.execution_id)
                 record = stored if stored is not None and stored.status == state.record.status else _from_root(state)
                 if execution_matches(query, record):
+                    tap.at(e.id)
                     yield record

@@ -1,11 +1,13 @@
-"""Identical live subscriptions share one execution.
+"""Identical live subscriptions share one execution, and every subscriber writes in batches.
 
 A hundred dashboards watching one execution with the same key and document would otherwise each decode,
 merge and execute every update. Here the first subscriber's stream runs once and every subscriber of the
 same (key, document, variables, operation) receives its results; each keeps its own bounded queue, so one
-slow client is cut off without slowing the others. Streams that replay history (`includeExisting`,
-`after`) and one-off operations are never shared (a later subscriber must get its own history) but run the
-same way as a private stream, so every subscriber writes what is queued for it in one batch.
+slow client is cut off without slowing the others. A subscriber that joins a running stream first gets
+its own history (`includeExisting`), then the shared items it does not already hold (resolvers/live.py,
+StreamTap, says why nothing is missed or doubled at the switch). Streams resumed with `after`, and
+one-off operations, run privately but the same way, so every subscriber writes what is queued for it at
+once.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -32,6 +34,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
+from resolvers.live import StreamTap
 from server.ws_protocol import SEND_MANY
 
 _SLOW = ExecutionResult(
@@ -51,12 +54,15 @@ YIELD_EVERY = 100  # results a shared stream produces before it lets its members
 
 
 class _Item:
-    """One result of a shared stream, its payload encoded once, and its `next` message per operation id."""
+    """One result of a stream, its payload encoded once, its `next` message per operation id, and what the
+    stream's tap said about it (the event behind it; whether it came from the store)."""
 
-    __slots__ = ("_messages", "payload", "result")
+    __slots__ = ("_messages", "event_id", "history", "payload", "result")
 
-    def __init__(self, result: Any) -> None:
+    def __init__(self, result: Any, tap: StreamTap | None = None) -> None:
         self.result = result
+        self.event_id = tap.event_id if tap is not None else None
+        self.history = tap.history if tap is not None else False
         self.payload = b""
         if isinstance(result, ExecutionResult):
             payload: dict[str, Any] = {"data": result.data}
@@ -88,8 +94,7 @@ def _is_plain_subscription(query: str) -> bool:
     return (
         len(operations) == 1
         and operations[0].operation == OperationType.SUBSCRIPTION
-        and "includeExisting" not in query
-        and "after" not in query
+        and "after" not in query  # a resumed stream replays from its own cursor
     )
 
 
@@ -98,6 +103,10 @@ class _Shared:
     private: bool = False  # one member, which the stream waits for instead of cutting it off
     members: set[asyncio.Queue[Any]] = field(default_factory=set)
     task: asyncio.Task[None] | None = None
+    tap: StreamTap = field(default_factory=StreamTap)
+
+
+Start = Callable[[StreamTap], Awaitable[Any]]
 
 
 class SharedStreams:
@@ -114,9 +123,13 @@ class SharedStreams:
         return (principal.key_id, operation.query, variables, operation.operation_name or "")
 
     @contextlib.asynccontextmanager
-    async def join(self, key: tuple[str, ...] | None, start: Any) -> AsyncIterator[AsyncIterator[list[_Item]]]:
-        """Join the stream of `key`, starting it if needed; without a key the stream is private."""
+    async def join(
+        self, key: tuple[str, ...] | None, start: Start
+    ) -> AsyncIterator[tuple[AsyncIterator[list[_Item]], StreamTap | None]]:
+        """Join the stream of `key`, starting it if needed; without a key the stream is private. Yields the
+        feed of items and, for a subscriber that joined a running stream, that stream's tap."""
         shared = self._streams.get(key) if key is not None else None
+        running = shared.tap if shared is not None else None
         if shared is None:
             shared = _Shared(private=key is None)
             if key is not None:
@@ -125,7 +138,7 @@ class SharedStreams:
         queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=self._queue_size)
         shared.members.add(queue)
         try:
-            yield self._feed(queue)
+            yield self._feed(queue), running
         finally:
             shared.members.discard(queue)
             if not shared.members:
@@ -151,9 +164,9 @@ class SharedStreams:
                 yield batch[:end]
             return
 
-    async def _pump(self, key: tuple[str, ...] | None, shared: _Shared, start: Any) -> None:
+    async def _pump(self, key: tuple[str, ...] | None, shared: _Shared, start: Start) -> None:
         try:
-            source = await start()
+            source = await start(shared.tap)
             async with aclosing(source):
                 produced = 0
                 async for result in source:
@@ -162,7 +175,7 @@ class SharedStreams:
                         # a big commit arrives as one burst of results: let members write some of it out
                         # before their queues fill, so only a member that truly stopped reading is cut off
                         await asyncio.sleep(0)
-                    item = _Item(result)  # encoded once for every member
+                    item = _Item(result, shared.tap)  # encoded once for every member
                     if shared.private:
                         # a replay of history goes at the client's pace; a live stream that falls behind
                         # overflows the live bus and ends with SLOW_CONSUMER there
@@ -180,6 +193,7 @@ class SharedStreams:
         except Exception:  # resolver errors arrive as results; this is a bug, and members get `complete`
             logger.exception("live stream failed")
         finally:
+            shared.tap.ready.set()  # a joiner waiting for a stream that failed early finds out by itself
             if self._streams.get(key) is shared:
                 del self._streams[key]
             for queue in list(shared.members):
@@ -192,18 +206,24 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         hub: SharedStreams = self.view.shared_streams  # type: ignore[attr-defined]
         key = hub.key(self, operation)  # None: a stream of its own, still written out in batches
 
-        async def start() -> Any:
+        async def start(tap: StreamTap) -> Any:
             return await self.schema.stream(
                 operation.query,
                 variable_values=operation.variables,
                 context_value=self.context,
-                root_value=self.root_value,
+                root_value=tap,  # per operation: the connection's context is shared by its operations
                 operation_name=operation.operation_name,
             )
 
         try:
-            async with hub.join(key, start) as feed:
-                await self._send_feed(operation, feed)
+            async with hub.join(key, start) as (feed, running):
+                skip = None
+                if running is not None:
+                    reflected = await self._send_own_history(operation, running, start)
+                    if reflected is None:
+                        return
+                    skip = lambda item: item.history or item.event_id in reflected  # noqa: E731
+                await self._send_feed(operation, feed, skip, first=running is None)
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
         except (_OperationStreamClosed, WebSocketDisconnected, WebSocketDisconnect, OSError):
             return  # the client went away (OSError: uvicorn's ClientDisconnected): nothing to report
@@ -214,26 +234,52 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             self.operations.pop(operation.id, None)
             raise
 
-    async def _send_feed(self, operation: Operation[Any, Any], feed: AsyncIterator[list[_Item]]) -> None:
-        ws = self.websocket.ws  # type: ignore[attr-defined]
-        # Starlette's WebSocket.send admits only standard messages: the extension goes to the raw ASGI send.
-        send_many = ws._send if SEND_MANY in ws.scope.get("extensions", {}) else None
-        prefix = b'{"id":' + orjson.dumps(operation.id) + b',"type":"next","payload":'
-        first = True
+    async def _send_own_history(
+        self, operation: Operation[Any, Any], running: StreamTap, start: Start
+    ) -> set[str] | None:
+        """A late joiner's history, read once the running stream is past its own read of the store; returns
+        the events that history reflects, or None when the operation ended."""
+        await running.ready.wait()
+        own = StreamTap(history_only=True)
+        source = await start(own)
+        async with aclosing(source):
+            items = [_Item(result) async for result in source]
+        for i in range(0, len(items), BATCH):
+            if not await self._send(operation, items[i : i + BATCH], first=i == 0):
+                return None
+        return own.reflected
+
+    async def _send_feed(
+        self,
+        operation: Operation[Any, Any],
+        feed: AsyncIterator[list[_Item]],
+        skip: Callable[[_Item], bool] | None,
+        first: bool,
+    ) -> None:
         async for batch in feed:
-            if first and isinstance(batch[0].result, PreExecutionError):
-                await self._handle_pre_execution_error(operation, batch[0].result)
+            items = [item for item in batch if not skip(item)] if skip is not None else batch
+            if items and not await self._send(operation, items, first):
                 return
-            first = False
-            if operation.completed:
-                return
-            plain = next((i for i, item in enumerate(batch) if not isinstance(item.result, ExecutionResult)), None)
-            messages = [item.message(prefix) for item in batch[:plain]]
-            if messages and send_many is not None:
-                await send_many({"type": SEND_MANY, "texts": messages})
-            else:
-                for message in messages:
-                    await ws.send_text(message.decode())
-            if plain is not None:
-                await self._reject_incremental_delivery(operation)
-                return
+            first = first and not items
+
+    async def _send(self, operation: Operation[Any, Any], items: list[_Item], first: bool) -> bool:
+        """Write the items as `next` messages in one go; False once the operation is over."""
+        if first and isinstance(items[0].result, PreExecutionError):
+            await self._handle_pre_execution_error(operation, items[0].result)
+            return False
+        if operation.completed:
+            return False
+        ws = self.websocket.ws  # type: ignore[attr-defined]
+        plain = next((i for i, item in enumerate(items) if not isinstance(item.result, ExecutionResult)), None)
+        prefix = b'{"id":' + orjson.dumps(operation.id) + b',"type":"next","payload":'
+        messages = [item.message(prefix) for item in items[:plain]]
+        if messages and SEND_MANY in ws.scope.get("extensions", {}):
+            # Starlette's WebSocket.send admits only standard messages: the extension goes to the raw send
+            await ws._send({"type": SEND_MANY, "texts": messages})
+        else:
+            for message in messages:
+                await ws.send_text(message.decode())
+        if plain is not None:
+            await self._reject_incremental_delivery(operation)
+            return False
+        return _SLOW_ITEM not in items

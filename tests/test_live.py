@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -266,3 +268,49 @@ async def test_a_subscriber_that_stops_reading_is_cut_off_with_a_reason(server: 
     assert (await reader.data(5.0))["events"]["payload"] == {"n": -1}  # the reader's subscription lives on
     await reader.close()
     await stalled.close()
+
+
+async def test_late_joiners_of_a_shared_stream_get_their_history_then_live_without_gap_or_repeat(
+    server: ServerProcess,
+) -> None:
+    """Subscribers with the same includeExisting document share one stream; each that joins while spans
+    are being written gets the spans stored so far, then every later change once."""
+    document = """subscription($id: ID!) { executionUpdates(executionId: $id, includeExisting: true) {
+      change span { id status } event { id } } }"""
+    trace, spans = f"join-{uuid.uuid4().hex[:8]}", 40
+    await post(server, "/monitoring/v1/events", [vellum(trace, "root", "initiated")])
+
+    async def write() -> None:
+        for k in range(spans):
+            await post(server, "/monitoring/v1/events", vellum(trace, f"s{k}", "initiated", "root"))
+            await post(server, "/monitoring/v1/events", vellum(trace, f"s{k}", "fulfilled", "root", outputs={"k": k}))
+        await post(server, "/monitoring/v1/events", vellum(trace, "root", "fulfilled"))
+
+    async def subscriber() -> list[dict[str, Any]]:
+        """Everything one subscriber receives, read as it arrives, until two quiet seconds."""
+        ws = GraphQLWS(server.url)
+        await ws.connect({"apiKey": KEY})
+        await ws.subscribe(document, {"id": trace})
+        updates = []
+        with contextlib.suppress(TimeoutError):
+            while True:
+                updates.append((await ws.data(2.0))["executionUpdates"])
+        await ws.close()
+        return updates
+
+    readers = [asyncio.create_task(subscriber())]
+    writer = asyncio.create_task(write())
+    for k in range(20):  # joiners arrive while spans are being written, some of them together
+        await asyncio.sleep((0.03, 0.1, 0.0, 0.15)[k % 4])
+        readers.append(asyncio.create_task(subscriber()))
+    await writer
+    for updates in await asyncio.gather(*readers):
+        history = [u for u in updates if u["event"] is None]
+        live_updates = [u for u in updates if u["event"] is not None]
+        assert updates[: len(history)] == history, "history comes first"
+        event_ids = [u["event"]["id"] for u in live_updates]
+        assert len(event_ids) == len(set(event_ids)), "an event arrived twice"
+        finished_in_history = {u["span"]["id"] for u in history if u["change"] == "FINISHED"}
+        assert not [u for u in live_updates if u["change"] == "FINISHED" and u["span"]["id"] in finished_in_history]
+        last = {u["span"]["id"]: u["span"]["status"] for u in updates}
+        assert last == {"root": "SUCCEEDED", **{f"s{k}": "SUCCEEDED" for k in range(spans)}}, "a change was missed"
