@@ -24,7 +24,7 @@ from storage.clickhouse.client import ChdbClickHouse
 from storage.clickhouse.migrations import migrate
 
 BULK = 1_000
-BULK_REQUESTS = 40
+BULK_REQUESTS = 120
 GQL_REQUESTS = 20
 SINGLE_REQUESTS = 3_000
 CONCURRENCY = 32

@@ -53,6 +53,9 @@ async def test_migrations_are_recorded_and_safe_to_run_twice(state: AppState) ->
     assert versions == [v for v, _, _ in pg_migrations.MIGRATIONS]
     rows = (await state.ch.query("SELECT version FROM schema_migrations FINAL ORDER BY version")).rows
     assert [r[0] for r in rows] == [v for v, _, _ in ch_migrations.MIGRATIONS]
+    for table in ("events", "spans"):  # migration 2: the merge policy that keeps merges from eating ingest
+        create = (await state.ch.query(f"SHOW CREATE TABLE {table}")).rows[0][0]
+        assert "merge_selector_base = 20" in create, create
 
 
 async def test_only_a_hash_of_the_key_is_stored(tenant: Tenant, state: AppState) -> None:
