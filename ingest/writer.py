@@ -29,7 +29,7 @@ Listener = Callable[[list[tuple[str, Batch]]], Awaitable[None]]
 
 
 class GroupCommitWriter:
-    def __init__(self, ch: ClickHouse, pg: asyncpg.Pool, max_rows: int = 100_000, parallel: int = 2) -> None:
+    def __init__(self, ch: ClickHouse, pg: asyncpg.Pool, max_rows: int = 100_000, parallel: int = 3) -> None:
         self._ch = ch
         self._pg = pg
         self._max_rows = max_rows
@@ -69,7 +69,8 @@ class GroupCommitWriter:
 
     async def _run(self) -> None:
         # Up to `parallel` inserts run at once (chDB releases the GIL while it writes parts); while all
-        # slots are busy, new batches queue up and go together into the next insert.
+        # slots are busy, new batches queue up and go together into the next insert. Three measured best
+        # for REST bulk on two cores (~8% over two; bench/ingest.py).
         slots = asyncio.Semaphore(self._parallel)
         inflight = self._inflight
         stopping = False
