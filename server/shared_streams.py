@@ -99,9 +99,37 @@ def _is_plain_subscription(query: str) -> bool:
 
 
 @dataclass(eq=False)
+class _Member:
+    """One subscriber of a stream: its queue of items, written out in batches by its own operation."""
+
+    queue: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
+    running: StreamTap | None = None  # for a late joiner: the tap of the stream it joined
+    catching_up: bool = False  # a late joiner reading its own history: its queue may grow meanwhile
+    room: asyncio.Event = field(default_factory=asyncio.Event)  # set whenever the member drained its queue
+
+    async def feed(self) -> AsyncIterator[list[_Item]]:
+        """Everything queued so far, as one batch: a subscriber woken for a burst writes it at once."""
+        queue = self.queue
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < BATCH and not queue.empty():
+                batch.append(queue.get_nowait())
+            self.room.set()
+            end = next((i for i, item in enumerate(batch) if item is _END or item is _SLOW_ITEM), None)
+            if end is None:
+                yield batch
+                continue
+            if batch[end] is _SLOW_ITEM:
+                end += 1
+            if end:
+                yield batch[:end]
+            return
+
+
+@dataclass(eq=False)
 class _Shared:
     private: bool = False  # one member, which the stream waits for instead of cutting it off
-    members: set[asyncio.Queue[Any]] = field(default_factory=set)
+    members: set[_Member] = field(default_factory=set)
     task: asyncio.Task[None] | None = None
     tap: StreamTap = field(default_factory=StreamTap)
 
@@ -123,48 +151,30 @@ class SharedStreams:
         return (principal.key_id, operation.query, variables, operation.operation_name or "")
 
     @contextlib.asynccontextmanager
-    async def join(
-        self, key: tuple[str, ...] | None, start: Start
-    ) -> AsyncIterator[tuple[AsyncIterator[list[_Item]], StreamTap | None]]:
-        """Join the stream of `key`, starting it if needed; without a key the stream is private. Yields the
-        feed of items and, for a subscriber that joined a running stream, that stream's tap."""
+    async def join(self, key: tuple[str, ...] | None, start: Start) -> AsyncIterator[_Member]:
+        """Join the stream of `key`, starting it if needed; without a key the stream is private."""
         shared = self._streams.get(key) if key is not None else None
-        running = shared.tap if shared is not None else None
-        if shared is None:
+        member = _Member()
+        if shared is not None:
+            member.running, member.catching_up = shared.tap, True
+        else:
             shared = _Shared(private=key is None)
             if key is not None:
                 self._streams[key] = shared
             shared.task = asyncio.create_task(self._pump(key, shared, start))
-        queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=self._queue_size)
-        shared.members.add(queue)
+        shared.members.add(member)
         try:
-            yield self._feed(queue), running
+            yield member
         finally:
-            shared.members.discard(queue)
+            shared.members.discard(member)
             if not shared.members:
                 if key is not None and self._streams.get(key) is shared:
                     del self._streams[key]
                 if shared.task is not None:
                     shared.task.cancel()
 
-    @staticmethod
-    async def _feed(queue: asyncio.Queue[Any]) -> AsyncIterator[list[_Item]]:
-        """Everything queued so far, as one batch: a subscriber woken for a burst writes it at once."""
-        while True:
-            batch = [await queue.get()]
-            while len(batch) < BATCH and not queue.empty():
-                batch.append(queue.get_nowait())
-            end = next((i for i, item in enumerate(batch) if item is _END or item is _SLOW_ITEM), None)
-            if end is None:
-                yield batch
-                continue
-            if batch[end] is _SLOW_ITEM:
-                end += 1
-            if end:
-                yield batch[:end]
-            return
-
     async def _pump(self, key: tuple[str, ...] | None, shared: _Shared, start: Start) -> None:
+        limit = self._queue_size
         try:
             source = await start(shared.tap)
             async with aclosing(source):
@@ -176,29 +186,27 @@ class SharedStreams:
                         # before their queues fill, so only a member that truly stopped reading is cut off
                         await asyncio.sleep(0)
                     item = _Item(result, shared.tap)  # encoded once for every member
-                    if shared.private:
-                        # a replay of history goes at the client's pace; a live stream that falls behind
-                        # overflows the live bus and ends with SLOW_CONSUMER there
-                        for queue in list(shared.members):
-                            await queue.put(item)
-                        continue
-                    for queue in list(shared.members):
-                        try:
-                            queue.put_nowait(item)
-                        except asyncio.QueueFull:
-                            shared.members.discard(queue)
-                            with contextlib.suppress(asyncio.QueueEmpty):
-                                queue.get_nowait()
+                    for member in list(shared.members):
+                        queue = member.queue
+                        if shared.private:
+                            # a replay of history goes at the client's pace; a live stream that falls
+                            # behind overflows the live bus and ends with SLOW_CONSUMER there
+                            while queue.qsize() >= limit:
+                                member.room.clear()
+                                await member.room.wait()
+                        elif queue.qsize() >= limit and not member.catching_up:
+                            shared.members.discard(member)
                             queue.put_nowait(_SLOW_ITEM)
+                            continue
+                        queue.put_nowait(item)
         except Exception:  # resolver errors arrive as results; this is a bug, and members get `complete`
             logger.exception("live stream failed")
         finally:
             shared.tap.ready.set()  # a joiner waiting for a stream that failed early finds out by itself
             if self._streams.get(key) is shared:
                 del self._streams[key]
-            for queue in list(shared.members):
-                with contextlib.suppress(asyncio.QueueFull):
-                    queue.put_nowait(_END)
+            for member in list(shared.members):
+                member.queue.put_nowait(_END)
 
 
 class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
@@ -216,14 +224,15 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             )
 
         try:
-            async with hub.join(key, start) as (feed, running):
+            async with hub.join(key, start) as member:
                 skip = None
-                if running is not None:
-                    reflected = await self._send_own_history(operation, running, start)
+                if member.running is not None:
+                    reflected = await self._send_own_history(operation, member.running, start)
                     if reflected is None:
                         return
+                    member.catching_up = False
                     skip = lambda item: item.history or item.event_id in reflected  # noqa: E731
-                await self._send_feed(operation, feed, skip, first=running is None)
+                await self._send_feed(operation, member.feed(), skip, first=member.running is None)
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
         except (_OperationStreamClosed, WebSocketDisconnected, WebSocketDisconnect, OSError):
             return  # the client went away (OSError: uvicorn's ClientDisconnected): nothing to report

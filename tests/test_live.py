@@ -314,3 +314,27 @@ async def test_late_joiners_of_a_shared_stream_get_their_history_then_live_witho
         assert not [u for u in live_updates if u["change"] == "FINISHED" and u["span"]["id"] in finished_in_history]
         last = {u["span"]["id"]: u["span"]["status"] for u in updates}
         assert last == {"root": "SUCCEEDED", **{f"s{k}": "SUCCEEDED" for k in range(spans)}}, "a change was missed"
+
+
+async def test_a_resumed_stream_replays_more_than_a_queue_at_the_clients_pace(server: ServerProcess) -> None:
+    """A replay larger than the per-subscriber queue (1,000) waits for the client instead of cutting it off."""
+    document = """subscription($after: String) {
+      events(filter: {names: ["replay.tick"]}, after: $after) { payload cursor } }"""
+    ws = GraphQLWS(server.url)
+    await ws.connect({"apiKey": KEY})
+    await ws.subscribe(document, {"after": None})
+    await asyncio.sleep(0.3)
+    await post(server, "/api/v1/events", {"eventType": "replay.tick", "payload": {"n": -1}})
+    cursor = (await ws.data(5.0))["events"]["cursor"]
+    await ws.close()
+    total, blob = 5_000, "x" * 4_000  # ~20 MB: more than the socket buffers hold while the client waits
+    for start in range(0, total, 1_000):
+        await post(server, "/api/v1/events", [{"eventType": "replay.tick", "payload": {"n": start + i, "b": blob}}
+                                              for i in range(1_000)])  # fmt: skip
+    ws = GraphQLWS(server.url)
+    await ws.connect({"apiKey": KEY})
+    await ws.subscribe(document, {"after": cursor})
+    await asyncio.sleep(2.0)  # a client busy elsewhere: the server's queue for it fills up meanwhile
+    received = [(await ws.data(10.0))["events"]["payload"]["n"] for _ in range(total)]
+    assert received == list(range(total))
+    await ws.close()
