@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from server.state import AppState
 from storage.clickhouse import migrations as ch_migrations
@@ -56,6 +57,13 @@ async def test_migrations_are_recorded_and_safe_to_run_twice(state: AppState) ->
     for table in ("events", "spans"):  # migration 2: the merge policy that keeps merges from eating ingest
         create = (await state.ch.query(f"SHOW CREATE TABLE {table}")).rows[0][0]
         assert "merge_selector_base = 20" in create, create
+
+
+async def test_a_tuning_statement_an_older_clickhouse_lacks_is_skipped_not_fatal(state: AppState) -> None:
+    unknown = "ALTER TABLE events MODIFY SETTING no_such_merge_setting = 1"
+    await ch_migrations.apply(state.ch, ch_migrations.Tuning(unknown))  # warns and carries on
+    with pytest.raises(Exception, match=r"(?i)unknown setting"):
+        await ch_migrations.apply(state.ch, unknown)  # anything else still stops start-up
 
 
 async def test_only_a_hash_of_the_key_is_stored(tenant: Tenant, state: AppState) -> None:

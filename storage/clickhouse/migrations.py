@@ -6,7 +6,16 @@ statement and its record, are safe: the next start re-runs the unrecorded versio
 
 from __future__ import annotations
 
+import logging
+
 from storage.clickhouse.client import ClickHouse
+
+log = logging.getLogger(__name__)
+
+
+class Tuning(str):
+    """A statement that only tunes the server (a table setting): a ClickHouse too old to know the setting
+    skips it with a warning instead of refusing to start."""
 
 # The columns both tables share: a span "piece" is the span-shaped part of one event.
 _SPAN_PIECE_COLUMNS = """
@@ -98,8 +107,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             # background merges took as much CPU as the inserts themselves. Base 20 merges more parts at
             # once and less often: ~25% less CPU per row ingested (bench/ingest.py), with part counts
             # (and so read cost) of the same order.
-            "ALTER TABLE events MODIFY SETTING merge_selector_base = 20",
-            "ALTER TABLE spans MODIFY SETTING merge_selector_base = 20",
+            Tuning("ALTER TABLE events MODIFY SETTING merge_selector_base = 20"),
+            Tuning("ALTER TABLE spans MODIFY SETTING merge_selector_base = 20"),
         ],
     ),
 ]
@@ -117,7 +126,16 @@ async def migrate(ch: ClickHouse) -> list[int]:
         if version in done:
             continue
         for statement in statements:
-            await ch.command(statement)
+            await apply(ch, statement)
         await ch.insert("schema_migrations", [(version, name)], ["version", "name"])
         applied.append(version)
     return applied
+
+
+async def apply(ch: ClickHouse, statement: str) -> None:
+    try:
+        await ch.command(statement)
+    except Exception as exc:
+        if not isinstance(statement, Tuning) or "unknown setting" not in str(exc).lower():
+            raise
+        log.warning("skipped a tuning statement this ClickHouse does not support: %s (%s)", statement, exc)
