@@ -4,7 +4,8 @@ Reports delivery latency p50/p99 (event timestamp → received by the subscriber
 (expected minus received over all subscribers), and the server's CPU and peak RSS. The server is
 `tracehouse serve` on embedded stores; subscribers run in two client processes; the ingester here.
 Run: `make bench` (or `.venv/bin/python -m bench.live [S R T [MODE]]`; MODE `existing` subscribes with
-`includeExisting: true`, `distinct` gives every subscriber its own document so that nothing is shared).
+`includeExisting: true`, `distinct` gives every subscriber its own document so that nothing is shared,
+`tree` also selects the span with its parent and children).
 Prints a markdown table.
 """
 

@@ -23,8 +23,14 @@ QUERY = "subscription($id: ID!) { executionUpdates(executionId: $id) { cursor ev
 EXISTING_QUERY = QUERY.replace("executionId: $id", "executionId: $id, includeExisting: true")
 
 
+# MODE `tree`: what a trace view asks for, the updated span with its place in the tree
+TREE_QUERY = QUERY.replace("cursor event", "cursor span { id status parent { id } children { id } } event")
+
+
 def query_for(mode: str, n: int) -> str:
     """MODE `distinct`: every subscriber's document differs (an alias), so no two share a stream."""
+    if mode == "tree":
+        return TREE_QUERY
     if mode == "distinct":
         return QUERY.replace("executionUpdates(", f"u{n}: executionUpdates(")
     return EXISTING_QUERY if mode == "existing" else QUERY

@@ -22,6 +22,7 @@ from ingest.live_codec import LiveEvent, decode
 from resolvers import cursors
 from resolvers.errors import bad_input
 from resolvers.live_merge import FINISHED, STARTED, SpanState, change_of_piece
+from resolvers.live_trace import LiveTrace
 from resolvers.trace import Trace
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.events import EventQuery, EventRecord
@@ -145,25 +146,6 @@ class SpanUpdateItem:
     cursor: str
 
 
-class LiveTrace(Trace):
-    """A trace whose spans change as updates arrive; children are derived when asked."""
-
-    def __init__(self, states: dict[str, SpanState]) -> None:
-        self._states = states
-
-    @property  # type: ignore[override]
-    def by_id(self) -> dict[str, SpanRecord]:
-        return {k: s.record for k, s in self._states.items()}
-
-    @property  # type: ignore[override]
-    def children(self) -> dict[str, list[SpanRecord]]:
-        out: dict[str, list[SpanRecord]] = {}
-        for state in sorted(self._states.values(), key=lambda s: (s.record.start_time, s.record.id)):
-            if state.record.parent_id:
-                out.setdefault(state.record.parent_id, []).append(state.record)
-        return out
-
-
 async def execution_updates(
     bus: LiveBus,
     ch: ClickHouse,
@@ -205,7 +187,9 @@ async def execution_updates(
                 state = states.get(e.span_id)
                 if state is None:
                     state = states[e.span_id] = SpanState.new(execution_id, e.span_id, e.timestamp)
+                old_parent = state.record.parent_id
                 change = state.apply(piece, e.timestamp)
+                trace.moved(e.span_id, old_parent)
                 if position is not None and message.id <= start:
                     change = change_of_piece(piece)  # replayed: the stored base state already holds it
                 tap.at(e.id)
