@@ -19,21 +19,20 @@ import uvloop
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
 QUERY = "subscription($id: ID!) { executionUpdates(executionId: $id) { cursor event { timestamp } } }"
-# MODE `existing`: every subscriber asks for the spans stored so far first (late ones join a running stream)
-EXISTING_QUERY = QUERY.replace("executionId: $id", "executionId: $id, includeExisting: true")
-
-
-# MODE `tree`: what a trace view asks for, the updated span with its place in the tree
-TREE_QUERY = QUERY.replace("cursor event", "cursor span { id status parent { id } children { id } } event")
+MODES = {
+    "shared": QUERY,  # every subscriber the same document: one shared stream
+    "existing": QUERY.replace("executionId: $id", "executionId: $id, includeExisting: true"),  # late ones join
+    "tree": QUERY.replace("cursor event", "cursor span { id status parent { id } children { id } } event"),
+    "distinct": QUERY,  # aliased per subscriber: no two share a stream
+}
 
 
 def query_for(mode: str, n: int) -> str:
-    """MODE `distinct`: every subscriber's document differs (an alias), so no two share a stream."""
-    if mode == "tree":
-        return TREE_QUERY
-    if mode == "distinct":
-        return QUERY.replace("executionUpdates(", f"u{n}: executionUpdates(")
-    return EXISTING_QUERY if mode == "existing" else QUERY
+    if mode not in MODES:
+        raise SystemExit(f"unknown mode {mode!r}: one of {', '.join(MODES)}")
+    return MODES[mode].replace("executionUpdates(", f"u{n}: executionUpdates(") if mode == "distinct" else MODES[mode]
+
+
 _NEXT = b'"type":"next"'
 _STAMP = b'"timestamp":"'
 
