@@ -118,10 +118,12 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         repeat the same documents. Keyed by the AST nodes (kept alive with the entry, so their ids stay
         unique) and the variables (which @skip/@include may read)."""
         nodes = tuple(d.node for d in field_details_list)
+        # graphql-core 3.3 wraps the values in a VariableValues tuple whose repr (orjson's fallback) is slow
+        values = getattr(self.variable_values, "coerced", self.variable_values)
         try:
-            variables = orjson.dumps(self.variable_values, option=orjson.OPT_SORT_KEYS, default=repr)
+            variables = orjson.dumps(values, option=orjson.OPT_SORT_KEYS, default=repr)
         except TypeError:
-            variables = repr(self.variable_values).encode()
+            variables = repr(values).encode()
         key = (object_type.name, tuple(id(n) for n in nodes), variables)
         entry = _SHARED_PLANS.get(key)
         if entry is not None:

@@ -6,7 +6,7 @@ same state the stored spans show.
 
 from __future__ import annotations
 
-import dataclasses
+import copy
 from datetime import datetime
 
 from ingest.lifecycle import TERMINAL
@@ -42,7 +42,8 @@ class SpanState:
 
     def apply(self, piece: SpanPiece, ts: datetime) -> str:
         """Merge one piece; returns the change it made (STARTED, UPDATED or FINISHED)."""
-        r = dataclasses.replace(self.record)
+        old = self.record
+        r = copy.copy(old)  # a new record: updates already handed out keep the state they showed
         was_new, was_terminal = r.pieces == 0, r.status in TERMINAL
         for field, piece_field in _LATEST.items():
             value = getattr(piece, piece_field)
@@ -66,8 +67,10 @@ class SpanState:
             r.end_time = None
         r.pieces += 1
         r.last_ts = max(r.last_ts, ts)
-        r.start_iso = iso(r.start_time)
-        r.end_iso = iso(r.end_time) if r.end_time is not None else None
+        if r.start_time != old.start_time:
+            r.start_iso = iso(r.start_time)
+        if r.end_time != old.end_time:
+            r.end_iso = iso(r.end_time) if r.end_time is not None else None
         self.record = r
         if was_new:
             return FINISHED if r.status in TERMINAL else STARTED
