@@ -1,4 +1,6 @@
-"""Live delivery under a server without Tracehouse's batched-send extension: one ASGI send per message."""
+"""Live delivery under other websocket setups than `tracehouse serve`'s own: a plain uvicorn protocol without
+the batched-send extension (one ASGI send per message), and ours with per-message compression negotiated
+(frames must then go through the compressor)."""
 
 from __future__ import annotations
 
@@ -10,16 +12,22 @@ from typing import Any
 import pytest
 import uvicorn
 
+from server.ws_protocol import BatchingWebSocketProtocol
 from tests.conftest import Tenant
 from tests.ws_client import GraphQLWS
 
+SETUPS = {
+    "plain uvicorn": {"ws": "websockets-sansio"},
+    "batched, compressed": {"ws": BatchingWebSocketProtocol, "ws_per_message_deflate": True},
+}
 
-@pytest.fixture
-async def plain_server(app: Any) -> AsyncIterator[str]:
+
+@pytest.fixture(params=list(SETUPS))
+async def ws_server(request: pytest.FixtureRequest, app: Any) -> AsyncIterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    config = uvicorn.Config(app, port=port, ws="websockets-sansio", lifespan="off", log_config=None)
+    config = uvicorn.Config(app, port=port, lifespan="off", log_config=None, **SETUPS[request.param])
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     for _ in range(200):  # uvicorn.Server offers a flag, not an event, for "listening"
@@ -31,9 +39,9 @@ async def plain_server(app: Any) -> AsyncIterator[str]:
     await task
 
 
-async def test_shared_subscription_falls_back_to_one_send_per_message(plain_server: str, tenant: Tenant) -> None:
+async def test_shared_subscription_delivers_every_message_in_order(ws_server: str, tenant: Tenant) -> None:
     document = 'subscription { events(filter: {names: ["fallback.tick"]}) { name payload } }'
-    clients = [GraphQLWS(plain_server), GraphQLWS(plain_server)]
+    clients = [GraphQLWS(ws_server), GraphQLWS(ws_server)]  # the websockets client offers compression
     for ws in clients:
         await ws.connect({"apiKey": tenant.key})
         await ws.subscribe(document)
