@@ -7,7 +7,6 @@ from strawberry.extensions import (
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
@@ -19,6 +18,7 @@ from graph.limits import GraphQLLimits, cost_limiter
 from graph.masking import MaskUnexpectedErrors
 from graph.mutation import Mutation, ingest_events_raw, log_spans_raw
 from graph.operation_label import OperationLabel
+from graph.parser_cache import SyntaxSafeParserCache
 from graph.query import Query
 from graph.scopes import ScopeGuard
 from graph.subscription import Subscription
@@ -30,7 +30,7 @@ def build_schema(
     limits = limits or GraphQLLimits()
     extensions: list[SchemaExtension | type[SchemaExtension]] = [
         # Frontends send the same few documents over and over: parse and validate each once.
-        ParserCache(maxsize=256),
+        SyntaxSafeParserCache(maxsize=256),
         QueryDepthLimiter(max_depth=limits.max_depth),
         MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         MaxTokensLimiter(max_token_count=limits.max_tokens),

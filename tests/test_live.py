@@ -120,11 +120,15 @@ async def test_events_and_executions_subscriptions(server: ServerProcess) -> Non
     await ws.close()
 
 
+def other_tenant_key(server: ServerProcess) -> str:
+    command = [str(Path(sys.executable).parent / "tracehouse"), "keys", "create", "--tenant", "other"]
+    out = subprocess.run(command, env=server.env, capture_output=True, text=True, check=True, timeout=120)
+    return out.stdout.strip().splitlines()[-1]
+
+
 async def test_second_tenant_receives_nothing_on_any_subscription(server: ServerProcess) -> None:
     """Every subscription field of the schema, found there, not listed here."""
-    command = [str(Path(sys.executable).parent / "tracehouse"), "keys", "create", "--tenant", "other"]
-    out = subprocess.run(command, env=server.env, capture_output=True, text=True, check=True, timeout=120)  # noqa: ASYNC221
-    other_key = out.stdout.strip().splitlines()[-1]
+    other_key = other_tenant_key(server)
     fields = schema._schema.subscription_type.fields  # type: ignore[union-attr]
     documents = []
     for name, field in fields.items():
@@ -337,4 +341,51 @@ async def test_a_resumed_stream_replays_more_than_a_queue_at_the_clients_pace(se
     await asyncio.sleep(2.0)  # a client busy elsewhere: the server's queue for it fills up meanwhile
     received = [(await ws.data(10.0))["events"]["payload"]["n"] for _ in range(total)]
     assert received == list(range(total))
+    await ws.close()
+
+
+async def test_identical_documents_of_two_tenants_never_share_a_stream(server: ServerProcess) -> None:
+    """Sharing is keyed by API key: the other tenant's identical includeExisting subscription reads its own
+    (empty) store and hears nothing live, though the owner's stream for the same document is running."""
+    document = """subscription { executionUpdates(executionId: "live-iso", includeExisting: true) {
+      change span { id } } }"""
+    await post(server, "/monitoring/v1/events", [vellum("live-iso", "a", "initiated")])
+    (owner,) = await subscribers(server, document, 1)
+    assert (await owner.data(5.0))["executionUpdates"]["span"]["id"] == "a"  # the owner's history
+    spy = GraphQLWS(server.url)
+    await spy.connect({"apiKey": other_tenant_key(server)})
+    await spy.subscribe(document)
+    await asyncio.sleep(0.3)
+    await post(server, "/monitoring/v1/events", [vellum("live-iso", "a", "fulfilled")])
+    assert (await owner.data(5.0))["executionUpdates"]["change"] == "FINISHED"
+    with pytest.raises(TimeoutError):
+        await spy.next(timeout=1.0)
+    await owner.close()
+    await spy.close()
+
+
+async def test_identical_invalid_documents_each_get_the_error_and_the_server_carries_on(
+    server: ServerProcess,
+) -> None:
+    document = 'subscription { executionUpdates(executionId: "x", includeExisting: true) { noSuchField } }'
+    clients = [GraphQLWS(server.url) for _ in range(3)]
+    for ws in clients:
+        await ws.connect({"apiKey": KEY})
+    for ws in clients:  # back to back: later ones may find the first one's stream still registered
+        await ws.subscribe(document)
+    for ws in clients:
+        message = await ws.next(5.0)
+        errors = message["payload"] if message["type"] == "error" else message["payload"].get("errors")
+        assert errors and "noSuchField" in errors[0]["message"], message
+        await ws.close()
+    broken = GraphQLWS(server.url)  # a document that does not parse closes the socket with the reason (4400)
+    await broken.connect({"apiKey": KEY})
+    await broken.subscribe("subscription { events { name }")
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await broken.next(5.0)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+    assert "Syntax Error" in closed.value.rcvd.reason
+    (ws,) = await subscribers(server, 'subscription { events(filter: {names: ["after.bad"]}) { name } }', 1)
+    await post(server, "/api/v1/events", {"eventType": "after.bad"})
+    assert (await ws.data(5.0))["events"] == {"name": "after.bad"}
     await ws.close()
