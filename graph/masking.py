@@ -1,10 +1,11 @@
-"""Unexpected exceptions reach clients as a generic error with the request id, never their text."""
+"""What errors look like to clients: unexpected exceptions as a generic error with the request id, never
+their text; documents that do not parse or validate with a code saying so, like every other error."""
 
 from __future__ import annotations
 
 import logging
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import MaskErrors
 
 from graph.request_id import request_id
@@ -26,6 +27,14 @@ class MaskUnexpectedErrors(MaskErrors):
         errors = getattr(result, "errors", None)
         if errors:
             result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        for error in errors:
+            if error.path is None and not (error.extensions or {}).get("code"):
+                # before execution: the document or its variables are wrong (graphql-core gives no code)
+                code = "GRAPHQL_PARSE_FAILED" if isinstance(error, GraphQLSyntaxError) else "GRAPHQL_VALIDATION_FAILED"
+                error.extensions = {**(error.extensions or {}), "code": code}
+        return super()._process_errors(errors)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         log.error("unexpected error in %s", error.path, exc_info=error.original_error)

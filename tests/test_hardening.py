@@ -56,6 +56,21 @@ async def test_depth_aliases_tokens_and_cost_limits(tenant: Tenant) -> None:
     assert "errors" not in await tenant.gql(by_variable, {"n": 10})
 
 
+async def test_documents_that_do_not_parse_or_validate_get_a_code(tenant: Tenant) -> None:
+    cases = [
+        ("query {", None, "GRAPHQL_PARSE_FAILED"),
+        ("{ events { edges { node { " + "id " * 20_001 + "} } } }", None, "GRAPHQL_PARSE_FAILED"),  # tokens
+        ("{ noSuchField }", None, "GRAPHQL_VALIDATION_FAILED"),
+        ('{ execution(id: "x") { rootSpans ' + "{ children " * 15 + "{ id }" + " }" * 15 + " } }", None,
+         "GRAPHQL_VALIDATION_FAILED"),  # depth
+        ("query($id: ID!) { execution(id: $id) { id } }", {}, "GRAPHQL_VALIDATION_FAILED"),  # variable missing
+        ("query($n: Int) { executions(first: $n) { totalCount } }", {"n": "many"}, "GRAPHQL_VALIDATION_FAILED"),
+    ]  # fmt: skip
+    for document, variables, code in cases:
+        errors = await _errors(tenant, document, variables)
+        assert errors[0]["extensions"]["code"] == code, (document[:60], errors)
+
+
 async def test_development_defaults_have_introspection_and_graphiql(tenant: Tenant, anon: httpx.AsyncClient) -> None:
     assert (await tenant.gql_data("{ __schema { queryType { name } } }"))["__schema"]["queryType"]["name"] == "Query"
     assert (await anon.get("/graphql", headers={"Accept": "text/html"})).status_code == 200
