@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.clickhouse.client import ClickHouse
-from storage.clickhouse.values import add_time_range, utc
+from storage.clickhouse.values import add_filter, add_time_range, utc
 
 _COLUMNS = (
     "id, name, timestamp, source, execution_id, span_id, actor_type, actor_id, resource_type, "
@@ -71,15 +71,9 @@ def _where(tenant_id: str, q: EventQuery) -> tuple[str, dict[str, Any]]:
         ("execution_id", q.execution_id),
         ("span_id", q.span_id),
     ):
-        if value is not None:
-            clauses.append(f"{column} = {{{column}:String}}")
-            params[column] = value
-    if q.names:
-        clauses.append("name IN {names:Array(String)}")
-        params["names"] = list(q.names)
-    if q.sources:
-        clauses.append("source IN {sources:Array(String)}")
-        params["sources"] = list(q.sources)
+        add_filter(clauses, params, f"{column} = {{{column}:String}}", column, value)
+    add_filter(clauses, params, "name IN {names:Array(String)}", "names", q.names)
+    add_filter(clauses, params, "source IN {sources:Array(String)}", "sources", q.sources)
     add_time_range("timestamp", q.since, q.until, clauses, params)
     return " AND ".join(clauses), params
 

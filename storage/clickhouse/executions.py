@@ -13,7 +13,7 @@ from typing import Any
 
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.spans import MERGED_COLUMNS
-from storage.clickhouse.values import add_time_range, duration_ms, utc
+from storage.clickhouse.values import add_filter, add_time_range, duration_ms, utc
 
 
 def _root(column: str) -> str:
@@ -88,34 +88,21 @@ def _summaries(tenant_id: str, q: ExecutionQuery, ids: list[str] | None = None) 
     """SQL of the filtered execution summaries (a subquery) and its parameters."""
     params: dict[str, Any] = {"tenant": tenant_id}
     inner = ["tenant_id = {tenant:String}"]
-    if ids is not None:
+    if ids is not None:  # an empty list means no execution, not every one
         inner.append("execution_id IN {ids:Array(String)}")
         params["ids"] = ids
-    if q.session_id is not None:
-        inner.append("execution_id = {session:String}")
-        params["session"] = q.session_id
+    add_filter(inner, params, "execution_id = {session:String}", "session", q.session_id)
     if q.actor_type is not None or q.actor_id is not None:
         actor = ["tenant_id = {tenant:String}", "execution_id != ''"]
-        if q.actor_type is not None:
-            actor.append("actor_type = {actor_type:String}")
-            params["actor_type"] = q.actor_type
-        if q.actor_id is not None:
-            actor.append("actor_id = {actor_id:String}")
-            params["actor_id"] = q.actor_id
+        add_filter(actor, params, "actor_type = {actor_type:String}", "actor_type", q.actor_type)
+        add_filter(actor, params, "actor_id = {actor_id:String}", "actor_id", q.actor_id)
         inner.append(f"execution_id IN (SELECT execution_id FROM events WHERE {' AND '.join(actor)})")
     outer: list[str] = []
-    if q.statuses:
-        outer.append("x_status IN {statuses:Array(String)}")
-        params["statuses"] = list(q.statuses)
-    if q.kinds:
-        outer.append("x_kind IN {kinds:Array(String)}")
-        params["kinds"] = list(q.kinds)
-    if q.name is not None:
-        outer.append("x_name = {name:String}")
-        params["name"] = q.name
-    if q.name_contains is not None:
-        outer.append("positionCaseInsensitiveUTF8(x_name, {name_contains:String}) > 0")
-        params["name_contains"] = q.name_contains
+    add_filter(outer, params, "x_status IN {statuses:Array(String)}", "statuses", q.statuses)
+    add_filter(outer, params, "x_kind IN {kinds:Array(String)}", "kinds", q.kinds)
+    add_filter(outer, params, "x_name = {name:String}", "name", q.name)
+    contains = "positionCaseInsensitiveUTF8(x_name, {name_contains:String}) > 0"
+    add_filter(outer, params, contains, "name_contains", q.name_contains)
     add_time_range("start_time", q.since, q.until, outer, params)
     if q.failed is not None:
         outer.append(("" if q.failed else "NOT ") + "(x_status = 'FAILED' OR failed_spans > 0)")

@@ -35,6 +35,15 @@ def duration_ms(start: datetime, end: datetime | None) -> float | None:
     return None if end is None else (end - start).total_seconds() * 1000.0
 
 
+def add_filter(clauses: list[str], params: dict[str, object], clause: str, name: str, value: object) -> None:
+    """Add `clause`, which names the typed parameter {name:Type}, with its value; an unset filter (None, or
+    an empty list) adds nothing."""
+    if value is None or (isinstance(value, list | tuple | set | frozenset) and not value):
+        return
+    clauses.append(clause)
+    params[name] = list(value) if isinstance(value, tuple | set | frozenset) else value
+
+
 def add_time_range(
     column: str, since: datetime | None, until: datetime | None, clauses: list[str], params: dict[str, object]
 ) -> None:
