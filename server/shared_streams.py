@@ -282,9 +282,10 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
         plain = next((i for i, item in enumerate(items) if not isinstance(item.result, ExecutionResult)), None)
         prefix = b'{"id":' + orjson.dumps(operation.id) + b',"type":"next","payload":'
         messages = [item.message(prefix) for item in items[:plain]]
-        if messages and SEND_MANY in ws.scope.get("extensions", {}):
-            # Starlette's WebSocket.send admits only standard messages: the extension goes to the raw send
-            await ws._send({"type": SEND_MANY, "texts": messages})
+        # Starlette's WebSocket.send admits only standard messages: the extension goes to the raw ASGI send
+        raw_send = getattr(ws, "_send", None) if SEND_MANY in ws.scope.get("extensions", {}) else None
+        if messages and raw_send is not None:
+            await raw_send({"type": SEND_MANY, "texts": messages})
         else:
             for message in messages:
                 await ws.send_text(message.decode())
