@@ -1,22 +1,32 @@
-"""Abuse limits for GraphQL: depth, aliases, tokens, and a cost that multiplies page sizes through nesting.
+"""Abuse limits for GraphQL, checked before anything runs: the size of a document once its fragments are
+expanded, depth, aliases, and a cost that multiplies page sizes through nesting.
 
-Cost counts every field once, multiplied by the page size of each enclosing connection (`first`, or the
-argument's default when omitted) and by LIST_FACTOR for each enclosing unpaged list (children, rootSpans,
-Span.events …). `executions(first: 50) { edges { node { spans(first: 10000) { … } } } }` therefore costs
-50 x 10,000 x its leaves, and is refused before anything runs.
+Every measure is computed once per fragment and reused wherever the fragment is spread, so the work is
+linear in the written document: fragments that each spread the next twice describe 2^n fields in n lines,
+and expanding them spread by spread is how a 30-line document froze the server. The expanded size is
+capped by the token limit (an expanded document may not be bigger than one that could be written out).
+
+Cost counts every field once, multiplied by the page size of each enclosing connection (`first` or `last`,
+or the argument's default when omitted) and by LIST_FACTOR for each enclosing unpaged list (children,
+rootSpans, Span.events …). `executions(first: 50) { edges { node { spans(first: 10000) { … } } } }` costs
+50 x 10,000 x its leaves, and is refused before anything runs. The limiter fails closed: variables are
+coerced first (a page size that is not an Int is refused, not ignored), and a cost that cannot be computed
+refuses the operation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -25,11 +35,15 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     get_named_type,
+    get_variable_values,
     value_from_ast,
 )
-from strawberry.extensions import SchemaExtension
+
+log = logging.getLogger(__name__)
 
 LIST_FACTOR = 2  # children and events of a span are parts of one bounded trace, not pages
+PAGE_ARGUMENTS = ("first", "last")
+REPORTED_COST_CAP = 2**53  # a fan-out's cost can pass any integer JSON encoders take
 
 
 @dataclass(frozen=True)
@@ -41,89 +55,171 @@ class GraphQLLimits:
     dev_tools: bool = True  # introspection, GraphiQL and field suggestions
 
 
+class LimitExceeded(GraphQLError):
+    """A document refused by a limit; `code` goes into the error's extensions."""
+
+    def __init__(self, message: str, code: str = "GRAPHQL_VALIDATION_FAILED", **extensions: Any) -> None:
+        super().__init__(message, extensions={"code": code, **extensions})
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a selection set amounts to once its fragments are expanded."""
+
+    fields: int = 0  # every field, counted as often as it would appear expanded
+    depth: int = 0  # levels of fields below it (a leaf field is 0; introspection fields count 0)
+    aliases: int = 0
+
+
+def _add(a: Shape, b: Shape) -> Shape:
+    return Shape(a.fields + b.fields, max(a.depth, b.depth), a.aliases + b.aliases)
+
+
+def _fields_of(parent: Any) -> dict[str, Any]:
+    return parent.fields if isinstance(parent, GraphQLObjectType | GraphQLInterfaceType) else {}
+
+
 def _is_list(field_type: Any) -> bool:
     inner = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
     return isinstance(inner, GraphQLList)
 
 
-class _Costing:
-    def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any]):
-        self.schema = schema
-        self.fragments = fragments
-        self.variables = variables
+class DocumentAnalysis:
+    """Shape and cost of a parsed document's operations, each fragment measured once."""
 
-    def selection_cost(self, parent: GraphQLObjectType, selection_set: SelectionSetNode, seen: frozenset[str]) -> int:
-        total = 0
-        for selection in selection_set.selections:
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode) -> None:
+        self.schema = schema
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        self._shapes: dict[str, Shape] = {}
+        self._costs: dict[str, int] = {}
+        self._open: set[str] = set()
+
+    def _fragment(self, name: str) -> FragmentDefinitionNode | None:
+        if name in self._open:  # a cycle: validation proper would say so, but only after expanding it
+            raise LimitExceeded(f"fragment `{name}` spreads itself")
+        return self.fragments.get(name)
+
+    # shape: fields, depth, aliases
+    def shape(self, selection_set: SelectionSetNode | None) -> Shape:
+        total = Shape()
+        for selection in selection_set.selections if selection_set is not None else ():
             if isinstance(selection, FieldNode):
-                total += self.field_cost(parent, selection, seen)
-            elif isinstance(selection, FragmentSpreadNode):
-                fragment = self.fragments.get(selection.name.value)
-                if fragment is not None and fragment.name.value not in seen:  # cycles are a validation error
-                    target = self.schema.get_type(fragment.type_condition.name.value)
-                    if isinstance(target, GraphQLObjectType):
-                        total += self.selection_cost(target, fragment.selection_set, seen | {fragment.name.value})
+                child = self.shape(selection.selection_set)
+                introspection = selection.name.value.startswith("__")
+                total = _add(total, Shape(
+                    1 + child.fields,
+                    0 if introspection or selection.selection_set is None else 1 + child.depth,
+                    (1 if selection.alias else 0) + child.aliases,
+                ))  # fmt: skip
             elif isinstance(selection, InlineFragmentNode):
-                target = (
-                    self.schema.get_type(selection.type_condition.name.value) if selection.type_condition else parent
-                )
-                if isinstance(target, GraphQLObjectType):
-                    total += self.selection_cost(target, selection.selection_set, seen)
+                total = _add(total, self.shape(selection.selection_set))
+            elif isinstance(selection, FragmentSpreadNode):
+                total = _add(total, self._fragment_shape(selection.name.value))
         return total
 
-    def field_cost(self, parent: GraphQLObjectType, node: FieldNode, seen: frozenset[str]) -> int:
-        field = parent.fields.get(node.name.value)
-        if field is None:
-            return 1
-        multiplier = 1
-        if "first" in field.args:
-            given = next((a.value for a in node.arguments if a.name.value == "first"), None)
-            value = value_from_ast(given, field.args["first"].type, self.variables) if given is not None else None
-            multiplier = value if isinstance(value, int) and value > 0 else (field.args["first"].default_value or 1)
-        elif _is_list(field.type):
-            multiplier = LIST_FACTOR
-        child = 0
-        named = get_named_type(field.type)
-        if node.selection_set is not None and isinstance(named, GraphQLObjectType):
-            child = self.selection_cost(named, node.selection_set, seen)
-        return 1 + multiplier * child
+    def _fragment_shape(self, name: str) -> Shape:
+        if name not in self._shapes:
+            fragment = self._fragment(name)
+            if fragment is None:
+                return Shape()  # unknown fragment: validation proper names it
+            self._open.add(name)
+            self._shapes[name] = self.shape(fragment.selection_set)
+            self._open.discard(name)
+        return self._shapes[name]
+
+    # cost: fields multiplied by the page sizes around them
+    def cost(self, parent: Any, selection_set: SelectionSetNode | None, variables: dict[str, Any]) -> int:
+        total = 0
+        for selection in selection_set.selections if selection_set is not None else ():
+            if isinstance(selection, FieldNode):
+                total += self._field_cost(parent, selection, variables)
+            elif isinstance(selection, InlineFragmentNode):
+                condition = selection.type_condition
+                target = self.schema.get_type(condition.name.value) if condition is not None else parent
+                total += self.cost(target, selection.selection_set, variables)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += self._fragment_cost(selection.name.value, variables)
+        return total
+
+    def _fragment_cost(self, name: str, variables: dict[str, Any]) -> int:
+        if name not in self._costs:
+            fragment = self._fragment(name)
+            if fragment is None:
+                return 0
+            self._open.add(name)
+            target = self.schema.get_type(fragment.type_condition.name.value)
+            self._costs[name] = self.cost(target, fragment.selection_set, variables)
+            self._open.discard(name)
+        return self._costs[name]
+
+    def _field_cost(self, parent: Any, node: FieldNode, variables: dict[str, Any]) -> int:
+        field = _fields_of(parent).get(node.name.value)
+        if field is None:  # __typename, introspection, or unknown (validation proper names it)
+            return 1 + self.shape(node.selection_set).fields
+        pages = [self._page(field, node, name, variables) for name in PAGE_ARGUMENTS if name in field.args]
+        multiplier = max(pages) if pages else LIST_FACTOR if _is_list(field.type) else 1
+        return 1 + multiplier * self.cost(get_named_type(field.type), node.selection_set, variables)
+
+    @staticmethod
+    def _page(field: Any, node: FieldNode, name: str, variables: dict[str, Any]) -> int:
+        argument = field.args[name]
+        given = next((a.value for a in node.arguments or () if a.name.value == name), None)
+        value = value_from_ast(given, argument.type, variables) if given is not None else argument.default_value
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 1
+
+    def chosen(self, operation_name: str | None) -> list[OperationDefinitionNode]:
+        """The operation that will run; every one when the name is missing (execution then refuses, but the
+        limits must not be the part that guesses)."""
+        if operation_name is None:
+            return self.operations
+        return [o for o in self.operations if o.name is not None and o.name.value == operation_name]
 
 
-def operation_cost(schema: GraphQLSchema, document: Any, operation_name: str | None, variables: dict[str, Any]) -> int:
-    fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    chosen = [o for o in operations if operation_name is None or (o.name and o.name.value == operation_name)]
-    costing = _Costing(schema, fragments, variables)
-    total = 0
-    for operation in chosen[:1]:
-        root = schema.get_root_type(operation.operation)
-        if root is not None:
-            total += costing.selection_cost(root, operation.selection_set, frozenset())
-    return total
+def check_shape(analysis: DocumentAnalysis, limits: GraphQLLimits) -> None:
+    """Size, depth and aliases over every operation of the document; raises LimitExceeded."""
+    shapes = [analysis.shape(operation.selection_set) for operation in analysis.operations]
+    fields = sum(s.fields for s in shapes)
+    if fields > limits.max_tokens:
+        raise LimitExceeded(
+            f"the document expands to {fields:,} fields (fragments spread out), more than the limit of "
+            f"{limits.max_tokens:,}"
+        )
+    # A root field sits at level 0: the deepest field's level is the operation's depth.
+    depth = max((s.depth for s in shapes), default=0)
+    if depth > limits.max_depth:
+        raise LimitExceeded(f"the operation's depth {depth} exceeds the maximum depth of {limits.max_depth}")
+    aliases = sum(s.aliases for s in shapes)
+    if aliases > limits.max_aliases:
+        raise LimitExceeded(f"{aliases} aliases found, more than the maximum of {limits.max_aliases} aliases")
 
 
-class CostLimiter(SchemaExtension):
-    """Refuses an operation whose cost exceeds the limit, before validation-passing queries execute."""
-
-    max_cost = 1_000_000
-
-    def on_validate(self) -> Iterator[None]:
-        context = self.execution_context
-        if context.graphql_document is not None and not context.pre_execution_errors:
-            try:
-                cost = operation_cost(context.schema._schema, context.graphql_document, context.operation_name,
-                                      context.variables or {})  # fmt: skip
-            except Exception:  # a malformed document: validation proper will name the problem
-                cost = 0
-            if cost > self.max_cost:
-                context.pre_execution_errors = [
-                    GraphQLError(
-                        f"query cost {cost:,} exceeds the limit of {self.max_cost:,}: ask for smaller pages",
-                        extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "limit": self.max_cost},
-                    )
-                ]
-        yield
+def coerce_variables(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, raw: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Variables as execution will see them; a value that does not coerce refuses the operation."""
+    coerced = get_variable_values(schema, operation.variable_definitions or (), raw or {})
+    if isinstance(coerced, list):
+        raise coerced[0]
+    return coerced.coerced
 
 
-def cost_limiter(max_cost: int) -> type[CostLimiter]:
-    return type("BoundCostLimiter", (CostLimiter,), {"max_cost": max_cost})
+def check_cost(
+    analysis: DocumentAnalysis, limits: GraphQLLimits, operation_name: str | None, variables: dict[str, Any] | None
+) -> int:
+    """The chosen operation's cost; raises LimitExceeded over the limit. Fails closed."""
+    cost = 0
+    for operation in analysis.chosen(operation_name):
+        coerced = coerce_variables(analysis.schema, operation, variables)
+        root = analysis.schema.get_root_type(operation.operation)
+        analysis._costs.clear()  # fragment costs depend on the variables of the operation that spreads them
+        cost = max(cost, analysis.cost(root, operation.selection_set, coerced))
+    if cost > limits.max_cost:
+        raise LimitExceeded(
+            f"query cost {cost:,} exceeds the limit of {limits.max_cost:,}: ask for smaller pages "
+            "(`first`/`after` on connections)",
+            code="QUERY_TOO_COSTLY",
+            cost=min(cost, REPORTED_COST_CAP),
+            limit=limits.max_cost,
+        )
+    return cost

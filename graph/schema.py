@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import strawberry
-from strawberry.extensions import (
-    DisableIntrospection,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import DisableIntrospection, MaxTokensLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from graph import fast_execution, raw_arguments
-from graph.limits import GraphQLLimits, cost_limiter
+from graph.bounded_validation import BoundedValidation
+from graph.limits import GraphQLLimits
 from graph.masking import MaskUnexpectedErrors
 from graph.mutation import Mutation, ingest_events_raw, log_spans_raw
 from graph.operation_label import OperationLabel
@@ -28,21 +25,20 @@ def build_schema(
     limits: GraphQLLimits | None = None, raw_bulk_arguments: bool = True, fast_objects: bool = True
 ) -> strawberry.Schema:
     limits = limits or GraphQLLimits()
-    extensions: list[SchemaExtension | type[SchemaExtension]] = [
+    # Classes or factories only, never instances: Strawberry builds each operation its own extensions, and
+    # an instance shared between concurrent operations sees another operation's context (strawberry#3172:
+    # errors of one request went out unmasked in another's response).
+    extensions: list[Callable[[], SchemaExtension]] = [
+        ScopeGuard,  # first: an operation without a principal gets no further
         # Frontends send the same few documents over and over: parse and validate each once.
-        SyntaxSafeParserCache(maxsize=256),
-        QueryDepthLimiter(max_depth=limits.max_depth),
-        MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-        MaxTokensLimiter(max_token_count=limits.max_tokens),
-        # ValidationCache fills in the validation errors, so the checks that add their own come after it.
-        ValidationCache(maxsize=256),
-        cost_limiter(limits.max_cost),
-        ScopeGuard,
+        partial(SyntaxSafeParserCache, maxsize=256),
+        partial(MaxTokensLimiter, max_token_count=limits.max_tokens),
+        partial(BoundedValidation, limits),
         OperationLabel,
-        MaskUnexpectedErrors(),
+        MaskUnexpectedErrors,
     ]
     if not limits.dev_tools:
-        extensions.append(DisableIntrospection())
+        extensions.append(DisableIntrospection)
     built = strawberry.Schema(
         query=Query,
         mutation=Mutation,

@@ -1,4 +1,5 @@
-"""Key scopes for GraphQL: `read` may query and subscribe, `ingest` may run mutations, `admin` both."""
+"""Who may run an operation: nobody without a principal; `read` may query and subscribe, `ingest` may run
+mutations, `admin` both. Checked before validation, so a refused caller costs no validation work."""
 
 from __future__ import annotations
 
@@ -18,17 +19,24 @@ def allows(scopes: tuple[str, ...], needed: str) -> bool:
 class ScopeGuard(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        principal = getattr(context.context, "principal", None)
-        if not context.pre_execution_errors and principal is not None:
-            try:
-                needed = NEEDED[context.operation_type]
-            except RuntimeError:  # no such operation: validation reports it
-                needed = None
-            if needed is not None and not allows(principal.scopes, needed):
-                context.pre_execution_errors = [
-                    GraphQLError(
-                        f"this API key lacks the `{needed}` scope (it has: {', '.join(principal.scopes)})",
-                        extensions={"code": "FORBIDDEN"},
-                    )
-                ]
+        if not context.pre_execution_errors:
+            error = self._refusal(getattr(context.context, "principal", None))
+            if error is not None:
+                context.pre_execution_errors = [error]
         yield
+
+    def _refusal(self, principal: object) -> GraphQLError | None:
+        # The HTTP middleware and the websocket handshake authenticate first; this is the guarantee that
+        # nothing executes if a route ever lets a request through without a principal.
+        if principal is None:
+            return GraphQLError("missing API key", extensions={"code": "UNAUTHENTICATED"})
+        try:
+            needed = NEEDED[self.execution_context.operation_type]
+        except RuntimeError:  # no such operation: validation reports it
+            return None
+        scopes: tuple[str, ...] = principal.scopes  # type: ignore[attr-defined]
+        if allows(scopes, needed):
+            return None
+        return GraphQLError(
+            f"this API key lacks the `{needed}` scope (it has: {', '.join(scopes)})", extensions={"code": "FORBIDDEN"}
+        )

@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graph.scopes import allows
@@ -50,8 +51,12 @@ async def resolve_key(state: AppState, key: str) -> keys.Principal | None:
 
 
 def _is_graphiql_page(scope: Scope) -> bool:
-    """GET /graphql from a browser with no query: the IDE page itself, which carries no data."""
-    if scope["path"] != "/graphql" or scope["method"] != "GET" or b"query=" in scope.get("query_string", b""):
+    """GET /graphql from a browser with no query: the IDE page itself, which carries no data. The query
+    string is decoded the way the GraphQL route decodes it (`%71uery=` is a query too); the route also
+    refuses to execute anything without a principal (graph/scopes.py)."""
+    if scope["path"] != "/graphql" or scope["method"] != "GET":
+        return False
+    if "query" in QueryParams(scope.get("query_string", b"")):
         return False
     return any(n == b"accept" and b"text/html" in v for n, v in scope["headers"])
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from graphql import get_introspection_query
+from graphql import introspection_from_schema
 from hypothesis import HealthCheck, settings
 
 from graph.schema import schema as graphql_schema
@@ -20,7 +20,7 @@ HEADERS = {"X-API-Key": KEY}
 FUZZ = settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
 rest = schemathesis.openapi.from_dict(create_app().openapi())
-graphql = schemathesis.graphql.from_dict({"data": graphql_schema.execute_sync(get_introspection_query()).data})
+graphql = schemathesis.graphql.from_dict({"data": introspection_from_schema(graphql_schema._schema)})
 
 
 @pytest.fixture(scope="module")
