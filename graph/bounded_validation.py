@@ -20,8 +20,8 @@ from typing import Any
 
 from graphql import DocumentNode, GraphQLError, GraphQLSchema
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
 
+from adapters.strawberry_internals import graphql_schema, validate_document
 from graph.limits import DocumentAnalysis, GraphQLLimits, LimitExceeded, check_cost, check_shape
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ class BoundedValidation(SchemaExtension):
         yield
 
     async def _errors(self, context: Any) -> list[GraphQLError]:
-        schema: GraphQLSchema = context.schema._schema
+        schema = graphql_schema(context.schema)
         document: DocumentNode = context.graphql_document
         analysis = DocumentAnalysis(schema, document)
         check_shape(analysis, self.limits)

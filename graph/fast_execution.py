@@ -24,8 +24,9 @@ from graphql import (
     is_leaf_type,
 )
 from strawberry import Schema
-from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.types.base import StrawberryObjectDefinition
+
+import adapters.graphql_core_internals  # noqa: F401  (complete_object_value is overridden below)
+from adapters.strawberry_internals import StrawberryGraphQLCoreExecutionContext, StrawberryObjectDefinition
 
 Getter = Callable[[Any], Any]
 Plan = Callable[[Any], dict[str, Any]]

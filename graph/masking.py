@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 
 from graphql import GraphQLError, GraphQLSyntaxError
-from strawberry.extensions import MaskErrors
 
+from adapters.strawberry_internals import MaskErrors
 from graph.request_id import request_id
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache
+
+from adapters.strawberry_internals import ParserCache
 
 
 class SyntaxSafeParserCache(ParserCache):

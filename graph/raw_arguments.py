@@ -14,8 +14,8 @@ from typing import Any
 
 from graphql import GraphQLResolveInfo
 from strawberry import Schema
-from strawberry.types.base import has_object_definition
-from strawberry.utils.str_converters import to_camel_case
+
+from adapters.strawberry_internals import graphql_schema, has_object_definition, to_camel_case
 
 RawResolver = Callable[[Any, list[dict[str, Any]]], Awaitable[Any]]
 
@@ -35,7 +35,7 @@ def as_graphql_dict(value: Any) -> Any:
 
 def install(schema: Schema, type_name: str, fields: dict[str, tuple[str, RawResolver]]) -> None:
     """Resolve `type_name.field` with `resolver(context, raw_items)`, items being argument `arg`."""
-    graphql_type = schema._schema.get_type(type_name)
+    graphql_type = graphql_schema(schema).get_type(type_name)
     for field_name, (arg, resolver) in fields.items():
         field = graphql_type.fields[field_name]  # type: ignore[union-attr]
 
