@@ -7,7 +7,7 @@ import asyncio
 import logging
 import sys
 
-from server.settings import Settings
+from server.settings import Settings, SettingsError
 
 
 def _serve(settings: Settings) -> None:
@@ -77,7 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     revoke.add_argument("key")
     args = parser.parse_args(argv)
 
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        # a configuration mistake, not a crash: say which variables are wrong, no traceback
+        print(f"tracehouse: {exc}", file=sys.stderr)
+        return 2
     if args.command == "serve":
         _serve(settings)
         return 0

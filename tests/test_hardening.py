@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -26,7 +25,7 @@ async def _client(app: Any, key: str | None) -> httpx.AsyncClient:
 @pytest.fixture(scope="module")
 async def prod(settings: Settings, app: Any) -> AsyncIterator[tuple[Any, str]]:
     """A second app on the same stores, configured for production, with a tight rate limit."""
-    production = dataclasses.replace(settings, graphql_dev_tools=False, rate_limit_per_second=1.0)
+    production = settings.model_copy(update={"production": True, "rate_limit_per_second": 1.0})
     prod_app = create_app(production)
     async with prod_app.router.lifespan_context(prod_app):
         key = await keys.create_key(prod_app.state.tracehouse.pg, "prod-tenant")
