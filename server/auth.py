@@ -37,10 +37,10 @@ def key_from_headers(headers: list[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
-async def resolve_key(state: AppState, key: str) -> keys.Principal | None:
+async def resolve_key(state: AppState, key: str, refresh: bool = False) -> keys.Principal | None:
     now = time.monotonic()
     cached = state.key_cache.get(key)
-    if cached is not None and cached[0] > now:
+    if cached is not None and cached[0] > now and not refresh:
         return cached[1]
     principal = await keys.find_principal(state.pg, key)
     ttl = state.settings.key_cache_seconds if principal is not None else 1.0
