@@ -52,6 +52,11 @@ class Settings:
     # Per-key rate limit (requests per second, with bursts up to twice that); 0 turns it off.
     rate_limit_per_second: float = 500.0
     log_format: str = "text"  # or "json"
+    # /metrics answers only `Authorization: Bearer <metrics_token>`; unset, it is off (403).
+    metrics_token: str | None = None
+    metrics_max_operations: int = 50  # distinct GraphQL operation labels; later new names count as "other"
+    # /readyz answers 503 when the data dir or ClickHouse's disk has less room than this.
+    min_free_disk_mb: int = 512
 
     @property
     def embedded_postgres_dir(self) -> Path:
@@ -85,4 +90,7 @@ class Settings:
             graphql_dev_tools=not _flag(env, "TRACEHOUSE_PRODUCTION"),
             rate_limit_per_second=float(env.get("TRACEHOUSE_RATE_LIMIT_PER_SECOND") or 500.0),
             log_format=(env.get("TRACEHOUSE_LOG_FORMAT") or "text").lower(),
+            metrics_token=env.get("TRACEHOUSE_METRICS_TOKEN") or None,
+            metrics_max_operations=_int(env, "TRACEHOUSE_METRICS_MAX_OPERATIONS", 50),
+            min_free_disk_mb=_int(env, "TRACEHOUSE_MIN_FREE_DISK_MB", 512),
         )

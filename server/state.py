@@ -14,7 +14,7 @@ from ingest import live_codec
 from ingest.prices import PriceTable
 from ingest.records import Batch, CanonicalEvent
 from ingest.writer import GroupCommitWriter
-from server.metrics import Metrics
+from server.metrics import Gauges, Metrics
 from server.rate_limit import RateLimiter
 from server.settings import Settings
 from storage.clickhouse import migrations as ch_migrations
@@ -79,6 +79,15 @@ async def open_state(settings: Settings) -> AppState:
     supervisor = PostgresSupervisor(embedded) if embedded is not None else None
     if supervisor is not None:
         supervisor.start()
+    metrics = Metrics(settings.metrics_max_operations)
+    metrics.read_from(
+        lambda: Gauges(
+            events_ingested=writer.rows,
+            clickhouse_inserts=writer.inserts,
+            open_subscriptions=bus.subscriber_count,
+            postgres_restarts=supervisor.restarts if supervisor is not None else 0,
+        )
+    )
     return AppState(
         settings=settings,
         ch=ch,
@@ -89,6 +98,7 @@ async def open_state(settings: Settings) -> AppState:
         pg_counter=counter,
         bus=bus,
         prices=PriceTable.load(settings.model_prices_file),
+        metrics=metrics,
         rate_limiter=RateLimiter(settings.rate_limit_per_second),
     )
 
