@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import logging
 import shutil
 import tempfile
 from pathlib import Path
@@ -20,6 +21,7 @@ from storage.clickhouse.health import DiskState, disk_state
 from storage.postgres.health import postgres_state
 
 router = APIRouter()
+log = logging.getLogger(__name__)
 MB = 1024 * 1024
 
 
@@ -28,12 +30,20 @@ async def healthz() -> JSON:
     return JSON({"status": "ok"})
 
 
-async def _clickhouse(state: AppState) -> DiskState | None:
+async def _clickhouse(state: AppState) -> tuple[bool, DiskState | None]:
+    """Does it answer, and its disk state when this user may read system.disks (else not checked)."""
     try:
         async with asyncio.timeout(2):
-            return await disk_state(state.ch)
-    except Exception:
-        return None
+            if not await state.ch.ping():
+                return False, None
+    except TimeoutError:
+        return False, None
+    try:
+        async with asyncio.timeout(2):
+            return True, await disk_state(state.ch)
+    except Exception as exc:
+        log.debug("readyz: no disk state from clickhouse: %s", exc)
+        return True, None
 
 
 def _data_dir_problem(data_dir: Path, min_free: int) -> str | None:
@@ -54,10 +64,12 @@ def _data_dir_problem(data_dir: Path, min_free: int) -> str | None:
 async def readyz(request: Request) -> JSON:
     state = app_state(request)
     min_free = state.settings.min_free_disk_mb * MB
-    ch, pg = await asyncio.gather(_clickhouse(state), postgres_state(state.pg))
+    (ch_ok, ch), pg = await asyncio.gather(_clickhouse(state), postgres_state(state.pg))
     reasons: list[str] = []
-    if ch is None:
+    if not ch_ok:
         reasons.append("clickhouse does not answer")
+    elif ch is None:
+        pass  # answers, but this user may not read system.disks: nothing more to check
     elif not ch.writable:
         reasons.append("clickhouse user is readonly")
     elif ch.free_bytes < min_free:
@@ -72,7 +84,7 @@ async def readyz(request: Request) -> JSON:
         problem = await asyncio.to_thread(_data_dir_problem, state.settings.data_dir, min_free)
         if problem is not None:
             reasons.append(problem)
-    body: dict[str, object] = {"status": "ok", "clickhouse": ch is not None, "postgres": pg is not None}
+    body: dict[str, object] = {"status": "ok", "clickhouse": ch_ok, "postgres": pg is not None}
     if reasons:
         body.update(status="unavailable", reasons=reasons)
     return JSON(body, status_code=503 if reasons else 200)

@@ -28,6 +28,8 @@ class PostgresSupervisor:
         self.first_delay = first_delay
         self.max_delay = max_delay
         self.restarts = 0  # successful restarts since start-up (exposed on /metrics)
+        self._delay = first_delay
+        self._restarted_at: float | None = None
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -47,11 +49,18 @@ class PostgresSupervisor:
                 await self._restart()
 
     async def _restart(self) -> None:
-        """Try until the server runs again; the wait doubles after each failure, up to max_delay."""
-        delay = self.first_delay
-        attempt = 0
+        """Try until the server runs again; the wait doubles after each failure, up to max_delay. A server
+        that dies again within a minute of its restart keeps the grown wait: a crash loop is not hammered."""
         died = time.monotonic()
-        log.error("embedded postgres in %s is not running; restarting it", self.embedded.pgdata)
+        again = self._restarted_at is not None and died - self._restarted_at < 60
+        delay = min(self._delay * 2, self.max_delay) if again else self.first_delay
+        log.error(
+            "embedded postgres in %s is not running; restarting it%s",
+            self.embedded.pgdata, f" in {delay:.1f}s (it died again soon after a restart)" if again else "",
+        )  # fmt: skip
+        if again:
+            await asyncio.sleep(delay)
+        attempt = 0
         while True:
             attempt += 1
             try:
@@ -64,8 +73,10 @@ class PostgresSupervisor:
                 delay = min(delay * 2, self.max_delay)
                 continue
             self.restarts += 1
+            self._delay = delay
+            self._restarted_at = time.monotonic()
             log.warning(
                 "embedded postgres restarted (attempt %d, %.1fs after it was found dead, pid %s)",
-                attempt, time.monotonic() - died, self.embedded.postmaster_pid(),
+                attempt, self._restarted_at - died, self.embedded.postmaster_pid(),
             )  # fmt: skip
             return
