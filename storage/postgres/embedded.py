@@ -78,6 +78,7 @@ class EmbeddedPostgres:
                 pid = self.postmaster_pid()
                 if pid is not None:
                     self._clear_stale_pid_file(pid)
+            self._server.ensure_pgdata_inited()  # no initdb (it exists); re-opens the path to the postgres user
             self._server.ensure_postgres_running()
         return str(self._server.get_uri())
 
