@@ -45,8 +45,13 @@ class PostgresSupervisor:
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
-            if not await asyncio.to_thread(self.embedded.alive):
-                await self._restart()
+            try:
+                if not await asyncio.to_thread(self.embedded.alive):
+                    await self._restart()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the watch must outlive any one surprise
+                log.exception("supervising the embedded postgres failed; still watching")
 
     async def _restart(self) -> None:
         """Try until the server runs again; the wait doubles after each failure, up to max_delay. A server
