@@ -1,5 +1,5 @@
-"""API-key authentication for every HTTP route but /healthz (and the static GraphiQL page), key scopes,
-per-key rate limits.
+"""API-key authentication for every HTTP route but /healthz, /metrics (its own token) and the GraphiQL
+page; key scopes, per-key rate limits.
 
 Keys come as `X-API-Key: KEY` or `Authorization: Bearer KEY`. Resolved keys are cached for a few
 seconds so a request does not cost a Postgres round trip; a revoked key stops working within that time.
@@ -20,7 +20,8 @@ from graph.scopes import allows
 from server.state import AppState
 from storage.postgres import keys
 
-OPEN_PATHS = frozenset({"/healthz"})
+# /metrics checks its own token (TRACEHOUSE_METRICS_TOKEN) in server/health_routes.py, not an API key.
+OPEN_PATHS = frozenset({"/healthz", "/metrics"})
 
 
 def key_from_headers(headers: list[tuple[bytes, bytes]]) -> str | None:
@@ -62,11 +63,9 @@ def _is_graphiql_page(scope: Scope) -> bool:
 
 
 def _needed_scope(scope: Scope) -> str | None:
-    """REST: reads need `read`, writes `ingest`, /metrics `admin`. GraphQL checks its operation itself."""
+    """REST: reads need `read`, writes `ingest`. GraphQL checks its operation itself."""
     if scope["path"] == "/graphql" or scope["path"] == "/readyz":
         return None
-    if scope["path"] == "/metrics":
-        return "admin"
     return "read" if scope["method"] in ("GET", "HEAD") else "ingest"
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import asyncpg
 import orjson
 from starlette.requests import HTTPConnection
 from strawberry.exceptions import ConnectionRejectionError
@@ -27,7 +28,11 @@ from server.state import AppState
 
 def _stores(state: AppState) -> Stores:
     async def key_is_valid(key: str) -> bool:
-        return await resolve_key(state, key) is not None
+        try:
+            return await resolve_key(state, key) is not None
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            # Postgres is down for a moment (restarting): keep open subscriptions; the key is checked again.
+            return True
 
     return Stores(state.ch, state.pg, state.writer, state.settings.max_batch_items, state.bus, key_is_valid)
 

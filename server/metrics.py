@@ -1,72 +1,100 @@
-"""Prometheus text-format metrics: requests and latency by route and operation, events ingested, rejected
-inputs, open subscriptions. Kept in process; each replica exposes its own."""
+"""Prometheus metrics (prometheus_client): requests and latency by route and operation, events ingested,
+rejected inputs, open subscriptions, embedded Postgres restarts. Kept in process; each replica exposes its
+own, on /metrics behind its own token (not an API key: counters span every tenant).
+
+Labels are bounded: routes are the app's route templates (or "unmatched"), methods the HTTP ones (or
+"other"), and GraphQL operation names (chosen by clients, so unbounded) are kept for the first
+`max_operations` distinct names seen; later new names count under "other".
+"""
 
 from __future__ import annotations
 
-import bisect
-from collections import defaultdict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER = "other"
+MAX_OPERATION_LENGTH = 100
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+disable_created_metrics()  # a `_created` series per label set doubles the series count for nothing we use
+
+
+@dataclass(frozen=True)
+class Gauges:
+    """Values read from the running server at scrape time."""
+
+    events_ingested: int = 0
+    clickhouse_inserts: int = 0
+    open_subscriptions: int = 0
+    postgres_restarts: int = 0
+
+
+class _ServerCollector(Collector):
+    def __init__(self) -> None:
+        self.source: Callable[[], Gauges] = Gauges
+
+    def collect(self) -> Iterator[Metric]:
+        g = self.source()
+        yield CounterMetricFamily(
+            "tracehouse_events_ingested", "Events stored (each acknowledged once).", value=g.events_ingested
+        )
+        yield CounterMetricFamily(
+            "tracehouse_clickhouse_inserts", "Group-commit inserts into ClickHouse.", value=g.clickhouse_inserts
+        )
+        yield GaugeMetricFamily(
+            "tracehouse_open_subscriptions", "Live subscriptions open in this process.", value=g.open_subscriptions
+        )
+        yield CounterMetricFamily(
+            "tracehouse_postgres_restarts", "Embedded Postgres restarts after it died.", value=g.postgres_restarts
+        )
 
 
 class Metrics:
-    def __init__(self) -> None:
-        self.requests: dict[tuple[str, str, str, int], int] = defaultdict(int)
-        self.latency: dict[tuple[str, str], list[int]] = {}
-        self.latency_sum: dict[tuple[str, str], float] = defaultdict(float)
-        self.rejected: dict[str, int] = defaultdict(int)
+    def __init__(self, max_operations: int = 50) -> None:
+        self.max_operations = max_operations
+        self.registry = CollectorRegistry()
+        self._operations: set[str] = set()
+        self._requests = Counter(
+            "tracehouse_requests", "HTTP requests by route, method, GraphQL operation and status.",
+            ("route", "method", "operation", "status"), registry=self.registry,
+        )  # fmt: skip
+        self._latency = Histogram(
+            "tracehouse_request_duration_seconds", "Request latency by route and GraphQL operation.",
+            ("route", "operation"), buckets=BUCKETS, registry=self.registry,
+        )  # fmt: skip
+        self._rejected = Counter(
+            "tracehouse_rejected_inputs", "Requests refused for invalid input (400, 413, 422).", ("route",),
+            registry=self.registry,
+        )  # fmt: skip
+        self._server = _ServerCollector()
+        self.registry.register(self._server)
+
+    def read_from(self, source: Callable[[], Gauges]) -> None:
+        """Where the scrape-time values come from (the writer, the live bus, the Postgres supervisor)."""
+        self._server.source = source
+
+    def operation_label(self, operation: str) -> str:
+        label = operation[:MAX_OPERATION_LENGTH]
+        if label in self._operations or not label:
+            return label
+        if len(self._operations) >= self.max_operations:
+            return OTHER
+        self._operations.add(label)
+        return label
 
     def observe(self, route: str, method: str, operation: str, status: int, seconds: float) -> None:
-        self.requests[(route, method, operation, status)] += 1
-        key = (route, operation)
-        counts = self.latency.setdefault(key, [0] * (len(BUCKETS) + 1))
-        counts[bisect.bisect_left(BUCKETS, seconds)] += 1
-        self.latency_sum[key] += seconds
+        op = self.operation_label(operation)
+        self._requests.labels(route, method if method in METHODS else OTHER, op, str(status)).inc()
+        self._latency.labels(route, op).observe(seconds)
 
-    def reject(self, path: str) -> None:
-        self.rejected[path] += 1
+    def reject(self, route: str) -> None:
+        self._rejected.labels(route).inc()
 
-    def render(self, events_ingested: int, inserts: int, subscriptions: int) -> str:
-        out = [
-            "# HELP tracehouse_requests_total HTTP requests by route, method, GraphQL operation and status.",
-            "# TYPE tracehouse_requests_total counter",
-        ]
-        for (route, method, operation, status), n in sorted(self.requests.items()):
-            out.append(
-                f'tracehouse_requests_total{{route="{route}",method="{method}",operation="{_esc(operation)}",'
-                f'status="{status}"}} {n}'
-            )
-        out += [
-            "# HELP tracehouse_request_duration_seconds Request latency by route and GraphQL operation.",
-            "# TYPE tracehouse_request_duration_seconds histogram",
-        ]
-        for (route, operation), counts in sorted(self.latency.items()):
-            labels = f'route="{route}",operation="{_esc(operation)}"'
-            running = 0
-            for bound, n in zip((*BUCKETS, float("inf")), counts, strict=True):
-                running += n
-                le = "+Inf" if bound == float("inf") else repr(bound)
-                out.append(f'tracehouse_request_duration_seconds_bucket{{{labels},le="{le}"}} {running}')
-            out.append(f"tracehouse_request_duration_seconds_sum{{{labels}}} {self.latency_sum[(route, operation)]}")
-            out.append(f"tracehouse_request_duration_seconds_count{{{labels}}} {running}")
-        out += [
-            "# HELP tracehouse_events_ingested_total Events stored (each acknowledged once).",
-            "# TYPE tracehouse_events_ingested_total counter",
-            f"tracehouse_events_ingested_total {events_ingested}",
-            "# HELP tracehouse_clickhouse_inserts_total Group-commit inserts into ClickHouse.",
-            "# TYPE tracehouse_clickhouse_inserts_total counter",
-            f"tracehouse_clickhouse_inserts_total {inserts}",
-            "# HELP tracehouse_rejected_inputs_total Requests refused for invalid input (400, 413, 422).",
-            "# TYPE tracehouse_rejected_inputs_total counter",
-        ]
-        out += [f'tracehouse_rejected_inputs_total{{route="{r}"}} {n}' for r, n in sorted(self.rejected.items())]
-        out += [
-            "# HELP tracehouse_open_subscriptions Live subscriptions open in this process.",
-            "# TYPE tracehouse_open_subscriptions gauge",
-            f"tracehouse_open_subscriptions {subscriptions}",
-        ]
-        return "\n".join(out) + "\n"
-
-
-def _esc(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"')
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -59,7 +59,8 @@ class ObserveMiddleware:
     @staticmethod
     def _record(scope: Scope, info: dict[str, str], status: int, seconds: float) -> None:
         route: Any = scope.get("route")
-        path = getattr(route, "path", None) or "unmatched"
+        # Strawberry's routes are plain Starlette routes, which leave no `route` in the scope.
+        path = getattr(route, "path", None) or ("/graphql" if scope["path"] == "/graphql" else "unmatched")
         operation = info.get("operation", "")
         app = scope.get("app")
         state = getattr(getattr(app, "state", None), "tracehouse", None)

