@@ -30,6 +30,13 @@ from storage.postgres.registry import Sighting, upsert_sightings
 log = logging.getLogger(__name__)
 
 _Pending = tuple[str, Batch, asyncio.Future[None]]
+
+
+class RowsRefused(Exception):
+    """A store refused this request's rows, alone in its commit: nothing of it was stored (the other
+    requests it was coalesced with were). Input validation should have caught it: a server-side error."""
+
+
 _STOP = None
 Listener = Callable[[list[tuple[str, Batch]]], Awaitable[None]]
 
@@ -127,7 +134,7 @@ class GroupCommitWriter:
             await self._flush(pending)
             return pending
         except Exception as exc:
-            error = _outage(exc)
+            error: Exception | None = _outage(exc)
             if error is None and len(pending) > 1:
                 self.isolations += 1
                 log.warning("group commit of %d requests refused (%s); retrying them in halves", len(pending), exc)
@@ -135,11 +142,13 @@ class GroupCommitWriter:
                 return [*await self._commit_isolating(pending[:half]), *await self._commit_isolating(pending[half:])]
             if error is None:
                 log.error("a request's rows were refused by the store", exc_info=exc)
+                error = RowsRefused(f"the store refused this request's rows: {exc}")
+                error.__cause__ = exc
             else:
                 log.warning("group commit of %d requests failed: %s", len(pending), exc)
             for _, _, future in pending:
                 if not future.done():
-                    future.set_exception(error or exc)
+                    future.set_exception(error)
             return []
 
     async def _flush(self, pending: list[_Pending]) -> None:
