@@ -128,7 +128,10 @@ async def _write_concurrently(server: ServerProcess, key_b: str) -> tuple[list[s
 
     async def send(client: httpx.AsyncClient, path: str, body: Any) -> str:
         async with limits:
-            response = await client.post(path, json=body)
+            try:
+                response = await client.post(path, json=body)
+            except httpx.TransportError as exc:  # counted as a failure, with its reason
+                return f"no response: {exc!r}"
         if path == "/graphql":
             errors = response.json().get("errors") if response.status_code == 200 else None
             if not errors:
