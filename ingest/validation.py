@@ -140,7 +140,7 @@ def opt_str(item: dict[str, Any], key: str, loc: Loc) -> str:
 
 
 def registry_str(item: dict[str, Any], key: str, loc: Loc) -> str:
-    """An optional string the Postgres registries keep (actor, resource, definition ids and names)."""
+    """An optional actor or resource type or id: a key of a Postgres registry."""
     return registry_key(opt_str(item, key, loc), (*loc, key))
 
 
