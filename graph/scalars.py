@@ -7,6 +7,7 @@ from typing import Any, NewType
 
 import orjson
 import strawberry
+from graphql import GraphQLError
 from strawberry.scalars import JSON
 
 from storage.clickhouse.values import iso
@@ -21,10 +22,22 @@ def format_datetime(value: datetime | str) -> str:
 
 
 def _parse(value: Any) -> datetime:
+    # A GraphQLError with a code, not a ValueError: graphql-core keeps it as the client's error for literals
+    # too, where an exception would read as an unexpected one (INTERNAL_SERVER_ERROR).
     if not isinstance(value, str):
-        raise ValueError("DateTime must be an ISO-8601 string")
-    parsed = datetime.fromisoformat(value)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        raise _bad_datetime("DateTime must be an ISO-8601 string")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise _bad_datetime(f"DateTime {value!r} is not an ISO-8601 date-time") from None
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-14:00, which is past year 9999 in UTC
+        raise _bad_datetime(f"DateTime {value!r} is out of range in UTC (years 1 to 9999)") from None
+
+
+def _bad_datetime(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
 
 
 DateTime = strawberry.scalar(

@@ -6,7 +6,7 @@ from typing import Any
 
 from ingest.outcome import outcome_of
 from ingest.records import Batch, CanonicalEvent
-from ingest.validation import dumps, new_id, now, obj, opt_str, parse_time, req_str
+from ingest.validation import dumps, new_id, now, obj, opt_str, parse_time, registry_str, req_str
 
 
 def adapt(items: list[Any]) -> Batch:
@@ -24,14 +24,14 @@ def adapt(items: list[Any]) -> Batch:
                 name=event_type,
                 timestamp=ts,
                 source="audit",
-                actor_type=opt_str(item, "actorType", loc),
-                actor_id=opt_str(item, "actorId", loc),
-                resource_type=opt_str(item, "resourceType", loc),
-                resource_id=opt_str(item, "resourceId", loc),
+                actor_type=registry_str(item, "actorType", loc),
+                actor_id=registry_str(item, "actorId", loc),
+                resource_type=registry_str(item, "resourceType", loc),
+                resource_id=registry_str(item, "resourceId", loc),
                 correlation_id=opt_str(item, "correlationId", loc),
                 causation_id=opt_str(item, "causationId", loc),
                 outcome=outcome_of(event_type, payload),
-                payload=dumps(payload if payload is not None else {}),
+                payload=dumps(payload if payload is not None else {}, (*loc, "payload")),
             )
         )
     return batch

@@ -13,13 +13,15 @@ from ingest import lifecycle
 from ingest.outcome import FAILURE, SUCCESS, outcome_of
 from ingest.records import Batch, CanonicalEvent, SpanPiece
 from ingest.usage import apply_usage, normalize_cost, normalize_usage
-from ingest.validation import InvalidInput, Loc, dumps, new_id, now, parse_time
+from ingest.validation import InvalidInput, Loc, dumps, new_id, now, parse_time, registry_key
 
 _SPAN_NAMESPACE = uuid.UUID("5b1c3a52-9f1e-4a7e-9a43-7c2f6f0f1d10")
 
 
-def _ref(value: dict[str, str] | None) -> tuple[str, str]:
-    return (value["type"], value["id"]) if value else ("", "")
+def _ref(value: dict[str, str] | None, loc: Loc) -> tuple[str, str]:
+    if not value:
+        return ("", "")
+    return registry_key(value["type"], (*loc, "type")), registry_key(value["id"], (*loc, "id"))
 
 
 def _time(value: Any, loc: Loc) -> Any:
@@ -40,8 +42,8 @@ def adapt_events(items: list[dict[str, Any]]) -> Batch:
         if span_id and not execution_id:
             raise InvalidInput((*loc, "executionId"), "is required when spanId is given", "missing")
         payload = item.get("payload")
-        actor_type, actor_id = _ref(item.get("actor"))
-        resource_type, resource_id = _ref(item.get("resource"))
+        actor_type, actor_id = _ref(item.get("actor"), (*loc, "actor"))
+        resource_type, resource_id = _ref(item.get("resource"), (*loc, "resource"))
         piece = _lifecycle_piece(name, ts, item.get("parentSpanId") or "", payload, loc) if span_id else None
         batch.events.append(
             CanonicalEvent(
@@ -58,7 +60,7 @@ def adapt_events(items: list[dict[str, Any]]) -> Batch:
                 correlation_id=item.get("correlationId") or "",
                 causation_id=item.get("causationId") or "",
                 outcome=outcome_of(name, payload),
-                payload=dumps(payload),
+                payload=dumps(payload, (*loc, "payload")),
                 span=piece,
             )
         )
@@ -73,10 +75,10 @@ def _lifecycle_piece(name: str, ts: Any, parent: str, payload: Any, loc: Loc) ->
         piece.name = body["name"]
     if isinstance(body.get("kind"), str):
         piece.kind = body["kind"].upper()
+    ploc = (*loc, "payload")
     for key in ("inputs", "outputs", "error", "attributes"):
         if body.get(key) is not None:
-            setattr(piece, key, dumps(body[key]))
-    ploc = (*loc, "payload")
+            setattr(piece, key, dumps(body[key], (*ploc, key)))
     apply_usage(
         piece,
         normalize_usage(body.get("usage"), (*ploc, "usage")),
@@ -120,7 +122,7 @@ def adapt_spans(items: list[dict[str, Any]]) -> Batch:
         )
         for key in ("inputs", "outputs", "error", "attributes"):
             if item.get(key) is not None:
-                setattr(piece, key, dumps(item[key]))
+                setattr(piece, key, dumps(item[key], (*loc, key)))
         apply_usage(
             piece,
             normalize_usage(item.get("usage"), (*loc, "usage")),

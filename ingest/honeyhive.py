@@ -7,7 +7,7 @@ and chain events are spans of that session, children of `parent_id` or, without 
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from ingest import lifecycle
@@ -17,6 +17,7 @@ from ingest.usage import apply_usage, normalize_cost, normalize_usage
 from ingest.validation import (
     InvalidInput,
     Loc,
+    after,
     dumps,
     new_id,
     now,
@@ -74,10 +75,8 @@ def _adapt(
     end = parse_millis(item["end_time"], (*loc, "end_time")) if item.get("end_time") is not None else None
     duration = item.get("duration")
     if duration is not None:
-        if isinstance(duration, bool) or not isinstance(duration, int | float):
-            raise InvalidInput((*loc, "duration"), "must be a number of milliseconds", "float_type")
-        if end is None:
-            end = start + timedelta(milliseconds=duration)
+        ended = after(start, duration, (*loc, "duration"))
+        end = end if end is not None else ended
     inputs = opt_obj(item, "inputs", loc)
     outputs = opt_obj(item, "outputs", loc)
     error = item.get("error")
@@ -102,10 +101,10 @@ def _adapt(
         status=status,
         start_time=start,
         end_time=end,
-        inputs=dumps(inputs) if inputs is not None else "",
-        outputs=dumps(outputs) if outputs is not None else "",
+        inputs=dumps(inputs, (*loc, "inputs")) if inputs is not None else "",
+        outputs=dumps(outputs, (*loc, "outputs")) if outputs is not None else "",
         error=dumps({"message": error}) if error else "",
-        attributes=dumps({k: item[k] for k in _KEPT if item.get(k) is not None}),
+        attributes=dumps({k: item[k] for k in _KEPT if item.get(k) is not None}, loc),
     )
     _usage(item, loc, piece)
     payload = {k: v for k, v in item.items() if k != "children"}
@@ -119,7 +118,7 @@ def _adapt(
             execution_id=execution_id,
             span_id=span_id,
             outcome=FAILURE if status == lifecycle.FAILED else SUCCESS if status == lifecycle.SUCCEEDED else "",
-            payload=dumps(payload),
+            payload=dumps(payload, loc),
             span=piece,
         )
     )

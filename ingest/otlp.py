@@ -26,8 +26,9 @@ from ingest import lifecycle
 from ingest.outcome import FAILURE, SUCCESS
 from ingest.prices import PriceTable
 from ingest.records import Batch, CanonicalEvent, SpanPiece
-from ingest.usage import apply_usage, normalize_cost
-from ingest.validation import dumps
+from ingest.usage import apply_usage, normalize_cost, token_count
+from ingest.validation import InvalidInput, dumps
+from storage.clickhouse.values import storable
 
 _NAMESPACE = uuid.UUID("0b9f5d0e-6c1a-4d53-8f43-52a1f9d2b7a4")
 _GEN_AI_KINDS = {"chat": "LLM", "text_completion": "LLM", "generate_content": "LLM", "embeddings": "EMBEDDING",
@@ -63,30 +64,45 @@ def parse_protobuf(body: bytes) -> ExportTraceServiceRequest:
     return request
 
 
-def _hex_ids_to_base64(value: Any) -> Any:
-    """OTLP/JSON spells trace and span ids in hex; protobuf's JSON mapping expects base64."""
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if key in ("traceId", "spanId", "parentSpanId") and isinstance(item, str) and item:
-                try:
-                    out[key] = base64.b64encode(bytes.fromhex(item)).decode()
-                except ValueError:
-                    raise UndecodableRequest(f"{key} {item!r} is not hex") from None
-            else:
-                out[key] = _hex_ids_to_base64(item)
-        return out
-    if isinstance(value, list):
-        return [_hex_ids_to_base64(v) for v in value]
-    return value
+_ID_KEYS = ("traceId", "spanId", "parentSpanId")
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
+def _hex_ids_to_base64(request: dict[str, Any]) -> None:
+    """OTLP/JSON spells trace and span ids in hex; protobuf's JSON mapping expects base64. Only the places
+    ids live are visited (spans and their links), so a deeply nested body costs no recursion here;
+    json_format refuses it with its own depth limit."""
+    for resource_spans in _objects(request.get("resourceSpans")):
+        for scope_spans in _objects(resource_spans.get("scopeSpans")):
+            for span in _objects(scope_spans.get("spans")):
+                for holder in (span, *_objects(span.get("links"))):
+                    for key in _ID_KEYS:
+                        item = holder.get(key)
+                        if isinstance(item, str) and item:
+                            try:
+                                holder[key] = base64.b64encode(bytes.fromhex(item)).decode()
+                            except ValueError:
+                                raise UndecodableRequest(f"{key} {item!r} is not hex") from None
 
 
 def parse_json(body: bytes) -> ExportTraceServiceRequest:
     try:
         raw = orjson.loads(body)
-        return json_format.ParseDict(_hex_ids_to_base64(raw), ExportTraceServiceRequest(), ignore_unknown_fields=True)
+        if not isinstance(raw, dict):
+            raise UndecodableRequest("not an OTLP/JSON ExportTraceServiceRequest: the body must be a JSON object")
+        _hex_ids_to_base64(raw)
+        return json_format.ParseDict(raw, ExportTraceServiceRequest(), ignore_unknown_fields=True)
     except (orjson.JSONDecodeError, json_format.ParseError) as exc:
-        raise UndecodableRequest(f"not an OTLP/JSON ExportTraceServiceRequest: {exc}") from None
+        reason = str(exc)  # json_format quotes the offending value, however big
+        reason = reason if len(reason) <= 500 else reason[:500] + "…"
+        raise UndecodableRequest(f"not an OTLP/JSON ExportTraceServiceRequest: {reason}") from None
+    except RecursionError:
+        # json_format puts the offending value's repr in its message; a value nested ~1,000 deep (orjson
+        # reads up to 1,024) exhausts Python's recursion limit doing so.
+        raise UndecodableRequest("not an OTLP/JSON ExportTraceServiceRequest: nested too deeply") from None
 
 
 def any_value(value: AnyValue) -> Any:
@@ -117,8 +133,15 @@ def _maybe_json(value: Any) -> Any:
     return value
 
 
-def _time(nanos: int) -> datetime:
-    return datetime.fromtimestamp(nanos / 1e9, tz=UTC)
+def _time(nanos: int, name: str = "startTimeUnixNano") -> datetime:
+    value = datetime.fromtimestamp(nanos / 1e9, tz=UTC)
+    if not storable(value):  # a fixed64 reaches 2554; DateTime64 stops at 2299
+        raise ValueError(f"{name} must be between 1900-01-01 and 2299-12-31")
+    return value
+
+
+def _nanos_iso(nanos: int) -> str:
+    return datetime.fromtimestamp(nanos / 1e9, tz=UTC).isoformat()
 
 
 def _kind(attrs: dict[str, Any], span: Span) -> str:
@@ -132,12 +155,21 @@ def _kind(attrs: dict[str, Any], span: Span) -> str:
 
 
 def _usage(attrs: dict[str, Any]) -> list[dict[str, Any]]:
-    counts = [_first(attrs, keys) for keys in (_INPUT_TOKENS, _OUTPUT_TOKENS, _CACHE_READ, _CACHE_WRITE)]
+    groups = (_INPUT_TOKENS, _OUTPUT_TOKENS, _CACHE_READ, _CACHE_WRITE)
+    counts = [_first(attrs, keys) for keys in groups]
     if all(c is None for c in counts[:2]):
         return []
-    inp, out, read, write = (int(c or 0) for c in counts)
+    inp, out, read, write = (
+        token_count(_number(c or 0), (next((k for k in keys if attrs.get(k) is not None), keys[0]),))
+        for c, keys in zip(counts, groups, strict=True)
+    )
     return [{"model": str(_first(attrs, _MODEL) or ""), "input_tokens": inp, "output_tokens": out,
              "cache_read_input_tokens": read, "cache_creation_input_tokens": write}]  # fmt: skip
+
+
+def _number(value: Any) -> Any:
+    """Numbers pass; some exporters send them as strings (ValueError if it is not one)."""
+    return float(value) if isinstance(value, str) else value
 
 
 def _error(span: Span) -> dict[str, Any]:
@@ -168,7 +200,7 @@ def _span(span: Span, resource: dict[str, Any], scope: dict[str, Any] | None, pr
     trace_id, span_id = span.trace_id.hex(), span.span_id.hex()
     attrs = attributes(span.attributes)
     start = _time(span.start_time_unix_nano)
-    end = _time(span.end_time_unix_nano) if span.end_time_unix_nano else None
+    end = _time(span.end_time_unix_nano, "endTimeUnixNano") if span.end_time_unix_nano else None
     if span.status.code == Status.STATUS_CODE_ERROR:
         status = lifecycle.FAILED
     else:
@@ -192,7 +224,7 @@ def _span(span: Span, resource: dict[str, Any], scope: dict[str, Any] | None, pr
     if scope:
         otel["scope"] = scope
     if span.events:
-        otel["events"] = [{"name": e.name, "time": _time(e.time_unix_nano).isoformat(),
+        otel["events"] = [{"name": e.name, "time": _nanos_iso(e.time_unix_nano),
                            "attributes": attributes(e.attributes)} for e in span.events]  # fmt: skip
     if span.links:
         otel["links"] = [{"traceId": link.trace_id.hex(), "spanId": link.span_id.hex(),
@@ -203,7 +235,7 @@ def _span(span: Span, resource: dict[str, Any], scope: dict[str, Any] | None, pr
     usage = _usage(attrs)
     reported = _first(attrs, _COST)
     if reported is not None:
-        cost = [{**c, "source": "reported"} for c in normalize_cost(float(reported), ("cost",))]
+        cost = [{**c, "source": "reported"} for c in normalize_cost(_number(reported), ("llm.cost.total",))]
     else:
         cost = [c for c in (prices.cost(u) for u in usage) if c is not None]
     apply_usage(piece, usage, cost)
@@ -237,7 +269,7 @@ def adapt(request: ExportTraceServiceRequest, prices: PriceTable) -> tuple[Batch
             for index, span in enumerate(scope_spans.spans):
                 try:
                     batch.events.append(_span(span, resource, scope, prices))
-                except ValueError as exc:
+                except (ValueError, InvalidInput) as exc:
                     rejected += 1
                     first_error = (
                         first_error or f"resourceSpans[{rs_index}].scopeSpans[{ss_index}].spans[{index}]: {exc}"

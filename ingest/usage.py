@@ -25,10 +25,24 @@ _ALIASES: dict[str, tuple[str, ...]] = {
 _MODEL_KEYS = ("model", "ml_model_name", "modelName", "model_name")
 
 
-def _count(value: Any, loc: Loc) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+# GraphQL's Int is 32-bit: a count past it could be stored but never read back through `Usage`.
+MAX_TOKENS = 2**31 - 1
+# Costs are summed over spans and executions: far below where a Float64 sum overflows or loses cents.
+MAX_COST = 1e15
+
+
+def token_count(value: Any, loc: Loc) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidInput(loc, "must be a non-negative number", "int_type")
+    if not 0 <= value <= MAX_TOKENS:  # also refuses NaN
+        raise InvalidInput(loc, f"must be between 0 and {MAX_TOKENS}", "int_range")
     return int(value)
+
+
+def _cost_value(value: float, loc: Loc) -> float:
+    if not -MAX_COST <= value <= MAX_COST:  # also refuses NaN and infinities (and ints float() cannot take)
+        raise InvalidInput(loc, f"must be a finite number between -{MAX_COST:.0e} and {MAX_COST:.0e}", "float_range")
+    return float(value)
 
 
 def usage_entry(raw: dict[str, Any], loc: Loc, model: str = "") -> dict[str, Any] | None:
@@ -44,7 +58,7 @@ def usage_entry(raw: dict[str, Any], loc: Loc, model: str = "") -> dict[str, Any
         entry[field] = 0
         for alias in aliases:
             if counts.get(alias) is not None:
-                entry[field] = _count(counts[alias], (*loc, alias))
+                entry[field] = token_count(counts[alias], (*loc, alias))
                 found = True
                 break
     return entry if found else None
@@ -68,6 +82,9 @@ def normalize_usage(raw: Any, loc: Loc, model: str = "") -> list[dict[str, Any]]
             entry = usage_entry(item, (*loc, i), model)
             if entry:
                 out.append(entry)
+        for field in TOKEN_FIELDS:  # a span's usage sums its entries
+            if sum(e[field] for e in out) > MAX_TOKENS:
+                raise InvalidInput(loc, f"{field} sums to more than {MAX_TOKENS}", "int_range")
         return out
     raise InvalidInput(loc, "must be an object or a list", "dict_type")
 
@@ -82,13 +99,13 @@ def normalize_cost(raw: Any, loc: Loc) -> list[dict[str, Any]]:
         at = (*loc, i) if isinstance(raw, list) else loc
         source = None
         if isinstance(item, int | float) and not isinstance(item, bool):
-            value, unit = float(item), "USD"
+            value, unit = _cost_value(item, at), "USD"
         elif isinstance(item, dict) and isinstance(item.get("value"), int | float):
-            value, unit = float(item["value"]), str(item.get("unit") or "USD")
+            value, unit = _cost_value(item["value"], (*at, "value")), str(item.get("unit") or "USD")
             source = str(item["source"]) if item.get("source") else None
         else:
             raise InvalidInput(at, "must be a number or {value, unit}", "float_type")
-        by_unit[(unit, source)] = by_unit.get((unit, source), 0.0) + value
+        by_unit[(unit, source)] = _cost_value(by_unit.get((unit, source), 0.0) + value, loc)
     return [{"value": v, "unit": u, **({"source": s} if s else {})} for (u, s), v in by_unit.items()]
 
 

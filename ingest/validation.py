@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -36,8 +36,77 @@ def format_loc(loc: Loc) -> str:
     return out
 
 
-def dumps(value: Any) -> str:
-    return orjson.dumps(value).decode()
+# Stored JSON is read back inside response envelopes (a GraphQL result, a span tree, a websocket
+# message), and orjson writes at most 254 levels: keep stored values well under that.
+MAX_JSON_DEPTH = 128
+
+
+def dumps(value: Any, loc: Loc = ()) -> str:
+    """JSON text of a value to store; one that cannot be stored and read back (nested deeper than
+    MAX_JSON_DEPTH, an integer beyond 64 bits) is the client's error at `loc`, or at its first key at fault."""
+    try:
+        return _encode(value).decode()
+    except orjson.JSONEncodeError as exc:
+        raise InvalidInput(_culprit(value, loc), _message(exc), "json_invalid") from None
+
+
+def _encode(value: Any) -> bytes:
+    out = orjson.dumps(value)
+    # nesting n deep takes at least n brackets: count them (fast) before measuring the depth
+    if out.count(b"[") + out.count(b"{") > MAX_JSON_DEPTH:
+        wrapped = value
+        for _ in range(254 - MAX_JSON_DEPTH):  # orjson refuses the 255th level
+            wrapped = [wrapped]
+        orjson.dumps(wrapped)
+    return out
+
+
+def _message(exc: orjson.JSONEncodeError) -> str:
+    if "Recursion" in str(exc):
+        return f"nests deeper than {MAX_JSON_DEPTH} levels"
+    return f"cannot be stored as JSON: {exc}"
+
+
+def _culprit(value: Any, loc: Loc) -> Loc:
+    """One level down: the key (or index) whose value is at fault, if one is."""
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        try:
+            _encode(child)
+        except orjson.JSONEncodeError:
+            return (*loc, key) if isinstance(key, str | int) else loc
+    return loc
+
+
+# The registries' keys are Postgres btree entries, which must fit a third of a page (2,704 bytes) together.
+MAX_KEY_BYTES = 1000
+
+
+def no_nul(value: str, loc: Loc) -> str:
+    """Postgres text (and jsonb) cannot hold NUL: refuse it in anything the registries keep."""
+    if "\x00" in value:
+        raise InvalidInput(loc, "must not contain NUL (\\u0000) characters", "string_nul")
+    return value
+
+
+def registry_key(value: str, loc: Loc) -> str:
+    """An actor, resource or definition type or id: no NUL, and short enough to index."""
+    if len(value) > MAX_KEY_BYTES // 4 and len(value.encode()) > MAX_KEY_BYTES:
+        raise InvalidInput(loc, f"must be at most {MAX_KEY_BYTES} bytes of UTF-8", "string_too_long")
+    return no_nul(value, loc)
+
+
+def no_nul_in(value: Any, loc: Loc) -> None:
+    """No NUL in any string of a JSON value kept as jsonb."""
+    if isinstance(value, str):
+        no_nul(value, loc)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            no_nul(key, (*loc, key))
+            no_nul_in(item, (*loc, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            no_nul_in(item, (*loc, index))
 
 
 def new_id() -> str:
@@ -70,6 +139,11 @@ def opt_str(item: dict[str, Any], key: str, loc: Loc) -> str:
     raise InvalidInput((*loc, key), "must be a string", "string_type")
 
 
+def registry_str(item: dict[str, Any], key: str, loc: Loc) -> str:
+    """An optional actor or resource type or id: a key of a Postgres registry."""
+    return registry_key(opt_str(item, key, loc), (*loc, key))
+
+
 def opt_obj(item: dict[str, Any], key: str, loc: Loc) -> dict[str, Any] | None:
     value = item.get(key)
     if value is None:
@@ -99,14 +173,35 @@ def parse_time(value: Any, loc: Loc) -> datetime:
             raise InvalidInput(loc, "must be an ISO-8601 date-time", "datetime_parsing") from None
     else:
         raise InvalidInput(loc, "must be an ISO-8601 date-time string", "datetime_type")
-    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is past year 9999 in UTC
+        raise InvalidInput(loc, RANGE_MESSAGE, "datetime_range") from None
     return _in_range(parsed, loc)
+
+
+RANGE_MESSAGE = "must be between 1900-01-01 and 2299-12-31 (UTC)"
 
 
 def _in_range(value: datetime, loc: Loc) -> datetime:
     if not storable(value):
-        raise InvalidInput(loc, "must be between 1900-01-01 and 2299-12-31", "datetime_range")
+        raise InvalidInput(loc, RANGE_MESSAGE, "datetime_range")
     return value
+
+
+def after(start: datetime, millis: Any, loc: Loc) -> datetime:
+    """`start` plus a duration in milliseconds, which must be a non-negative number keeping it storable."""
+    if isinstance(millis, bool) or not isinstance(millis, int | float):
+        raise InvalidInput(loc, "must be a number of milliseconds", "float_type")
+    if not 0 <= millis < 1e15:  # also refuses NaN; 1e15 ms is ~31,700 years
+        raise InvalidInput(loc, "must be between 0 and 1e15 milliseconds", "value_error")
+    try:
+        end = start + timedelta(milliseconds=millis)
+    except OverflowError:
+        raise InvalidInput(loc, "ends past 9999-12-31", "value_error") from None
+    if not storable(end):
+        raise InvalidInput(loc, f"ends out of range: the end {RANGE_MESSAGE}", "datetime_range")
+    return end
 
 
 def parse_millis(value: Any, loc: Loc) -> datetime:

@@ -8,7 +8,19 @@ from ingest import lifecycle
 from ingest.outcome import outcome_of
 from ingest.records import Batch, CanonicalEvent, SpanPiece
 from ingest.usage import apply_usage, normalize_cost, normalize_usage
-from ingest.validation import dumps, new_id, now, obj, opt_obj, opt_str, parse_time, req_str
+from ingest.validation import (
+    dumps,
+    new_id,
+    no_nul,
+    no_nul_in,
+    now,
+    obj,
+    opt_obj,
+    opt_str,
+    parse_time,
+    registry_key,
+    req_str,
+)
 from storage.postgres.registry import Sighting
 
 _DEFINITION_KEYS = (("workflow_definition", "workflow"), ("node_definition", "node"))
@@ -39,7 +51,7 @@ def adapt(items: list[Any]) -> Batch:
                 execution_id=trace_id,
                 span_id=span_id,
                 outcome=outcome_of(name, None),
-                payload=dumps(item),
+                payload=dumps(item, loc),
                 span=piece,
             )
         )
@@ -61,14 +73,18 @@ def _piece(
         definition = body.get(key)
         if isinstance(definition, dict):
             attributes[key] = definition
+            def_loc = (*loc, key)
             def_name = definition.get("name")
             if isinstance(def_name, str):
-                piece.name = def_name
+                piece.name = no_nul(def_name, (*def_loc, "name"))
             def_id = definition.get("id")
             # one sighting per definition and batch: a batch repeats the same few definitions
-            if isinstance(def_id, str) and (kind, def_id) not in batch.seen_definitions:
+            if isinstance(def_id, str) and (kind, registry_key(def_id, (*def_loc, "id"))) not in batch.seen_definitions:
                 batch.seen_definitions.add((kind, def_id))
                 module = definition.get("module")
+                if isinstance(module, list):  # kept as Postgres jsonb; dumps first bounds its depth
+                    dumps(module, (*def_loc, "module"))
+                    no_nul_in(module, (*def_loc, "module"))
                 batch.definitions.append(
                     Sighting("", kind, def_id, ts, def_name if isinstance(def_name, str) else None,
                              module if isinstance(module, list) else None)
@@ -76,16 +92,16 @@ def _piece(
     if parent is not None:
         attributes["parent"] = parent
     if "inputs" in body:
-        piece.inputs = dumps(body["inputs"])
+        piece.inputs = dumps(body["inputs"], (*loc, "inputs"))
     if "outputs" in body:
-        piece.outputs = dumps(body["outputs"])
+        piece.outputs = dumps(body["outputs"], (*loc, "outputs"))
     error = body.get("error")
     if error is not None:
-        piece.error = dumps(error)
+        piece.error = dumps(error, (*loc, "error"))
         if isinstance(error, dict) and "CANCEL" in str(error.get("code", "")).upper():
             piece.status = lifecycle.CANCELLED
     if attributes:
-        piece.attributes = dumps(attributes)
+        piece.attributes = dumps(attributes, loc)
     usage_raw = body.get("usage_result") or body.get("usage")
     usage_loc = (*loc, "usage_result" if "usage_result" in body else "usage")
     usage = normalize_usage(usage_raw, usage_loc)

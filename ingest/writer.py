@@ -1,9 +1,15 @@
 """Group commit: concurrent requests' batches are coalesced into one ClickHouse insert.
 
 A request's future resolves only after the insert that holds its rows returned (acknowledged means
-durable); if the insert fails, every request in it fails and nothing of theirs is acknowledged.
-While one insert runs, new batches queue up and go together in the next one, so no artificial delay
-is needed to batch under load.
+durable). While one insert runs, new batches queue up and go together in the next one, so no artificial
+delay is needed to batch under load.
+
+One request's bad rows must not fail the others it was coalesced with: when a commit fails and the store
+is not down (a row the store refuses), the group is split in halves and each half committed again, down to
+the single request that fails alone. A commit stores all of its requests or nothing (the registry upsert
+and the ClickHouse insert share one Postgres transaction, committed after the insert), so the others'
+rows are stored exactly once and nothing of the failing one. A store that is down fails every request in
+the commit with StoreUnavailable (503, retry later), without retrying here.
 """
 
 from __future__ import annotations
@@ -24,6 +30,13 @@ from storage.postgres.registry import Sighting, upsert_sightings
 log = logging.getLogger(__name__)
 
 _Pending = tuple[str, Batch, asyncio.Future[None]]
+
+
+class RowsRefused(Exception):
+    """A store refused this request's rows, alone in its commit: nothing of it was stored (the other
+    requests it was coalesced with were). Input validation should have caught it: a server-side error."""
+
+
 _STOP = None
 Listener = Callable[[list[tuple[str, Batch]]], Awaitable[None]]
 
@@ -38,6 +51,7 @@ class GroupCommitWriter:
         self._task: asyncio.Task[None] | None = None
         self.inserts = 0  # how many ClickHouse inserts ran: tests, benchmarks and metrics read it
         self.rows = 0
+        self.isolations = 0  # how many refused commits were split to isolate the failing request
         self.listeners: list[Listener] = []
         self._inflight: set[asyncio.Task[None]] = set()
 
@@ -96,29 +110,46 @@ class GroupCommitWriter:
     async def _commit(self, pending: list[_Pending], rows: int, slots: asyncio.Semaphore) -> None:
         started = time.perf_counter()
         try:
-            await self._flush(pending)
-        except Exception as exc:
-            log.warning("group commit of %d rows failed: %s", rows, exc)
-            error = exc if isinstance(exc, StoreUnavailable) else StoreUnavailable("clickhouse", exc)
-            for _, _, future in pending:
-                if not future.done():
-                    future.set_exception(error)
-            return
+            committed = await self._commit_isolating(pending)
         finally:
             slots.release()
-        for _, _, future in pending:
+        for _, _, future in committed:
             if not future.done():
                 future.set_result(None)
         log.debug(
             "group commit: %d rows from %d requests in %.1f ms",
             rows, len(pending), (time.perf_counter() - started) * 1000,
         )  # fmt: skip
-        flushed = [(tenant, batch) for tenant, batch, _ in pending]
+        flushed = [(tenant, batch) for tenant, batch, _ in committed]
         for listener in self.listeners:
             try:
                 await listener(flushed)
             except Exception:
                 log.exception("ingest listener failed")
+
+    async def _commit_isolating(self, pending: list[_Pending]) -> list[_Pending]:
+        """Commit `pending`; on a refusal that is not an outage, halve and retry so only the requests that
+        fail alone fail. Returns the committed requests; the failed ones' futures are already set."""
+        try:
+            await self._flush(pending)
+            return pending
+        except Exception as exc:
+            error: Exception | None = _outage(exc)
+            if error is None and len(pending) > 1:
+                self.isolations += 1
+                log.warning("group commit of %d requests refused (%s); retrying them in halves", len(pending), exc)
+                half = len(pending) // 2
+                return [*await self._commit_isolating(pending[:half]), *await self._commit_isolating(pending[half:])]
+            if error is None:
+                log.error("a request's rows were refused by the store", exc_info=exc)
+                error = RowsRefused(f"the store refused this request's rows: {exc}")
+                error.__cause__ = exc
+            else:
+                log.warning("group commit of %d requests failed: %s", len(pending), exc)
+            for _, _, future in pending:
+                if not future.done():
+                    future.set_exception(error)
+            return []
 
     async def _flush(self, pending: list[_Pending]) -> None:
         actors: list[Sighting] = []
@@ -133,11 +164,31 @@ class GroupCommitWriter:
                 if event.resource_type and event.resource_id:
                     resources.append(Sighting(tenant, event.resource_type, event.resource_id, event.timestamp))
             definitions.extend(dataclasses.replace(d, tenant_id=tenant) for d in batch.definitions)
-        # Registry first: it is idempotent, so a failed insert after it leaves nothing wrong behind.
-        try:
-            await upsert_sightings(self._pg, actors, resources, definitions)
-        except (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError) as exc:
-            raise StoreUnavailable("postgres", exc) from exc
+        if not (actors or resources or definitions):
+            await self._insert(rows)
+            return
+        # The registry rows commit only after the insert returned: a refused insert leaves none behind.
+        async with self._pg.acquire() as conn, conn.transaction():
+            await upsert_sightings(conn, actors, resources, definitions)
+            await self._insert(rows)
+
+    async def _insert(self, rows: list[tuple[object, ...]]) -> None:
         await self._ch.insert("events", rows, EVENT_COLUMNS)
         self.inserts += 1
         self.rows += len(rows)
+
+
+# SQLSTATE classes that say the rows are wrong, not that Postgres is unwell: data exception, integrity
+# constraint violation, program limit exceeded (an index entry too big), syntax or access rule.
+_REFUSALS = ("22", "23", "54", "42")
+
+
+def _outage(exc: BaseException) -> StoreUnavailable | None:
+    """StoreUnavailable when `exc` says a store is down or unwell (retry later), None when it refused rows."""
+    if isinstance(exc, StoreUnavailable):
+        return exc
+    if isinstance(exc, asyncpg.PostgresError):
+        return None if (exc.sqlstate or "")[:2] in _REFUSALS else StoreUnavailable("postgres", exc)
+    if isinstance(exc, OSError | asyncpg.InterfaceError | asyncio.TimeoutError):
+        return StoreUnavailable("postgres", exc)  # ClickHouse's connection errors arrive as StoreUnavailable
+    return None

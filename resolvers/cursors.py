@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+
+from storage.clickhouse.values import storable
 
 
 class InvalidCursor(ValueError):
@@ -18,6 +20,15 @@ def encode(*parts: Any) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _time(part: Any) -> datetime:
+    """A cursor's time is one a stored row had: inside the storable range (naive means UTC)."""
+    parsed = datetime.fromisoformat(part)
+    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)  # may overflow
+    if not storable(parsed):
+        raise ValueError
+    return parsed
+
+
 def decode(cursor: str, kinds: tuple[type, ...]) -> tuple[Any, ...]:
     """Decode and check the shape; `datetime` parts come back parsed."""
     try:
@@ -27,11 +38,11 @@ def decode(cursor: str, kinds: tuple[type, ...]) -> tuple[Any, ...]:
         out: list[Any] = []
         for part, kind in zip(parts, kinds, strict=True):
             if kind is datetime:
-                out.append(datetime.fromisoformat(part))
+                out.append(_time(part))
             elif isinstance(part, kind):
                 out.append(part)
             else:
                 raise ValueError
         return tuple(out)
-    except (ValueError, TypeError, orjson.JSONDecodeError):
+    except (ValueError, TypeError, OverflowError, orjson.JSONDecodeError):
         raise InvalidCursor(f"invalid cursor {cursor!r}") from None

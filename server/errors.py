@@ -1,4 +1,5 @@
-"""How errors reach REST clients: 400 bad JSON, 413 too large, 422 invalid fields, 503 store down."""
+"""How errors reach REST clients: 400 bad JSON, 413 too large, 422 invalid fields, 503 store down, 500 for
+rows a store refused that validation let through, and for anything unexpected (with a request id)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi import FastAPI, Request
 
 from graph.request_id import request_id
 from ingest.validation import InvalidInput, TooLarge
+from ingest.writer import RowsRefused
 from server.responses import JSON
 from storage.errors import StoreUnavailable
 
@@ -51,6 +53,14 @@ def install(app: FastAPI) -> None:
         rid = request_id.get()
         body = {"detail": f"internal error; quote request id {rid} when reporting it", "requestId": rid}
         return JSON(body, status_code=500, headers={"X-Request-ID": rid})
+
+    @app.exception_handler(RowsRefused)
+    async def _refused(_: Request, exc: RowsRefused) -> JSON:
+        # its own handler, not the catch-all one: that one re-raises to the server, which drops the connection
+        rid = request_id.get()
+        body = {"detail": f"the store refused this request's rows; nothing of it was stored; quote request id "
+                          f"{rid} when reporting it", "requestId": rid}  # fmt: skip
+        return JSON(body, status_code=500)
 
     @app.exception_handler(StoreUnavailable)
     async def _unavailable(_: Request, exc: StoreUnavailable) -> JSON:
