@@ -1,5 +1,5 @@
-"""API-key authentication for every HTTP route but /healthz, /metrics (its own token) and the GraphiQL
-page; key scopes, per-key rate limits.
+"""API-key authentication for every HTTP route but the probes (/healthz, /readyz), /metrics (its own token)
+and the GraphiQL page; key scopes, per-key rate limits.
 
 Keys come as `X-API-Key: KEY` or `Authorization: Bearer KEY`. Resolved keys are cached for a few
 seconds so a request does not cost a Postgres round trip; a revoked key stops working within that time.
@@ -21,7 +21,7 @@ from server.state import AppState
 from storage.postgres import keys
 
 # /metrics checks its own token (TRACEHOUSE_METRICS_TOKEN) in server/health_routes.py, not an API key.
-OPEN_PATHS = frozenset({"/healthz", "/metrics"})
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes have no key; /metrics has its own token
 
 
 def key_from_headers(headers: list[tuple[bytes, bytes]]) -> str | None:
@@ -64,7 +64,7 @@ def _is_graphiql_page(scope: Scope) -> bool:
 
 def _needed_scope(scope: Scope) -> str | None:
     """REST: reads need `read`, writes `ingest`. GraphQL checks its operation itself."""
-    if scope["path"] == "/graphql" or scope["path"] == "/readyz":
+    if scope["path"] == "/graphql":
         return None
     return "read" if scope["method"] in ("GET", "HEAD") else "ingest"
 

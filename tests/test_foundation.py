@@ -23,20 +23,28 @@ async def test_healthz_needs_no_key(anon: httpx.AsyncClient) -> None:
 
 async def test_missing_and_unknown_keys_get_401_json(anon: httpx.AsyncClient) -> None:
     for headers in ({}, {"X-API-Key": "th_nope"}, {"Authorization": "Bearer th_nope"}):
-        for method, path in (("GET", "/readyz"), ("POST", "/graphql"), ("POST", "/monitoring/v1/events")):
+        for method, path in (("GET", "/api/v1/events"), ("POST", "/graphql"), ("POST", "/monitoring/v1/events")):
             response = await anon.request(method, path, headers=headers, json={})
             assert response.status_code == 401, (method, path, headers)
             assert "detail" in response.json()
 
 
 async def test_bearer_and_x_api_key_both_work(tenant: Tenant) -> None:
-    response = await tenant.http.get("/readyz", headers={"X-API-Key": "", "Authorization": f"Bearer {tenant.key}"})
+    bearer = {"X-API-Key": "", "Authorization": f"Bearer {tenant.key}"}
+    response = await tenant.http.get("/api/v1/events", headers=bearer)
+    assert response.status_code == 200 and response.json()["total"] == 0
+
+
+async def test_probes_need_no_key(anon: httpx.AsyncClient) -> None:
+    """A load balancer's or Kubernetes' probe has no key."""
+    assert (await anon.get("/healthz")).status_code == 200
+    response = await anon.get("/readyz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "clickhouse": True, "postgres": True}
 
 
 async def test_bootstrap_key_belongs_to_default_tenant(anon: httpx.AsyncClient) -> None:
-    response = await anon.get("/readyz", headers={"X-API-Key": "th_bootstrap_test_key"})
+    response = await anon.get("/api/v1/events", headers={"X-API-Key": "th_bootstrap_test_key"})
     assert response.status_code == 200
 
 

@@ -167,10 +167,10 @@ async def test_key_scopes(app: Any, state: AppState) -> None:
 async def test_revoked_key_stops_within_seconds(app: Any, state: AppState) -> None:
     key = await keys.create_key(state.pg, "revocable")
     async with await _client(app, key) as client:
-        assert (await client.get("/readyz")).status_code == 200
+        assert (await client.get("/api/v1/events")).status_code == 200
         assert await keys.revoke_key(state.pg, key[:10]) == 1
         for _ in range(40):
-            if (await client.get("/readyz")).status_code == 401:
+            if (await client.get("/api/v1/events")).status_code == 401:
                 break
             await asyncio.sleep(0.25)
         else:
