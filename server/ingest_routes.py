@@ -11,6 +11,7 @@ from ingest import audit, honeyhive, vellum
 from ingest.records import Batch
 from ingest.validation import InvalidInput
 from server.request_body import app_state, as_items, json_body, principal, reraise_for_rest
+from server.request_schemas import AuditEventInput, HoneyHiveEvent, HoneyHiveSessionEvent, VellumEvent, openapi_body
 from server.responses import JSON
 
 router = APIRouter()
@@ -25,7 +26,11 @@ async def _ingest(request: Request, adapt: Callable[[], Batch], single: bool) ->
     return batch
 
 
-@router.post("/monitoring/v1/events", tags=["vellum"])
+@router.post(
+    "/monitoring/v1/events",
+    tags=["vellum"],
+    openapi_extra=openapi_body(VellumEvent | list[VellumEvent], "one Vellum workflow event or a list of them"),
+)
 async def create_monitoring_event(request: Request) -> JSON:
     """One Vellum workflow event or a list of them → `{"count", "success"}`."""
     items, single = as_items(request, await json_body(request))
@@ -33,7 +38,7 @@ async def create_monitoring_event(request: Request) -> JSON:
     return JSON({"count": len(batch.events), "success": True})
 
 
-@router.post("/v1/events", tags=["honeyhive"])
+@router.post("/v1/events", tags=["honeyhive"], openapi_extra=openapi_body(HoneyHiveEvent, "one HoneyHive event"))
 async def create_event(request: Request) -> JSON:
     """A HoneyHive event (model, tool, chain or session) → `{"event_id", "success"}`."""
     body: Any = await json_body(request)
@@ -41,7 +46,11 @@ async def create_event(request: Request) -> JSON:
     return JSON({"event_id": batch.events[0].id, "success": True})
 
 
-@router.post("/session/{session_id}/event", tags=["honeyhive"])
+@router.post(
+    "/session/{session_id}/event",
+    tags=["honeyhive"],
+    openapi_extra=openapi_body(HoneyHiveSessionEvent, "one HoneyHive event with its nested children"),
+)
 async def log_session_event(session_id: str, request: Request) -> JSON:
     """A HoneyHive event logged into a session (with nested children) → `{"event_id", "success"}`."""
     body: Any = await json_body(request)
@@ -49,7 +58,11 @@ async def log_session_event(session_id: str, request: Request) -> JSON:
     return JSON({"event_id": batch.events[0].id, "success": True})
 
 
-@router.post("/api/v1/events", tags=["audit"])
+@router.post(
+    "/api/v1/events",
+    tags=["audit"],
+    openapi_extra=openapi_body(AuditEventInput | list[AuditEventInput], "one audit event or a list of them"),
+)
 async def write_audit_events(request: Request) -> JSON:
     """One audit event or a list, shaped like the audit read API's events → `{count, success, eventIds}`."""
     items, single = as_items(request, await json_body(request))

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from ingest import otlp
 from ingest.validation import TooLarge
 from server.request_body import app_state, principal, raw_body
+from server.request_schemas import OtlpTracesRequest, openapi_body
 from server.responses import JSON
 
 router = APIRouter(tags=["otlp"])
@@ -41,7 +42,14 @@ def _decompress(body: bytes, encoding: str, limit: int) -> bytes:
     return out
 
 
-@router.post("/v1/traces")
+@router.post(
+    "/v1/traces",
+    tags=["otlp"],
+    openapi_extra=openapi_body(
+        OtlpTracesRequest, "an OTLP ExportTraceServiceRequest (JSON; protobuf and gzip also accepted)",
+        ("application/json", "application/x-protobuf"),
+    ),
+)
 async def export_traces(request: Request) -> Response:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in (PROTOBUF, "application/json"):
