@@ -41,6 +41,7 @@ class Settings:
     ws_init_timeout_seconds: float = 5.0
     max_subscriptions_per_connection: int = 20
     subscriber_queue_size: int = 1000
+    subscriber_queue_bytes: int = 4 * 1024 * 1024  # the same bound in encoded bytes: whichever comes first
     live_retention_seconds: int = 3600
     model_prices_file: str | None = None  # JSON overriding/extending the shipped model price table
     # GraphQL abuse limits; dev_tools = introspection, GraphiQL and field suggestions (off in production).
@@ -76,6 +77,7 @@ class Settings:
             ws_init_timeout_seconds=float(env.get("TRACEHOUSE_WS_INIT_TIMEOUT_SECONDS") or 5.0),
             max_subscriptions_per_connection=_int(env, "TRACEHOUSE_MAX_SUBSCRIPTIONS_PER_CONNECTION", 20),
             subscriber_queue_size=_int(env, "TRACEHOUSE_SUBSCRIBER_QUEUE_SIZE", 1000),
+            subscriber_queue_bytes=_int(env, "TRACEHOUSE_SUBSCRIBER_QUEUE_BYTES", 4 * 1024 * 1024),
             live_retention_seconds=_int(env, "TRACEHOUSE_LIVE_RETENTION_SECONDS", 3600),
             model_prices_file=env.get("TRACEHOUSE_MODEL_PRICES") or None,
             graphql_max_depth=_int(env, "TRACEHOUSE_GRAPHQL_MAX_DEPTH", 15),

@@ -1,0 +1,111 @@
+"""Subscribers that stop reading, against `tracehouse serve` as a real process: each is cut off with
+SLOW_CONSUMER once what the server holds for it passes TRACEHOUSE_SUBSCRIBER_QUEUE_BYTES, a subscriber that
+keeps reading gets everything in order, and the server's memory stays bounded by that limit."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+
+from tests.process import ServerProcess
+from tests.ws_client import GraphQLWS, StalledSubscriber
+
+KEY = "th_live_slow_key"
+QUEUE_BYTES = 1 << 20
+STALLED_SHARED, STALLED_OWN = 5, 10  # on the reader's own stream, and each on a stream of its own
+EVENTS, BATCH, BLOB = 4_000, 500, "x" * 8_000  # ~32 MB of messages per subscriber: 32 times its byte limit
+
+
+def document(alias: str = "events", names: str = '"slow.tick"') -> str:
+    return f"subscription {{ {alias}: events(filter: {{names: [{names}]}}) {{ name payload }} }}"
+
+
+def ticks(name: str, start: int, n: int) -> list[dict[str, Any]]:
+    return [{"eventType": name, "payload": {"n": start + i, "b": BLOB}} for i in range(n)]
+
+
+def kernel_send_buffer_max() -> int:
+    """The most the kernel buffers for one TCP socket's sends (Linux autotunes up to tcp_wmem's maximum)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/tcp_wmem").read_text().split()[2])
+    except (OSError, IndexError, ValueError):
+        return 4 << 20
+
+
+def verdict(messages: list[dict[str, Any]], ended: bool) -> tuple[str, int]:
+    """How a stalled subscriber's operation ended once it read again, and how many updates it got first."""
+    updates = [m for m in messages if m["type"] == "next" and "errors" not in m["payload"]]
+    errors = [e for m in messages if m["type"] in ("next", "error")
+              for e in (m["payload"] if m["type"] == "error" else m["payload"].get("errors", []))]  # fmt: skip
+    if errors:
+        return errors[0].get("extensions", {}).get("code", "?"), len(updates)
+    if not ended:
+        return "still open", len(updates)
+    return ("closed" if not messages or messages[-1]["type"] != "complete" else "completed"), len(updates)
+
+
+async def test_stalled_subscribers_are_cut_off_and_the_server_holds_a_bounded_amount_for_them(
+    tmp_path: Path, database_url: str
+) -> None:
+    env = {
+        "TRACEHOUSE_DATABASE_URL": database_url,
+        "TRACEHOUSE_SUBSCRIBER_QUEUE_BYTES": str(QUEUE_BYTES),
+        "TRACEHOUSE_SUBSCRIBER_QUEUE_SIZE": "100000",  # the message count never binds here: bytes must
+        "TRACEHOUSE_RATE_LIMIT_PER_SECOND": "0",
+    }
+    server = ServerProcess(tmp_path / "slow", KEY, env)
+    server.start()
+    stalled: list[StalledSubscriber] = []
+    try:
+        process = psutil.Process(server.proc.pid)  # type: ignore[union-attr]
+        async with httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": KEY}, timeout=60) as client:
+
+            async def post(events: list[dict[str, Any]]) -> None:
+                response = await client.post("/api/v1/events", json=events)
+                assert response.status_code == 200, response.text
+
+            reader = GraphQLWS(server.url)
+            await reader.connect({"apiKey": KEY})
+            await reader.subscribe(document(names='"warm.tick", "slow.tick"'))
+            await asyncio.sleep(0.3)  # registered before the first event
+            for start in range(0, EVENTS, BATCH):  # warm up the stores and the live path with the same load
+                await post(ticks("warm.tick", start, BATCH))
+                for _ in range(BATCH):
+                    await reader.data(30.0)
+            for i in range(STALLED_SHARED + STALLED_OWN):
+                query = document("events", '"warm.tick", "slow.tick"') if i < STALLED_SHARED else document(f"own{i}")
+                stalled.append(StalledSubscriber(server.url, KEY, query))
+            await post(ticks("slow.tick", -1, 1))  # every subscription is registered once the reader hears it
+            assert (await reader.data(10.0))["events"]["payload"]["n"] == -1
+            baseline = peak = process.memory_info().rss
+
+            async def read() -> list[int]:
+                return [(await reader.data(30.0))["events"]["payload"]["n"] for _ in range(EVENTS)]
+
+            received = asyncio.create_task(read())
+            for start in range(0, EVENTS, BATCH):
+                await post(ticks("slow.tick", start, BATCH))
+                peak = max(peak, process.memory_info().rss)
+            assert await received == list(range(EVENTS)), "the reader gets every update, in order"
+            peak = max(peak, process.memory_info().rss)
+            await reader.close()
+
+        # what a stalled subscriber may cost: its queue, one batch in the transport, and the objects behind
+        # them (a few times the encoded bytes), plus slack for the allocator and the stores
+        bound = len(stalled) * 4 * (QUEUE_BYTES + (1 << 20)) + (250 << 20)
+        assert peak - baseline < bound, f"server RSS grew {(peak - baseline) >> 20} MiB (bound {bound >> 20} MiB)"
+
+        outcomes = [verdict(*await asyncio.to_thread(s.read_all, 30.0)) for s in stalled]
+        assert all(how in ("SLOW_CONSUMER", "closed") for how, _ in outcomes), outcomes
+        # before the reason, a stalled subscriber reads only what the socket buffers held when it was cut: the
+        # server dropped what it had queued for it
+        held = QUEUE_BYTES + kernel_send_buffer_max() + (1 << 20)
+        assert all(updates * len(BLOB) < held for _, updates in outcomes), (held, outcomes)
+    finally:
+        for s in stalled:
+            s.close()
+        server.stop()
