@@ -72,9 +72,10 @@ class _Seen:
         return True
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=32)
 def _decoded(message: Message) -> list[LiveEvent]:
-    """Every subscriber of a tenant gets the same message: decode it once, not once per subscriber."""
+    """Every subscriber of a tenant gets the same message: decode it once, not once per subscriber. Streams
+    read a message within moments of each other, so a few suffice; a message can be megabytes decoded."""
     return decode(message.body)
 
 

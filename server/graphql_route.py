@@ -64,9 +64,9 @@ def _key_from_params(params: Any, context: Context) -> str | None:
 class Router(GraphQLRouter):
     graphql_transport_ws_handler_class = SharingTransportWSHandler
 
-    def __init__(self, *args: Any, subscriber_queue_size: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, subscriber_queue_size: int, subscriber_queue_bytes: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.shared_streams = SharedStreams(subscriber_queue_size)
+        self.shared_streams = SharedStreams(subscriber_queue_size, subscriber_queue_bytes)
 
     def encode_json(self, data: object) -> str:
         # A 10,000-span trace is ~8 MB of JSON: the standard library would spend >100 ms on it. Text, not
@@ -105,4 +105,5 @@ def graphql_router(settings: Settings) -> GraphQLRouter:
         connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_seconds),
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         subscriber_queue_size=settings.subscriber_queue_size,
+        subscriber_queue_bytes=settings.subscriber_queue_bytes,
     )

@@ -50,6 +50,7 @@ class Settings(BaseSettings):
     ws_init_timeout_seconds: PositiveFloat = 5.0
     max_subscriptions_per_connection: PositiveInt = 20
     subscriber_queue_size: PositiveInt = 1000
+    subscriber_queue_bytes: PositiveInt = 4 * 1024 * 1024  # the same bound in encoded bytes: whichever comes first
     live_retention_seconds: PositiveInt = 3600
     # JSON overriding/extending the shipped model price table.
     model_prices_file: str | None = Field(None, validation_alias="TRACEHOUSE_MODEL_PRICES")

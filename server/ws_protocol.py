@@ -6,6 +6,11 @@ that rate the per-message overhead alone saturates a core. The extension `traceh
 (advertised in `scope["extensions"]`) takes `{"texts": [bytes, ...]}` (UTF-8 messages) and writes them as
 consecutive text frames in one socket write. Apps check for the extension and fall back to
 `websocket.send` under any other server.
+
+Like `websocket.send`, it waits while the transport's write buffer is over its high-water mark (the peer
+is not reading). The extension's dict carries that state (`writable`, an asyncio.Event), so an app can
+give up on a peer that stays there; `"force": True` writes anyway, for a last small message such as the
+reason a subscription ends (the buffer holds it for when the peer reads again).
 """
 
 from __future__ import annotations
@@ -40,13 +45,14 @@ class BatchingWebSocketProtocol(WebSocketsSansIOProtocol):
         super().handle_connect(event)
         scope = getattr(self, "scope", None)
         if scope is not None:
-            scope["extensions"][SEND_MANY] = {}
+            scope["extensions"][SEND_MANY] = {"writable": self.writable}
 
     async def send(self, message: Any) -> None:
         if message["type"] != SEND_MANY:
             await super().send(message)
             return
-        await self.writable.wait()  # the transport's buffer is over its high-water mark: wait for the peer
+        if not message.get("force"):
+            await self.writable.wait()  # the transport's buffer is over its high-water mark: wait for the peer
         if self.disconnected or self.close_sent or self.conn.state is not State.OPEN:
             raise ClientDisconnected()
         if not self.handshake_complete or self.initial_response is not None:

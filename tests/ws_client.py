@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
+import socket
+import time
 from typing import Any
 
 import websockets
+from websockets.client import ClientProtocol
+from websockets.frames import Frame, Opcode
+from websockets.protocol import State
+from websockets.typing import Subprotocol
+from websockets.uri import parse_uri
 
 PROTOCOL = "graphql-transport-ws"
 
@@ -52,3 +60,77 @@ class GraphQLWS:
     async def close(self) -> None:
         if self.ws is not None:
             await self.ws.close()
+
+
+class StalledSubscriber:
+    """A raw socket that completes the graphql-transport-ws handshake and one subscription, then reads
+    nothing until `read_all`: with a small receive buffer the server's writes to it back up at once.
+
+    Blocking socket calls on purpose: it stands for a client that stopped reading, not one that is slow."""
+
+    def __init__(self, url: str, api_key: str, query: str, variables: dict[str, Any] | None = None,
+                 rcvbuf: int = 4096) -> None:  # fmt: skip
+        host, _, port = url.removeprefix("http://").partition(":")
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)  # before connect: sets the window
+        self.sock.settimeout(10)
+        self._frames: list[dict[str, Any]] = []
+        self.sock.connect((host, int(port)))
+        self.proto = ClientProtocol(parse_uri(f"ws://{host}:{port}/graphql"), subprotocols=[Subprotocol(PROTOCOL)],
+                                    max_size=None)  # fmt: skip
+        self.proto.send_request(self.proto.connect())
+        self._flush()
+        while self.proto.state is State.CONNECTING:  # the handshake response
+            self.proto.receive_data(self.sock.recv(4096))
+        assert self.proto.state is State.OPEN, self.proto.handshake_exc
+        self._send({"type": "connection_init", "payload": {"apiKey": api_key}})
+        ack = self._read_one(time.monotonic() + 10)
+        assert ack is not None and ack["type"] == "connection_ack", ack
+        self._send({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": variables or {}}})
+
+    def _flush(self) -> None:
+        for data in self.proto.data_to_send():
+            if data:
+                with contextlib.suppress(OSError):  # the server closed first: what it sent is still to read
+                    self.sock.sendall(data)
+
+    def _send(self, message: dict[str, Any]) -> None:
+        self.proto.send_text(json.dumps(message).encode())
+        self._flush()
+
+    def _read_one(self, deadline: float) -> dict[str, Any] | None:
+        """The next text message, or None once the connection is closed."""
+        while not self._pending_frames():
+            if self.proto.state is State.CLOSED or time.monotonic() > deadline:
+                return None
+            self.sock.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                data = self.sock.recv(1 << 16)
+            except (TimeoutError, ConnectionError):
+                data = b""
+            if data:
+                self.proto.receive_data(data)
+            else:
+                self.proto.receive_eof()
+            self._flush()  # pongs and the closing handshake
+        return self._frames.pop(0)
+
+    def _pending_frames(self) -> bool:
+        for event in self.proto.events_received():
+            if isinstance(event, Frame) and event.opcode is Opcode.TEXT:
+                self._frames.append(json.loads(event.data))
+        return bool(self._frames)
+
+    def read_all(self, timeout: float = 30.0) -> tuple[list[dict[str, Any]], bool]:
+        """Everything the server sent, until the operation ends or the connection closes, and whether it
+        did end (rather than the deadline passing)."""
+        deadline = time.monotonic() + timeout
+        messages: list[dict[str, Any]] = []
+        while (message := self._read_one(deadline)) is not None:
+            messages.append(message)
+            if message.get("type") in ("complete", "error"):
+                return messages, True
+        return messages, self.proto.state is State.CLOSED
+
+    def close(self) -> None:
+        self.sock.close()
