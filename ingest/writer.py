@@ -113,6 +113,14 @@ class GroupCommitWriter:
             committed = await self._commit_isolating(pending)
         finally:
             slots.release()
+        # Listeners (the live bus) hear of a commit before its requests are acknowledged: commits run in
+        # parallel, and a client that sends B after A was acknowledged must see A's updates before B's.
+        flushed = [(tenant, batch) for tenant, batch, _ in committed]
+        for listener in self.listeners:
+            try:
+                await listener(flushed)
+            except Exception:
+                log.exception("ingest listener failed")
         for _, _, future in committed:
             if not future.done():
                 future.set_result(None)
@@ -120,12 +128,6 @@ class GroupCommitWriter:
             "group commit: %d rows from %d requests in %.1f ms",
             rows, len(pending), (time.perf_counter() - started) * 1000,
         )  # fmt: skip
-        flushed = [(tenant, batch) for tenant, batch, _ in committed]
-        for listener in self.listeners:
-            try:
-                await listener(flushed)
-            except Exception:
-                log.exception("ingest listener failed")
 
     async def _commit_isolating(self, pending: list[_Pending]) -> list[_Pending]:
         """Commit `pending`; on a refusal that is not an outage, halve and retry so only the requests that

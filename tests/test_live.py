@@ -389,3 +389,24 @@ async def test_identical_invalid_documents_each_get_the_error_and_the_server_car
     await post(server, "/api/v1/events", {"eventType": "after.bad"})
     assert (await ws.data(5.0))["events"] == {"name": "after.bad"}
     await ws.close()
+
+
+async def test_a_client_sees_its_own_writes_live_in_the_order_it_made_them(server: ServerProcess) -> None:
+    """Commits run in parallel: B, sent after A was acknowledged, must still reach subscribers after A."""
+    ws = GraphQLWS(server.url)
+    await ws.connect({"apiKey": KEY})
+    await ws.subscribe(UPDATES, {"id": "live-order"})
+    await post(server, "/monitoring/v1/events", vellum("live-order", "s-warm", "initiated"))
+    assert (await ws.data(timeout=10))["executionUpdates"]["span"]["id"] == "s-warm"  # subscribed and live
+    spans = [f"s-{i:03d}" for i in range(60)]
+    # Several writers, each sequential: concurrent commits, yet an order each writer can rely on.
+    async def writer(part: list[str]) -> None:
+        for span in part:
+            await post(server, "/monitoring/v1/events", vellum("live-order", span, "initiated"))
+
+    await asyncio.gather(*(writer(spans[w::3]) for w in range(3)))
+    seen = [(await ws.data(timeout=10))["executionUpdates"]["span"]["id"] for _ in spans]
+    await ws.close()
+    for w in range(3):
+        mine = [s for s in seen if s in spans[w::3]]
+        assert mine == spans[w::3], (w, mine)
