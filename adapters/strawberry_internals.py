@@ -6,7 +6,7 @@
   (graph/bounded_validation.py);
 - the graphql-core execution context class Strawberry executes with (graph/fast_execution.py), object
   definitions and name conversion (graph/raw_arguments.py), the schema's graphql-core schema;
-- the graphql-transport-ws handler's operation plumbing (server/shared_streams.py).
+- the graphql-transport-ws handler's operation plumbing and its websocket adapter (server/shared_streams.py).
 """
 
 from __future__ import annotations
@@ -41,6 +41,11 @@ require_attributes(
 require_attributes(Operation, "send_operation_message")
 
 
+def starlette_websocket(handler: Any) -> Any:
+    """The Starlette WebSocket under a graphql-transport-ws handler (Strawberry's ASGI adapter's `ws`)."""
+    return handler.websocket.ws
+
+
 def graphql_schema(schema: Any) -> GraphQLSchema:
     """The graphql-core schema inside a Strawberry schema."""
     return schema._schema  # type: ignore[no-any-return]
@@ -60,6 +65,7 @@ __all__ = [
     "aclosing",
     "graphql_schema",
     "has_object_definition",
+    "starlette_websocket",
     "to_camel_case",
     "validate_document",
 ]

@@ -29,16 +29,18 @@ from typing import Any
 import orjson
 from graphql import GraphQLError, OperationType, parse
 from graphql.error import GraphQLSyntaxError
-from starlette.websockets import WebSocketDisconnect
-from strawberry.http.exceptions import WebSocketDisconnected
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
-    BaseGraphQLTransportWSHandler,
-    Operation,
-    _OperationStreamClosed,
-)
-from strawberry.types.execution import ExecutionResult, PreExecutionError
-from strawberry.utils.aio import aclosing
 
+from adapters.starlette_internals import WebSocketDisconnect, raw_send
+from adapters.strawberry_internals import (
+    BaseGraphQLTransportWSHandler,
+    ExecutionResult,
+    Operation,
+    PreExecutionError,
+    WebSocketDisconnected,
+    _OperationStreamClosed,
+    aclosing,
+    starlette_websocket,
+)
 from resolvers.live import StreamTap
 from server.ws_protocol import SEND_MANY
 
@@ -328,20 +330,20 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             return False
         if operation.completed:
             return False
-        ws = self.websocket.ws  # type: ignore[attr-defined]
+        ws = starlette_websocket(self)
         extension = ws.scope.get("extensions", {}).get(SEND_MANY)
         # Starlette's WebSocket.send admits only standard messages: the extension goes to the raw ASGI send
-        raw_send = getattr(ws, "_send", None) if extension is not None else None
+        send_raw = raw_send(ws) if extension is not None else None
         prefix = b'{"id":' + orjson.dumps(operation.id) + b',"type":"next","payload":'
-        stalled = raw_send is not None and not await member.socket_takes_more(extension["writable"])
+        stalled = send_raw is not None and not await member.socket_takes_more(extension["writable"])
         if stalled or items[-1] is _SLOW_ITEM:
             member.cut_off()
-            await self._end_slow(operation, ws, raw_send, prefix)
+            await self._end_slow(operation, ws, send_raw, prefix)
             return False
         plain = next((i for i, item in enumerate(items) if not item.plain), None)
         messages = [item.message(prefix) for item in items[:plain]]
-        if messages and raw_send is not None:
-            await raw_send({"type": SEND_MANY, "texts": messages})
+        if messages and send_raw is not None:
+            await send_raw({"type": SEND_MANY, "texts": messages})
         else:
             for message in messages:
                 await ws.send_text(message.decode())
@@ -350,14 +352,14 @@ class SharingTransportWSHandler(BaseGraphQLTransportWSHandler[Any, Any]):
             return False
         return True
 
-    async def _end_slow(self, operation: Operation[Any, Any], ws: Any, raw_send: Any, prefix: bytes) -> None:
+    async def _end_slow(self, operation: Operation[Any, Any], ws: Any, send_raw: Any, prefix: bytes) -> None:
         """SLOW_CONSUMER, then `complete`: written past the transport's flow control, since the client may not
         be reading; the two small messages wait in the buffer for when it does."""
         operation.completed = True
         self.operations.pop(operation.id, None)  # as Strawberry does before an operation's last message
         messages = [_SLOW_ITEM.message(prefix), orjson.dumps({"id": operation.id, "type": "complete"})]
-        if raw_send is not None:
-            await raw_send({"type": SEND_MANY, "texts": messages, "force": True})
+        if send_raw is not None:
+            await send_raw({"type": SEND_MANY, "texts": messages, "force": True})
         else:
             for message in messages:
                 await ws.send_text(message.decode())

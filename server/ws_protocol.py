@@ -18,9 +18,8 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from uvicorn.protocols.utils import ClientDisconnected
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.protocol import State
+from adapters.uvicorn_internals import ClientDisconnected, WebSocketsSansIOProtocol
+from adapters.websockets_internals import State
 
 SEND_MANY = "tracehouse.websocket.send_many"
 _TEXT_FIN = 0x81  # FIN bit and the text opcode; server frames are never masked (RFC 6455 §5.1)

