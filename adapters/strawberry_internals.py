@@ -11,14 +11,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from graphql import GraphQLSchema
 
 from adapters import require, require_attributes
 
 VERSION = require("strawberry-graphql", ">=0.341.2,<0.342")
 
+from strawberry import Schema  # noqa: E402
 from strawberry.extensions import MaskErrors, ParserCache  # noqa: E402
 from strawberry.http.exceptions import WebSocketDisconnected  # noqa: E402
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document  # noqa: E402
@@ -41,9 +40,9 @@ require_attributes(
 require_attributes(Operation, "send_operation_message")
 
 
-def graphql_schema(schema: Any) -> GraphQLSchema:
+def graphql_schema(schema: Schema) -> GraphQLSchema:
     """The graphql-core schema inside a Strawberry schema."""
-    return schema._schema  # type: ignore[no-any-return]
+    return schema._schema
 
 
 __all__ = [

@@ -10,7 +10,7 @@ from graph.connection import Connection
 from graph.context import Info
 from graph.scalars import DateTime
 from resolvers.events import nested_events_page
-from storage.postgres.entities import EntityRecord
+from resolvers.records import EntityRecord
 
 if TYPE_CHECKING:
     from graph.event import Event

@@ -11,7 +11,7 @@ from graph.actor import Actor
 from graph.context import Info
 from graph.resource import Resource
 from graph.scalars import JSON, DateTime
-from storage.clickhouse.events import EventRecord
+from resolvers.records import EventRecord
 
 if TYPE_CHECKING:
     from graph.execution import Execution

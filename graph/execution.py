@@ -16,7 +16,7 @@ from graph.span import Span
 from graph.usage import Usage
 from resolvers.events import nested_events_page
 from resolvers.executions import spans_page
-from storage.clickhouse.executions import ExecutionRecord
+from resolvers.records import ExecutionRecord
 
 if TYPE_CHECKING:
     from graph.event import Event
@@ -56,7 +56,7 @@ class Execution(RunResult):
 
     @strawberry.field(description="The root span's attributes (HoneyHive metadata, Vellum definitions, …).")
     def metadata(self) -> JSON | None:
-        return json_value(self.record.attributes)
+        return JSON(json_value(self.record.attributes))
 
     @strawberry.field(description="The session id when the execution is a session (HoneyHive).")
     def session_id(self) -> str | None:

@@ -6,8 +6,7 @@ import strawberry
 
 from graph.entity_ref import EntityRefInput
 from graph.scalars import JSON, DateTime
-from storage.clickhouse.events import EventQuery
-from storage.clickhouse.executions import ExecutionQuery
+from resolvers.records import EventQuery, ExecutionQuery
 
 
 @strawberry.input(description="A lifecycle or audit event; id and timestamp default to new/now.")

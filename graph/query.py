@@ -17,17 +17,17 @@ from graph.inputs import EventFilter, ExecutionFilter
 from graph.resource import Resource
 from graph.scalars import DateTime
 from graph.span import Span
+from resolvers import aggregates
 from resolvers.events import events_page
 from resolvers.executions import executions_page
-from storage.clickhouse import aggregates
-from storage.clickhouse.events import EventQuery
-from storage.clickhouse.executions import ExecutionQuery
+from resolvers.paging import Page
+from resolvers.records import EventQuery, EventRecord, ExecutionQuery
 
 From = Annotated[DateTime | None, strawberry.argument(name="from")]  # type: ignore[valid-type]
 
 
-def _event_connection(page: object, after: str | None) -> Connection[Event]:
-    return Connection.of(page, lambda r: Event(record=r), after is not None)  # type: ignore[arg-type]
+def _event_connection(page: Page[EventRecord], after: str | None) -> Connection[Event]:
+    return Connection.of(page, lambda r: Event(record=r), after is not None)
 
 
 @strawberry.type

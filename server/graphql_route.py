@@ -56,7 +56,7 @@ def _key_from_params(params: Any, context: Context) -> str | None:
     return key_from_headers(request.scope["headers"]) if request is not None else None
 
 
-class Router(GraphQLRouter):
+class Router(GraphQLRouter[Context, Any]):
     graphql_transport_ws_handler_class = SharingTransportWSHandler
 
     def __init__(self, *args: Any, subscriber_queue_size: int, **kwargs: Any) -> None:
@@ -70,6 +70,7 @@ class Router(GraphQLRouter):
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         key = _key_from_params(context.connection_params, context)
+        assert context.request is not None  # Strawberry sets the websocket before connection_init
         state: AppState = context.request.app.state.tracehouse
         principal = await resolve_key(state, key) if key else None
         if principal is None:
@@ -79,7 +80,7 @@ class Router(GraphQLRouter):
         return await super().on_ws_connect(context)
 
 
-def graphql_router(settings: Settings) -> GraphQLRouter:
+def graphql_router(settings: Settings) -> Router:
     protocols = (
         (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL)
         if settings.graphql_ws_legacy
