@@ -34,7 +34,7 @@ class Event:
         return self.record.name
 
     @strawberry.field
-    def timestamp(self) -> DateTime:  # type: ignore[valid-type]
+    def timestamp(self) -> DateTime:  # type: ignore[valid-type]  # see graph/time_annotations.py
         return self.record.timestamp
 
     @strawberry.field(description="Which write format it came in: vellum, honeyhive, audit or graphql.")

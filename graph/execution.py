@@ -13,6 +13,7 @@ from graph.cost import Cost
 from graph.run_result import RunResult
 from graph.scalars import JSON, DateTime, json_value
 from graph.span import Span
+from graph.time_annotations import OptionalDateTime
 from graph.usage import Usage
 from resolvers.events import nested_events_page
 from resolvers.executions import spans_page
@@ -43,11 +44,11 @@ class Execution(RunResult):
         return self.record.status
 
     @strawberry.field
-    def start_time(self) -> DateTime:  # type: ignore[valid-type]
+    def start_time(self) -> DateTime:  # type: ignore[valid-type]  # see graph/time_annotations.py
         return self.record.start_time
 
     @strawberry.field
-    def end_time(self) -> DateTime | None:  # type: ignore[valid-type]
+    def end_time(self) -> OptionalDateTime:
         return self.record.end_time
 
     @strawberry.field

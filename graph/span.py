@@ -10,6 +10,7 @@ from graph.context import Info
 from graph.cost import Cost
 from graph.run_result import RunResult
 from graph.scalars import JSON, DateTime, json_value
+from graph.time_annotations import OptionalDateTime
 from graph.usage import Usage
 from resolvers.loaders.events_by_group import EventsKey
 from resolvers.records import SpanRecord
@@ -30,8 +31,8 @@ class Span(RunResult):
     name: str
     kind: str
     status: str = strawberry.field(description="RUNNING, SUCCEEDED, FAILED or CANCELLED.")
-    start_time: DateTime  # type: ignore[valid-type]
-    end_time: DateTime | None  # type: ignore[valid-type]
+    start_time: DateTime  # type: ignore[valid-type]  # see graph/time_annotations.py
+    end_time: OptionalDateTime
     duration_ms: float | None
     record: strawberry.Private[SpanRecord]
     # Every span is read as part of its whole trace, so parent and children are in memory: synchronous.
