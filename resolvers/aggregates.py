@@ -6,7 +6,7 @@ from datetime import datetime
 
 from storage.clickhouse import aggregates
 from storage.clickhouse.aggregates import ActorStatsRecord, Aggregates
-from storage.handles import ClickHouse
+from storage.clickhouse.client import ClickHouse
 
 
 async def event_aggregates(

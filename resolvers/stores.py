@@ -6,8 +6,9 @@ that finds a store down raises StoreUnavailable, which the mutations answer as S
 
 from __future__ import annotations
 
+from storage.clickhouse.client import ClickHouse
 from storage.errors import StoreUnavailable
-from storage.handles import ClickHouse, PgPool
+from storage.postgres.connections import PgPool
 from storage.postgres.keys import Principal
 from storage.postgres.live_bus import LiveBus
 

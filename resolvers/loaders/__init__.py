@@ -14,7 +14,8 @@ from resolvers.loaders.execution_by_id import ExecutionByIdLoader
 from resolvers.loaders.resource_by_key import ResourceByKeyLoader
 from resolvers.loaders.rollup_by_execution import RollupByExecutionLoader
 from resolvers.loaders.trace_by_execution import TraceByExecutionLoader
-from storage.handles import ClickHouse, PgPool
+from storage.clickhouse.client import ClickHouse
+from storage.postgres.connections import PgPool
 
 
 @dataclass

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from strawberry.dataloader import DataLoader
 
-from storage.handles import PgPool
+from storage.postgres.connections import PgPool
 from storage.postgres.entities import EntityRecord, entities_by_keys
 
 

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.handles import PgConnection, PgPool
+from storage.postgres.connections import PgConnection, PgPool
 
 DEFAULT_TENANT = "default"
 ALL_SCOPES = ("admin",)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage.handles import PgConnection
+from storage.postgres.connections import PgConnection
 
 # A fixed advisory-lock key so concurrent starts of several processes migrate one at a time.
 _LOCK_KEY = 0x7472616365  # "trace"

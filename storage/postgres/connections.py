@@ -1,4 +1,4 @@
-"""The store handles the layers above hold and pass down: named here so that only storage/ imports the drivers."""
+"""The asyncpg types callers name (a pool, a connection), so that only storage/ imports the driver."""
 
 from __future__ import annotations
 
@@ -7,10 +7,6 @@ from typing import TypeAlias
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from storage.clickhouse.client import ClickHouse
-
 PgPool: TypeAlias = asyncpg.Pool
 # A connection as `asyncpg.connect()` or a pool's `acquire()` gives it.
 PgConnection: TypeAlias = asyncpg.Connection | PoolConnectionProxy
-
-__all__ = ["ClickHouse", "PgConnection", "PgPool"]
