@@ -19,6 +19,7 @@ from adapters import require, require_attributes
 
 VERSION = require("strawberry-graphql", ">=0.341.2,<0.342")
 
+from strawberry import Schema  # noqa: E402
 from strawberry.extensions import MaskErrors, ParserCache  # noqa: E402
 from strawberry.http.exceptions import WebSocketDisconnected  # noqa: E402
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext, validate_document  # noqa: E402
@@ -46,9 +47,9 @@ def starlette_websocket(handler: Any) -> Any:
     return handler.websocket.ws
 
 
-def graphql_schema(schema: Any) -> GraphQLSchema:
+def graphql_schema(schema: Schema) -> GraphQLSchema:
     """The graphql-core schema inside a Strawberry schema."""
-    return schema._schema  # type: ignore[no-any-return]
+    return schema._schema
 
 
 __all__ = [

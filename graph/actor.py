@@ -10,7 +10,7 @@ from graph.actor_stats import ActorStats
 from graph.connection import Connection
 from graph.context import Info
 from graph.entity import Entity
-from graph.scalars import DateTime
+from graph.time_annotations import From, OptionalDateTime
 
 if TYPE_CHECKING:
     from graph.event import Event
@@ -35,8 +35,8 @@ class Actor(Entity):
     async def stats(
         self,
         info: Info,
-        from_: Annotated[DateTime | None, strawberry.argument(name="from")] = None,  # type: ignore[valid-type]
-        to: DateTime | None = None,  # type: ignore[valid-type]
+        from_: From = None,
+        to: OptionalDateTime = None,
     ) -> ActorStats:
         record = await info.context.loaders.actor_stats_by_actor.load((self.type, str(self.id), from_, to))
         return ActorStats.of(record)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
-from storage.clickhouse.aggregates import ActorStatsRecord
+from resolvers.records import ActorStatsRecord
 
 if TYPE_CHECKING:
     from graph.actor import Actor

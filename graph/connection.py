@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
 from resolvers.paging import Page
 
 T = TypeVar("T")
+Item = TypeVar("Item")
 
 
 @strawberry.type
@@ -23,8 +24,9 @@ class PageInfo:
 @strawberry.type
 class Edge(Generic[T]):
     node: T
-    _page: strawberry.Private[Page[object]]
-    _item: strawberry.Private[object]
+    # the page's item type is not the node's (a record, wrapped): only the page reads the item, for its cursor
+    _page: strawberry.Private[Page[Any]]
+    _item: strawberry.Private[Any]
 
     @strawberry.field
     def cursor(self) -> str:
@@ -43,7 +45,7 @@ class Connection(Generic[T]):
         return await self._count()
 
     @classmethod
-    def of(cls, page: Page[object], wrap: Callable[[object], T], has_after: bool = False) -> Connection[T]:
+    def of(cls, page: Page[Item], wrap: Callable[[Item], T], has_after: bool = False) -> Connection[T]:
         edges = [Edge(node=wrap(item), _page=page, _item=item) for item in page.items]
         return cls(
             edges=edges,

@@ -9,27 +9,31 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import asyncpg
 from graphql import GraphQLError
 from strawberry.fastapi import BaseContext
 from strawberry.types import Info as _Info
 
 from ingest.writer import GroupCommitWriter
 from resolvers.loaders import Loaders
-from storage.clickhouse.client import ClickHouse
-from storage.postgres.keys import Principal
-from storage.postgres.live_bus import LiveBus
+from resolvers.stores import ClickHouse, LiveBus, PgPool, Principal
 
 
 @dataclass(frozen=True)
 class Stores:
     ch: ClickHouse
-    pg: asyncpg.Pool
+    pg: PgPool
     writer: GroupCommitWriter
     max_batch_items: int
     bus: LiveBus | None = None
     # Whether an API key still works (a revoked key must end open websockets too).
     key_is_valid: Callable[[str], Awaitable[bool]] | None = None
+
+    @property
+    def live_bus(self) -> LiveBus:
+        """The bus subscriptions read; a server always has one (stores built for queries alone may not)."""
+        if self.bus is None:
+            raise RuntimeError("these stores have no live bus")
+        return self.bus
 
 
 class Context(BaseContext):

@@ -8,9 +8,9 @@ import strawberry
 
 from graph.connection import Connection
 from graph.context import Info
-from graph.scalars import DateTime
+from graph.time_annotations import OptionalDateTime
 from resolvers.events import nested_events_page
-from storage.postgres.entities import EntityRecord
+from resolvers.records import EntityRecord
 
 if TYPE_CHECKING:
     from graph.event import Event
@@ -29,12 +29,12 @@ class Entity:
         return await loader.load((self.type, str(self.id)))
 
     @strawberry.field
-    async def first_seen(self, info: Info) -> DateTime | None:  # type: ignore[valid-type]
+    async def first_seen(self, info: Info) -> OptionalDateTime:
         record = await self._record(info)
         return record.first_seen if record else None
 
     @strawberry.field
-    async def last_seen(self, info: Info) -> DateTime | None:  # type: ignore[valid-type]
+    async def last_seen(self, info: Info) -> OptionalDateTime:
         record = await self._record(info)
         return record.last_seen if record else None
 

@@ -11,7 +11,7 @@ from graph.actor import Actor
 from graph.context import Info
 from graph.resource import Resource
 from graph.scalars import JSON, DateTime
-from storage.clickhouse.events import EventRecord
+from resolvers.records import EventRecord
 
 if TYPE_CHECKING:
     from graph.execution import Execution
@@ -34,7 +34,7 @@ class Event:
         return self.record.name
 
     @strawberry.field
-    def timestamp(self) -> DateTime:  # type: ignore[valid-type]
+    def timestamp(self) -> DateTime:  # type: ignore[valid-type]  # see graph/time_annotations.py
         return self.record.timestamp
 
     @strawberry.field(description="Which write format it came in: vellum, honeyhive, audit or graphql.")

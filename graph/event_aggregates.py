@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from storage.clickhouse.aggregates import Aggregates
+from resolvers.records import Aggregates
 
 
 @strawberry.type

@@ -13,10 +13,11 @@ from graph.cost import Cost
 from graph.run_result import RunResult
 from graph.scalars import JSON, DateTime, json_value
 from graph.span import Span
+from graph.time_annotations import OptionalDateTime
 from graph.usage import Usage
 from resolvers.events import nested_events_page
 from resolvers.executions import spans_page
-from storage.clickhouse.executions import ExecutionRecord
+from resolvers.records import ExecutionRecord
 
 if TYPE_CHECKING:
     from graph.event import Event
@@ -43,11 +44,11 @@ class Execution(RunResult):
         return self.record.status
 
     @strawberry.field
-    def start_time(self) -> DateTime:  # type: ignore[valid-type]
+    def start_time(self) -> DateTime:  # type: ignore[valid-type]  # see graph/time_annotations.py
         return self.record.start_time
 
     @strawberry.field
-    def end_time(self) -> DateTime | None:  # type: ignore[valid-type]
+    def end_time(self) -> OptionalDateTime:
         return self.record.end_time
 
     @strawberry.field
@@ -56,7 +57,7 @@ class Execution(RunResult):
 
     @strawberry.field(description="The root span's attributes (HoneyHive metadata, Vellum definitions, …).")
     def metadata(self) -> JSON | None:
-        return json_value(self.record.attributes)
+        return JSON(json_value(self.record.attributes))
 
     @strawberry.field(description="The session id when the execution is a session (HoneyHive).")
     def session_id(self) -> str | None:

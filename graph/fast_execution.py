@@ -65,8 +65,12 @@ def fast_fields(schema: Schema) -> dict[str, dict[str, FastField]]:
             resolver = field.base_resolver
             if resolver is None:
                 fields[graphql_name] = FastField(attribute=field.python_name)
-            elif not resolver.is_async and list(inspect.signature(resolver.wrapped_func).parameters) == ["self"]:
-                fields[graphql_name] = FastField(method=resolver.wrapped_func)
+                continue
+            method = resolver.wrapped_func
+            if resolver.is_async or isinstance(method, staticmethod | classmethod):
+                continue
+            if list(inspect.signature(method).parameters) == ["self"]:
+                fields[graphql_name] = FastField(method=method)
         out[name] = fields
     return out
 
@@ -175,7 +179,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                            f"_null({isinstance(object_type.fields[name].type, GraphQLNonNull)}))")  # fmt: skip
         source = "def plan(obj):\n    return {" + ", ".join(entries) + "}\n"
         exec(compile(source, f"<fast plan {object_type.name}>", "exec"), env)
-        return env["plan"]  # type: ignore[no-any-return]
+        return env["plan"]
 
     def _value_source(
         self, field_type: GraphQLOutputType, details: Any, var: str, env: dict[str, Any], name: str
@@ -183,8 +187,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """Source completing the non-null value in `var`, or None when the type needs the normal path."""
         inner = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
         if is_leaf_type(inner):
-            env[name] = inner.serialize  # type: ignore[union-attr]
-            passthrough = _PASS_THROUGH.get(inner.name)  # type: ignore[union-attr]
+            env[name] = inner.serialize
+            passthrough = _PASS_THROUGH.get(inner.name)
             if passthrough is not None:
                 env[f"{name}_t"] = passthrough
                 return f"({var} if {var}.__class__ is {name}_t else {name}({var}))"

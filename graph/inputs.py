@@ -6,15 +6,15 @@ import strawberry
 
 from graph.entity_ref import EntityRefInput
 from graph.scalars import JSON, DateTime
-from storage.clickhouse.events import EventQuery
-from storage.clickhouse.executions import ExecutionQuery
+from graph.time_annotations import OptionalDateTime
+from resolvers.records import EventQuery, ExecutionQuery
 
 
 @strawberry.input(description="A lifecycle or audit event; id and timestamp default to new/now.")
 class EventInput:
     name: str
     id: strawberry.ID | None = None
-    timestamp: DateTime | None = None  # type: ignore[valid-type]
+    timestamp: OptionalDateTime = None
     execution_id: strawberry.ID | None = None
     span_id: strawberry.ID | None = None
     parent_span_id: strawberry.ID | None = None
@@ -29,12 +29,12 @@ class EventInput:
 class SpanInput:
     execution_id: strawberry.ID
     name: str
-    start_time: DateTime  # type: ignore[valid-type]
+    start_time: DateTime  # type: ignore[valid-type]  # see graph/time_annotations.py
     id: strawberry.ID | None = None
     parent_id: strawberry.ID | None = None
     kind: str | None = None
     status: str | None = None
-    end_time: DateTime | None = None  # type: ignore[valid-type]
+    end_time: OptionalDateTime = None
     inputs: JSON | None = None
     outputs: JSON | None = None
     error: JSON | None = None
@@ -55,8 +55,8 @@ class EventFilter:
     causation_id: str | None = None
     execution_id: strawberry.ID | None = None
     span_id: strawberry.ID | None = None
-    from_: DateTime | None = strawberry.field(default=None, name="from")  # type: ignore[valid-type]
-    to: DateTime | None = None  # type: ignore[valid-type]
+    from_: OptionalDateTime = strawberry.field(default=None, name="from")
+    to: OptionalDateTime = None
 
     def to_query(self) -> EventQuery:
         return EventQuery(
@@ -84,8 +84,8 @@ class ExecutionFilter:
     actor_type: str | None = None
     actor_id: str | None = None
     session_id: str | None = None
-    from_: DateTime | None = strawberry.field(default=None, name="from")  # type: ignore[valid-type]
-    to: DateTime | None = None  # type: ignore[valid-type]
+    from_: OptionalDateTime = strawberry.field(default=None, name="from")
+    to: OptionalDateTime = None
     failed: bool | None = strawberry.field(default=None, description="Whether it or any of its spans failed.")
 
     def to_query(self) -> ExecutionQuery:

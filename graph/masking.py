@@ -4,6 +4,7 @@ their text; documents that do not parse or validate with a code saying so, like 
 from __future__ import annotations
 
 import logging
+from typing import Protocol, cast
 
 from graphql import GraphQLError, GraphQLSyntaxError
 
@@ -18,6 +19,10 @@ def _unexpected(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
+class _WithErrors(Protocol):
+    errors: list[GraphQLError] | None
+
+
 class MaskUnexpectedErrors(MaskErrors):
     def __init__(self) -> None:
         super().__init__(should_mask_error=_unexpected)
@@ -26,7 +31,7 @@ class MaskUnexpectedErrors(MaskErrors):
         # Strawberry checks a runtime Protocol here, ~10 µs per result: every live update pays it
         errors = getattr(result, "errors", None)
         if errors:
-            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+            cast(_WithErrors, result).errors = self._process_errors(errors)
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         for error in errors:

@@ -6,11 +6,11 @@ from typing import Any
 
 import strawberry
 
+from graph import writes
 from graph.context import Context, Info
 from graph.ingest_result import IngestResult
 from graph.inputs import EventInput, SpanInput
 from graph.raw_arguments import as_graphql_dict
-from resolvers import ingest
 
 
 def _result(ids: list[str]) -> IngestResult:
@@ -18,11 +18,11 @@ def _result(ids: list[str]) -> IngestResult:
 
 
 async def ingest_events_raw(ctx: Context, items: list[dict[str, Any]]) -> IngestResult:
-    return _result(await ingest.ingest_events(ctx.stores.writer, ctx.tenant_id, items, ctx.stores.max_batch_items))
+    return _result(await writes.ingest_events(ctx.stores.writer, ctx.tenant_id, items, ctx.stores.max_batch_items))
 
 
 async def log_spans_raw(ctx: Context, items: list[dict[str, Any]]) -> IngestResult:
-    return _result(await ingest.log_spans(ctx.stores.writer, ctx.tenant_id, items, ctx.stores.max_batch_items))
+    return _result(await writes.log_spans(ctx.stores.writer, ctx.tenant_id, items, ctx.stores.max_batch_items))
 
 
 @strawberry.type

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import strawberry
 
 from graph.actor import Actor
@@ -15,19 +13,17 @@ from graph.event_aggregates import EventAggregates
 from graph.execution import Execution
 from graph.inputs import EventFilter, ExecutionFilter
 from graph.resource import Resource
-from graph.scalars import DateTime
 from graph.span import Span
+from graph.time_annotations import From, OptionalDateTime
+from resolvers import aggregates
 from resolvers.events import events_page
 from resolvers.executions import executions_page
-from storage.clickhouse import aggregates
-from storage.clickhouse.events import EventQuery
-from storage.clickhouse.executions import ExecutionQuery
-
-From = Annotated[DateTime | None, strawberry.argument(name="from")]  # type: ignore[valid-type]
+from resolvers.paging import Page
+from resolvers.records import EventQuery, EventRecord, ExecutionQuery
 
 
-def _event_connection(page: object, after: str | None) -> Connection[Event]:
-    return Connection.of(page, lambda r: Event(record=r), after is not None)  # type: ignore[arg-type]
+def _event_connection(page: Page[EventRecord], after: str | None) -> Connection[Event]:
+    return Connection.of(page, lambda r: Event(record=r), after is not None)
 
 
 @strawberry.type
@@ -85,7 +81,7 @@ class Query:
         self,
         info: Info,
         from_: From = None,
-        to: DateTime | None = None,  # type: ignore[valid-type]
+        to: OptionalDateTime = None,
     ) -> EventAggregates:
         found = await aggregates.event_aggregates(info.context.stores.ch, info.context.tenant_id, from_, to)
         return EventAggregates.of(found)
@@ -95,7 +91,7 @@ class Query:
         self,
         info: Info,
         from_: From = None,
-        to: DateTime | None = None,  # type: ignore[valid-type]
+        to: OptionalDateTime = None,
     ) -> list[ActorStats]:
         found = await aggregates.actor_stats(info.context.stores.ch, info.context.tenant_id, from_, to)
         return [ActorStats.of(r) for r in found]

@@ -12,7 +12,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from graphql import GraphQLResolveInfo
+from graphql import GraphQLObjectType, GraphQLResolveInfo
 from strawberry import Schema
 
 from adapters.strawberry_internals import graphql_schema, has_object_definition, to_camel_case
@@ -36,8 +36,10 @@ def as_graphql_dict(value: Any) -> Any:
 def install(schema: Schema, type_name: str, fields: dict[str, tuple[str, RawResolver]]) -> None:
     """Resolve `type_name.field` with `resolver(context, raw_items)`, items being argument `arg`."""
     graphql_type = graphql_schema(schema).get_type(type_name)
+    if not isinstance(graphql_type, GraphQLObjectType):
+        raise ValueError(f"{type_name} is not an object type of the schema")
     for field_name, (arg, resolver) in fields.items():
-        field = graphql_type.fields[field_name]  # type: ignore[union-attr]
+        field = graphql_type.fields[field_name]
 
         def resolve(_root: Any, info: GraphQLResolveInfo, _arg: str = arg, _fn: RawResolver = resolver,
                     **kwargs: Any) -> Awaitable[Any]:  # fmt: skip

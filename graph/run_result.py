@@ -2,24 +2,35 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Protocol
+
 import strawberry
 
 from graph.scalars import JSON, json_value
 from graph.span_error import SpanError
 
 
+class _Blobs(Protocol):
+    """What a SpanRecord and an ExecutionRecord both carry: these blobs as JSON text."""
+
+    inputs: str
+    outputs: str
+    error: str
+
+
 @strawberry.type
 class RunResult:
-    # the subclass holds `record` (a SpanRecord or an ExecutionRecord): both carry these blobs as JSON text
+    if TYPE_CHECKING:  # declared by the subclass, as a strawberry.Private field of its own record type
+        record: _Blobs
 
     @strawberry.field
     def inputs(self) -> JSON | None:
-        return json_value(self.record.inputs)  # type: ignore[attr-defined]
+        return JSON(json_value(self.record.inputs))
 
     @strawberry.field
     def outputs(self) -> JSON | None:
-        return json_value(self.record.outputs)  # type: ignore[attr-defined]
+        return JSON(json_value(self.record.outputs))
 
     @strawberry.field
     def error(self) -> SpanError | None:
-        return SpanError.from_json(self.record.error)  # type: ignore[attr-defined]
+        return SpanError.from_json(self.record.error)

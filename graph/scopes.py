@@ -9,6 +9,8 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from resolvers.stores import Principal
+
 NEEDED = {OperationType.QUERY: "read", OperationType.SUBSCRIPTION: "read", OperationType.MUTATION: "ingest"}
 
 
@@ -25,7 +27,7 @@ class ScopeGuard(SchemaExtension):
                 context.pre_execution_errors = [error]
         yield
 
-    def _refusal(self, principal: object) -> GraphQLError | None:
+    def _refusal(self, principal: Principal | None) -> GraphQLError | None:
         # The HTTP middleware and the websocket handshake authenticate first; this is the guarantee that
         # nothing executes if a route ever lets a request through without a principal.
         if principal is None:
@@ -34,7 +36,7 @@ class ScopeGuard(SchemaExtension):
             needed = NEEDED[self.execution_context.operation_type]
         except RuntimeError:  # no such operation: validation reports it
             return None
-        scopes: tuple[str, ...] = principal.scopes  # type: ignore[attr-defined]
+        scopes = principal.scopes
         if allows(scopes, needed):
             return None
         return GraphQLError(

@@ -10,10 +10,11 @@ from graph.context import Info
 from graph.cost import Cost
 from graph.run_result import RunResult
 from graph.scalars import JSON, DateTime, json_value
+from graph.time_annotations import OptionalDateTime
 from graph.usage import Usage
 from resolvers.loaders.events_by_group import EventsKey
+from resolvers.records import SpanRecord
 from resolvers.trace import Trace
-from storage.clickhouse.spans import SpanRecord
 
 if TYPE_CHECKING:
     from graph.event import Event
@@ -22,15 +23,16 @@ if TYPE_CHECKING:
 
 @strawberry.type
 class Span(RunResult):
-    # Plain attributes, set once: a 10,000-span trace resolves these without a Python call per field.
-    id: strawberry.ID
-    execution_id: strawberry.ID
-    parent_id: strawberry.ID | None
+    # Plain attributes, set once: a 10,000-span trace resolves these without a Python call per field (so the
+    # ids are the records' str, declared as IDs to GraphQL, not wrapped one by one in strawberry.ID).
+    id: str = strawberry.field(graphql_type=strawberry.ID)
+    execution_id: str = strawberry.field(graphql_type=strawberry.ID)
+    parent_id: str | None = strawberry.field(graphql_type=strawberry.ID | None)
     name: str
     kind: str
     status: str = strawberry.field(description="RUNNING, SUCCEEDED, FAILED or CANCELLED.")
-    start_time: DateTime  # type: ignore[valid-type]
-    end_time: DateTime | None  # type: ignore[valid-type]
+    start_time: DateTime  # type: ignore[valid-type]  # see graph/time_annotations.py
+    end_time: OptionalDateTime
     duration_ms: float | None
     record: strawberry.Private[SpanRecord]
     # Every span is read as part of its whole trace, so parent and children are in memory: synchronous.
@@ -50,7 +52,7 @@ class Span(RunResult):
 
     @strawberry.field
     def attributes(self) -> JSON | None:
-        return json_value(self.record.attributes)
+        return JSON(json_value(self.record.attributes))
 
     @strawberry.field
     def usage(self) -> Usage | None:

@@ -18,8 +18,7 @@ from graph.inputs import EventFilter, ExecutionFilter
 from graph.span import Span
 from graph.span_update import SpanChange, SpanUpdate
 from resolvers import live
-from storage.clickhouse.events import EventQuery
-from storage.clickhouse.executions import ExecutionQuery
+from resolvers.records import EventQuery, ExecutionQuery
 
 
 def _tap(info: Info) -> live.StreamTap | None:
@@ -35,8 +34,8 @@ class Subscription:
     ) -> AsyncGenerator[SpanUpdate, None]:
         ctx = info.context
         stream = live.execution_updates(
-            ctx.stores.bus, ctx.stores.ch, ctx.tenant_id, str(execution_id), bool(include_existing), after, ctx.guard,
-            _tap(info),
+            ctx.stores.live_bus, ctx.stores.ch, ctx.tenant_id, str(execution_id), bool(include_existing), after,
+            ctx.guard, _tap(info),
         )  # fmt: skip
         async for item in stream:
             ctx.refresh_loaders()
@@ -53,7 +52,7 @@ class Subscription:
     ) -> AsyncGenerator[Event, None]:
         ctx = info.context
         query = filter.to_query() if filter else EventQuery()
-        async for item in live.events(ctx.stores.bus, ctx.tenant_id, query, after, ctx.guard, _tap(info)):
+        async for item in live.events(ctx.stores.live_bus, ctx.tenant_id, query, after, ctx.guard, _tap(info)):
             ctx.refresh_loaders()
             yield Event(record=item.event, cursor=item.cursor)
 
@@ -62,7 +61,7 @@ class Subscription:
         ctx = info.context
         query = filter.to_query() if filter else ExecutionQuery()
         stream = live.executions(
-            ctx.stores.bus, ctx.stores.ch, ctx.tenant_id, query, ctx.refresh_loaders, ctx.guard, _tap(info)
+            ctx.stores.live_bus, ctx.stores.ch, ctx.tenant_id, query, ctx.refresh_loaders, ctx.guard, _tap(info)
         )
         async for record in stream:
             yield Execution(record=record)

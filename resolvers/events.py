@@ -36,13 +36,13 @@ async def nested_events_page(
     """A parent's events (an execution's, an actor's …): batched across parents through the loaders;
     a page after a cursor is one parent paging on, so it queries directly."""
     first = check_first(first, 100)
-    cursor = decode_after(after, (datetime, str))
+    cursor = decode_after(after)
     if not first:
         rows: list[EventRecord] = []
     elif cursor is None:
         rows = await loaders.events_by_group.load(EventsKey(grouping, key, first + 1, ascending))
     else:
-        found = await grouped_events(ch, tenant_id, grouping, [key], first + 1, ascending, cursor)  # type: ignore[arg-type]
+        found = await grouped_events(ch, tenant_id, grouping, [key], first + 1, ascending, cursor)
         rows = found.get(key, [])
 
     async def count() -> int:

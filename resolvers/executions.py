@@ -26,8 +26,7 @@ async def executions_page(
 def spans_page(trace: Trace, first: int | None, after: str | None) -> Page[SpanRecord]:
     """An execution's spans in start order; the trace is already in memory, so paging costs no query."""
     first = check_first(first, 100, maximum=100_000)
-    key = decode_after(after, (datetime, str))
-    rest = trace.after(key)  # type: ignore[arg-type]
+    rest = trace.after(decode_after(after))
     total = len(trace.spans)
 
     async def count() -> int:

@@ -35,13 +35,15 @@ def check_first(first: int | None, default: int, maximum: int = MAX_PAGE) -> int
     return first
 
 
-def decode_after(after: str | None, kinds: tuple[type, ...]) -> tuple[object, ...] | None:
+def decode_after(after: str | None) -> tuple[datetime, str] | None:
+    """The (time, id) keyset an `after` cursor names: every list here is ordered that way."""
     if after is None:
         return None
     try:
-        return cursors.decode(after, kinds)
+        time, id_ = cursors.decode(after, (datetime, str))
     except cursors.InvalidCursor as exc:
         raise bad_input(str(exc), "after") from None
+    return time, id_
 
 
 def make_page(
@@ -61,6 +63,6 @@ async def keyset_page(
 ) -> Page[T]:
     """A page of a (time, id)-ordered list read from the store: one row more than asked says if more exist."""
     first = check_first(first, default)
-    cursor = decode_after(after, (datetime, str))
-    rows = await fetch(first + 1, cursor) if first else []  # type: ignore[arg-type]
+    cursor = decode_after(after)
+    rows = await fetch(first + 1, cursor) if first else []
     return make_page(rows, first, key, count)

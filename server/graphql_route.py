@@ -61,7 +61,7 @@ def _key_from_params(params: Any, context: Context) -> str | None:
     return key_from_headers(request.scope["headers"]) if request is not None else None
 
 
-class Router(GraphQLRouter):
+class Router(GraphQLRouter[Context, Any]):
     graphql_transport_ws_handler_class = SharingTransportWSHandler
 
     def __init__(self, *args: Any, subscriber_queue_size: int, subscriber_queue_bytes: int, **kwargs: Any) -> None:
@@ -75,6 +75,7 @@ class Router(GraphQLRouter):
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         key = _key_from_params(context.connection_params, context)
+        assert context.request is not None  # Strawberry sets the websocket before connection_init
         state: AppState = context.request.app.state.tracehouse
         principal = await resolve_key(state, key) if key else None
         if principal is None:
@@ -84,7 +85,7 @@ class Router(GraphQLRouter):
         return await super().on_ws_connect(context)
 
 
-def graphql_router(settings: Settings) -> GraphQLRouter:
+def graphql_router(settings: Settings) -> Router:
     protocols = (
         (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL)
         if settings.graphql_ws_legacy

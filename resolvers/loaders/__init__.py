@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import asyncpg
-
 from resolvers.loaders.actor_by_execution import ActorByExecutionLoader
 from resolvers.loaders.actor_by_key import ActorByKeyLoader
 from resolvers.loaders.actor_stats_by_actor import ActorStatsByActorLoader
@@ -17,6 +15,7 @@ from resolvers.loaders.resource_by_key import ResourceByKeyLoader
 from resolvers.loaders.rollup_by_execution import RollupByExecutionLoader
 from resolvers.loaders.trace_by_execution import TraceByExecutionLoader
 from storage.clickhouse.client import ClickHouse
+from storage.postgres.connections import PgPool
 
 
 @dataclass
@@ -33,7 +32,7 @@ class Loaders:
     actor_stats_by_actor: ActorStatsByActorLoader
 
     @classmethod
-    def build(cls, ch: ClickHouse, pg: asyncpg.Pool, tenant_id: str) -> Loaders:
+    def build(cls, ch: ClickHouse, pg: PgPool, tenant_id: str) -> Loaders:
         return cls(
             event_by_id=EventByIdLoader(ch, tenant_id),
             actor_by_key=ActorByKeyLoader(pg, tenant_id),

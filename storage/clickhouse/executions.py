@@ -172,7 +172,7 @@ async def rollups(ch: ClickHouse, tenant_id: str, ids: list[str]) -> dict[str, R
     )
     out = {i: Rollup([], []) for i in ids}
     for execution_id, *counts in usage.rows:
-        out[execution_id].usage_by_model.append(tuple(counts))  # type: ignore[arg-type]
+        out[execution_id].usage_by_model.append(tuple(counts))
     for execution_id, unit, value in cost.rows:
         out[execution_id].cost_by_unit.append((unit, float(value)))
     return out

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-import asyncpg
+from storage.postgres.connections import PgConnection, PgPool
 
 DEFAULT_TENANT = "default"
 ALL_SCOPES = ("admin",)
@@ -30,16 +30,17 @@ def new_key() -> str:
     return "th_" + secrets.token_urlsafe(32)
 
 
-async def ensure_tenant(conn: asyncpg.Connection | asyncpg.Pool, name: str) -> str:
+async def ensure_tenant(conn: PgConnection | PgPool, name: str) -> str:
     row = await conn.fetchrow(
         "INSERT INTO tenants (name) VALUES ($1) ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING id",
         name,
     )
+    assert row is not None  # INSERT … ON CONFLICT DO UPDATE … RETURNING always returns the row
     return str(row["id"])
 
 
 async def add_key(
-    conn: asyncpg.Connection | asyncpg.Pool, tenant_id: str, key: str, scopes: tuple[str, ...] = ALL_SCOPES
+    conn: PgConnection | PgPool, tenant_id: str, key: str, scopes: tuple[str, ...] = ALL_SCOPES
 ) -> None:
     """Register a key for the tenant; registering the same key again is a no-op."""
     await conn.execute(
@@ -53,7 +54,7 @@ async def add_key(
 
 
 async def create_key(
-    conn: asyncpg.Connection | asyncpg.Pool, tenant_name: str, scopes: tuple[str, ...] = ALL_SCOPES
+    conn: PgConnection | PgPool, tenant_name: str, scopes: tuple[str, ...] = ALL_SCOPES
 ) -> str:
     tenant_id = await ensure_tenant(conn, tenant_name)
     key = new_key()
@@ -61,7 +62,7 @@ async def create_key(
     return key
 
 
-async def find_principal(conn: asyncpg.Connection | asyncpg.Pool, key: str) -> Principal | None:
+async def find_principal(conn: PgConnection | PgPool, key: str) -> Principal | None:
     row = await conn.fetchrow(
         "SELECT k.id, k.tenant_id, t.name, k.scopes FROM api_keys k JOIN tenants t ON t.id = k.tenant_id "
         "WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
@@ -82,7 +83,7 @@ class KeyInfo:
     revoked_at: datetime | None
 
 
-async def list_keys(conn: asyncpg.Connection | asyncpg.Pool, tenant_name: str | None = None) -> list[KeyInfo]:
+async def list_keys(conn: PgConnection | PgPool, tenant_name: str | None = None) -> list[KeyInfo]:
     rows = await conn.fetch(
         "SELECT k.id, t.name, k.prefix, k.scopes, k.created_at, k.revoked_at FROM api_keys k "
         "JOIN tenants t ON t.id = k.tenant_id WHERE $1::text IS NULL OR t.name = $1 ORDER BY t.name, k.created_at",
@@ -91,7 +92,7 @@ async def list_keys(conn: asyncpg.Connection | asyncpg.Pool, tenant_name: str | 
     return [KeyInfo(str(r[0]), r[1], r[2], tuple(r[3]), r[4], r[5]) for r in rows]
 
 
-async def revoke_key(conn: asyncpg.Connection | asyncpg.Pool, key_or_id: str) -> int:
+async def revoke_key(conn: PgConnection | PgPool, key_or_id: str) -> int:
     """Revoke by key id, by the full key, or by its printed prefix (when that names one key)."""
     rows = await conn.fetch(
         "UPDATE api_keys SET revoked_at = now() WHERE revoked_at IS NULL AND "

@@ -129,8 +129,8 @@ class LiveBus:
                 lost = asyncio.Event()
                 conn.add_termination_listener(lambda _c, lost=lost: lost.set())
 
-                def on_notify(_conn: object, _pid: int, _channel: str, payload: str) -> None:
-                    message_id, _, origin = payload.partition(":")
+                def on_notify(_conn: object, _pid: int, _channel: str, payload: object) -> None:
+                    message_id, _, origin = str(payload).partition(":")  # a NOTIFY payload is text
                     if origin != self.origin and self.subscriber_count:
                         task = asyncio.get_running_loop().create_task(self._fetch_and_deliver(int(message_id)))
                         self._fetches.add(task)  # keep a reference until it is done

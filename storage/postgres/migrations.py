@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncpg
+from storage.postgres.connections import PgConnection
 
 # A fixed advisory-lock key so concurrent starts of several processes migrate one at a time.
 _LOCK_KEY = 0x7472616365  # "trace"
@@ -90,7 +90,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
 ]
 
 
-async def migrate(conn: asyncpg.Connection) -> list[int]:
+async def migrate(conn: PgConnection) -> list[int]:
     """Apply every unrecorded migration in order, each in its own transaction; returns versions applied."""
     applied: list[int] = []
     async with conn.transaction():

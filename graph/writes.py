@@ -1,4 +1,7 @@
-"""The write mutations: canonical inputs → canonical batch → group commit."""
+"""What the write mutations do: canonical inputs → canonical batch → group commit, errors as GraphQL errors.
+
+Here in graph/ because graph/ may call ingest/; resolvers/ sits beside ingest/ and may not.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from ingest.records import Batch
 from ingest.validation import InvalidInput
 from ingest.writer import GroupCommitWriter
 from resolvers.errors import bad_input, unavailable
-from storage.errors import StoreUnavailable
+from resolvers.stores import StoreUnavailable
 
 
 async def _write(writer: GroupCommitWriter, tenant_id: str, batch: Batch) -> list[str]:
