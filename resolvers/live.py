@@ -96,18 +96,18 @@ async def _messages(
     checked = time.monotonic()
     while True:
         try:
-            message = await asyncio.wait_for(subscriber.queue.get(), GUARD_SECONDS)
+            arrived: Message | None = await asyncio.wait_for(subscriber.queue.get(), GUARD_SECONDS)
         except TimeoutError:
-            message = None
+            arrived = None
         if time.monotonic() - checked >= GUARD_SECONDS:
             await guard()
             checked = time.monotonic()
-        if message is None:
+        if arrived is None:
             continue
         if subscriber.overflowed:
             raise SlowConsumer()
-        if seen.add(message.id):
-            yield message, _decoded(message), 0
+        if seen.add(arrived.id):
+            yield arrived, _decoded(arrived), 0
 
 
 @dataclass(eq=False)

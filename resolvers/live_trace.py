@@ -68,10 +68,11 @@ class LiveTrace(Trace):
         if parent_id:
             self._kids.setdefault(parent_id, set()).add(span_id)
 
-    @property  # type: ignore[override]
-    def by_id(self) -> Mapping[str, SpanRecord]:
+    # Views over the live index instead of Trace's dicts (read-only for every reader of a Trace).
+    @property
+    def by_id(self) -> Mapping[str, SpanRecord]:  # type: ignore[override]
         return _Records(self._states)
 
-    @property  # type: ignore[override]
-    def children(self) -> Mapping[str, list[SpanRecord]]:
+    @property
+    def children(self) -> Mapping[str, list[SpanRecord]]:  # type: ignore[override]
         return _Children(self._states, self._kids)

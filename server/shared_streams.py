@@ -27,7 +27,7 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-from graphql import GraphQLError, OperationType, parse
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 from graphql.error import GraphQLSyntaxError
 
 from adapters.starlette_internals import WebSocketDisconnect, raw_send
@@ -103,7 +103,7 @@ def _is_plain_subscription(query: str) -> bool:
         document = parse(query)
     except GraphQLSyntaxError:
         return False
-    operations = [d for d in document.definitions if getattr(d, "operation", None) is not None]
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     return (
         len(operations) == 1
         and operations[0].operation == OperationType.SUBSCRIPTION
@@ -260,7 +260,7 @@ class SharedStreams:
             logger.exception("live stream failed")
         finally:
             shared.tap.ready.set()  # a joiner waiting for a stream that failed early finds out by itself
-            if self._streams.get(key) is shared:
+            if key is not None and self._streams.get(key) is shared:
                 del self._streams[key]
             for member in list(shared.members):
                 member.put(_END)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import asyncpg
 import orjson
+
+from storage.postgres.connections import PgConnection, PgPool
 
 
 @dataclass(frozen=True)
@@ -22,21 +23,23 @@ class Sighting:
     module: list[str] | None = None
 
 
-def _fold(sightings: Iterable[Sighting]) -> list[tuple[str, str, str, str | None, datetime, datetime, str]]:
+Row = tuple[str, str, str, str | None, datetime, datetime, str]
+
+
+def _fold(sightings: Iterable[Sighting]) -> list[Row]:
     """One row per key (ON CONFLICT cannot touch a row twice in a statement): first/last seen, last name."""
-    folded: dict[tuple[str, str, str], list[object]] = {}
+    folded: dict[tuple[str, str, str], Row] = {}
     for s in sightings:
         key = (s.tenant_id, s.type, s.id)
-        row = folded.get(key)
         module = orjson.dumps(s.module).decode() if s.module is not None else "null"
+        row = folded.get(key)
         if row is None:
-            folded[key] = [s.name, s.seen_at, s.seen_at, module]
+            folded[key] = (*key, s.name, s.seen_at, s.seen_at, module)
         else:
-            row[0] = s.name or row[0]
-            row[1] = min(row[1], s.seen_at)  # type: ignore[type-var]
-            row[2] = max(row[2], s.seen_at)  # type: ignore[type-var]
-            row[3] = module if s.module is not None else row[3]
-    return [(k[0], k[1], k[2], v[0], v[1], v[2], v[3]) for k, v in folded.items()]  # type: ignore[misc]
+            name, first, last, kept = row[3:]
+            folded[key] = (*key, s.name or name, min(first, s.seen_at), max(last, s.seen_at),
+                           module if s.module is not None else kept)  # fmt: skip
+    return list(folded.values())
 
 
 _UPSERT = """
@@ -61,12 +64,12 @@ ON CONFLICT (tenant_id, kind, id) DO UPDATE SET
 """
 
 
-def _columns(rows: list[tuple[object, ...]], width: int) -> list[list[object]]:
+def _columns(rows: Sequence[tuple[object, ...]], width: int) -> list[list[object]]:
     return [[row[i] for row in rows] for i in range(width)]
 
 
 async def upsert_sightings(
-    conn: asyncpg.Connection | asyncpg.Pool,
+    conn: PgConnection | PgPool,
     actors: Iterable[Sighting],
     resources: Iterable[Sighting],
     definitions: Iterable[Sighting],
