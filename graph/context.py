@@ -17,6 +17,10 @@ from ingest.writer import GroupCommitWriter
 from resolvers.loaders import Loaders
 from resolvers.stores import ClickHouse, LiveBus, PgPool, Principal
 
+# What the HTTP layer names of the stores (server/ imports graph/, not storage/): who is asking, and the
+# error for a store that is down.
+from resolvers.stores import StoreUnavailable as StoreUnavailable
+
 
 @dataclass(frozen=True)
 class Stores:

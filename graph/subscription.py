@@ -18,6 +18,7 @@ from graph.inputs import EventFilter, ExecutionFilter
 from graph.span import Span
 from graph.span_update import SpanChange, SpanUpdate
 from resolvers import live
+from resolvers.live import StreamTap as StreamTap  # the operation root the websocket layer hands in
 from resolvers.records import EventQuery, ExecutionQuery
 
 

@@ -9,10 +9,11 @@ import orjson
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from graph.scalars import format_datetime
+from resolvers import aggregates
+from resolvers.records import EventQuery, EventRecord
+from resolvers.rest_reads import event_by_id, event_page
 from server.request_body import app_state, principal
 from server.responses import JSON
-from storage.clickhouse import aggregates
-from storage.clickhouse.events import EventQuery, EventRecord, count_events, events_by_ids, list_events
 
 router = APIRouter(prefix="/api/v1/events", tags=["audit"])
 
@@ -40,8 +41,7 @@ def audit_event(record: EventRecord, tenant_id: str) -> dict[str, Any]:
 
 async def _page(request: Request, query: EventQuery, limit: int, offset: int) -> JSON:
     ch, tenant_id = app_state(request).ch, principal(request).tenant_id
-    rows = await list_events(ch, tenant_id, query, limit, offset=offset)
-    total = await count_events(ch, tenant_id, query)
+    rows, total = await event_page(ch, tenant_id, query, limit, offset)
     return JSON(
         {
             "events": [audit_event(r, tenant_id) for r in rows],
@@ -120,7 +120,7 @@ async def stats_by_actor(request: Request, from_: From = None, to: To = None) ->
 @router.get("/{event_id}")
 async def get_event(request: Request, event_id: str) -> JSON:
     tenant_id = principal(request).tenant_id
-    found = await events_by_ids(app_state(request).ch, tenant_id, [event_id])
-    if event_id not in found:
+    found = await event_by_id(app_state(request).ch, tenant_id, event_id)
+    if found is None:
         raise HTTPException(status_code=404, detail="Not Found")
-    return JSON(audit_event(found[event_id], tenant_id))
+    return JSON(audit_event(found, tenant_id))

@@ -11,14 +11,13 @@ import math
 import time
 from typing import Any
 
-import asyncpg
 import orjson
 from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from graph.context import Principal, StoreUnavailable
 from graph.scopes import allows
 from server.state import AppState
-from storage.postgres import keys
 
 # /metrics checks its own token (TRACEHOUSE_METRICS_TOKEN) in server/health_routes.py, not an API key.
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes have no key; /metrics has its own token
@@ -38,12 +37,12 @@ def key_from_headers(headers: list[tuple[bytes, bytes]]) -> str | None:
     return None
 
 
-async def resolve_key(state: AppState, key: str, refresh: bool = False) -> keys.Principal | None:
+async def resolve_key(state: AppState, key: str, refresh: bool = False) -> Principal | None:
     now = time.monotonic()
     cached = state.key_cache.get(key)
     if cached is not None and cached[0] > now and not refresh:
         return cached[1]
-    principal = await keys.find_principal(state.pg, key)
+    principal = await state.find_principal(key)
     ttl = state.settings.key_cache_seconds if principal is not None else 1.0
     if len(state.key_cache) > 10_000:
         state.key_cache.clear()
@@ -94,7 +93,7 @@ class AuthMiddleware:
             return
         try:
             principal = await resolve_key(state, key)
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except StoreUnavailable:
             await _deny(send, 503, "postgres is unavailable; retry later", retry_after=5)
             return
         if principal is None:

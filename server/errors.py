@@ -8,11 +8,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 
+from graph.context import StoreUnavailable
 from graph.request_id import request_id
 from ingest.validation import InvalidInput, TooLarge
 from ingest.writer import RowsRefused
 from server.responses import JSON
-from storage.errors import StoreUnavailable
 
 RETRY_AFTER_SECONDS = "5"
 log = logging.getLogger(__name__)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
 import orjson
 from starlette.requests import HTTPConnection
 from strawberry.exceptions import ConnectionRejectionError
@@ -17,7 +16,7 @@ from strawberry.fastapi import GraphQLRouter
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
-from graph.context import Context, Stores
+from graph.context import Context, Stores, StoreUnavailable
 from graph.limits import GraphQLLimits
 from graph.schema import build_schema
 from server.auth import key_from_headers, resolve_key
@@ -30,7 +29,7 @@ def _stores(state: AppState) -> Stores:
     async def key_is_valid(key: str) -> bool:
         try:
             return await resolve_key(state, key) is not None
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except StoreUnavailable:
             # Postgres is down for a moment (restarting): keep open subscriptions; the key is checked again.
             return True
 

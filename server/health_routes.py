@@ -16,9 +16,7 @@ from starlette.responses import Response
 from server.metrics import CONTENT_TYPE
 from server.request_body import app_state
 from server.responses import JSON
-from server.state import AppState
-from storage.clickhouse.health import DiskState, disk_state
-from storage.postgres.health import postgres_state
+from server.state import AppState, DiskState
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -40,7 +38,7 @@ async def _clickhouse(state: AppState) -> tuple[bool, DiskState | None]:
         return False, None
     try:
         async with asyncio.timeout(2):
-            return True, await disk_state(state.ch)
+            return True, await state.clickhouse_disks()
     except Exception as exc:
         log.debug("readyz: no disk state from clickhouse: %s", exc)
         return True, None
@@ -64,7 +62,7 @@ def _data_dir_problem(data_dir: Path, min_free: int) -> str | None:
 async def readyz(request: Request) -> JSON:
     state = app_state(request)
     min_free = state.settings.min_free_disk_mb * MB
-    (ch_ok, ch), pg = await asyncio.gather(_clickhouse(state), postgres_state(state.pg))
+    (ch_ok, ch), pg = await asyncio.gather(_clickhouse(state), state.postgres_state())
     reasons: list[str] = []
     if not ch_ok:
         reasons.append("clickhouse does not answer")

@@ -7,10 +7,10 @@ from typing import Any
 import orjson
 from fastapi import Request
 
+from graph.context import Principal
 from ingest.validation import InvalidInput, TooLarge
 from server.errors import MalformedJSON, rest_errors
 from server.state import AppState
-from storage.postgres.keys import Principal
 
 
 def app_state(request: Request) -> AppState:

@@ -41,7 +41,7 @@ from adapters.strawberry_internals import (
     aclosing,
     starlette_websocket,
 )
-from resolvers.live import StreamTap
+from graph.subscription import StreamTap
 from server.ws_protocol import SEND_MANY
 
 _SLOW = ExecutionResult(

@@ -19,9 +19,11 @@ from server.rate_limit import RateLimiter
 from server.settings import Settings
 from storage.clickhouse import migrations as ch_migrations
 from storage.clickhouse.client import ClickHouse, connect_clickhouse
+from storage.clickhouse.health import DiskState, disk_state
 from storage.postgres import keys
 from storage.postgres import migrations as pg_migrations
 from storage.postgres.embedded import EmbeddedPostgres
+from storage.postgres.health import postgres_state
 from storage.postgres.live_bus import LiveBus
 from storage.postgres.pool import QueryCounter, create_pool
 from storage.postgres.supervisor import PostgresSupervisor
@@ -43,6 +45,18 @@ class AppState:
     metrics: Metrics = field(default_factory=Metrics)
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
     key_cache: dict[str, tuple[float, keys.Principal | None]] = field(default_factory=dict)
+
+    # The stores as the request path uses them: this module is the composition root, the one place in
+    # server/ that names storage/ (routes and middleware reach it through these, graph/ and ingest/).
+    async def find_principal(self, key: str) -> keys.Principal | None:
+        return await keys.find_principal(self.pg, key)
+
+    async def clickhouse_disks(self) -> DiskState:
+        return await disk_state(self.ch)
+
+    async def postgres_state(self) -> bool | None:
+        """None when Postgres does not answer in time; else whether it accepts writes."""
+        return await postgres_state(self.pg)
 
 
 async def start_postgres(settings: Settings) -> tuple[str, EmbeddedPostgres | None]:

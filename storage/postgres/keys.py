@@ -7,6 +7,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+import asyncpg
+
+from storage.errors import StoreUnavailable
 from storage.postgres.connections import PgConnection, PgPool
 
 DEFAULT_TENANT = "default"
@@ -63,11 +66,15 @@ async def create_key(
 
 
 async def find_principal(conn: PgConnection | PgPool, key: str) -> Principal | None:
-    row = await conn.fetchrow(
-        "SELECT k.id, k.tenant_id, t.name, k.scopes FROM api_keys k JOIN tenants t ON t.id = k.tenant_id "
-        "WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
-        hash_key(key),
-    )
+    """The key's principal, None for an unknown or revoked key; StoreUnavailable when Postgres is down."""
+    try:
+        row = await conn.fetchrow(
+            "SELECT k.id, k.tenant_id, t.name, k.scopes FROM api_keys k JOIN tenants t ON t.id = k.tenant_id "
+            "WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
+            hash_key(key),
+        )
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        raise StoreUnavailable("postgres", exc) from exc
     if row is None:
         return None
     return Principal(str(row["id"]), str(row["tenant_id"]), str(row["name"]), tuple(row["scopes"]))
