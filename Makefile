@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint schema bench install clean
+.PHONY: run test lint schema bench install clean mutation
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,6 +30,10 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.trace_query
 	$(BIN)/python -m bench.live
+
+# Mutation scores of MODULES (default: every module mapped in tools/mutation/__main__.py); slow, not in `make test`
+mutation: $(STAMP)
+	$(BIN)/python -m tools.mutation $(MODULES)
 
 clean:
 	rm -rf $(VENV) data
