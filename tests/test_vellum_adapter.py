@@ -53,6 +53,17 @@ def test_an_explicit_id_is_not_rewritten_in_the_payload() -> None:
     assert orjson.loads(e.payload)["id"] == "ev-1"
 
 
+def test_a_numeric_id_is_its_string_and_the_payload_keeps_it_as_sent() -> None:
+    e = one(event(id=5))
+    assert (e.id, orjson.loads(e.payload)["id"]) == ("5", 5)
+
+
+def test_a_bad_timestamp_is_named() -> None:
+    with pytest.raises(InvalidInput) as raised:
+        vellum.adapt([event(), event(timestamp="soon")])
+    assert raised.value.errors[0]["loc"] == [1, "timestamp"]
+
+
 def test_no_body_is_an_empty_body() -> None:
     piece = one(event()).span
     assert (piece.inputs, piece.outputs, piece.error, piece.attributes, piece.usage, piece.cost) == ("",) * 6
