@@ -85,7 +85,8 @@ def test_a_span_keeps_its_fields() -> None:
     item = {"executionId": "x", "id": "s", "name": "call", "kind": "llm", "parentId": "p",
             "startTime": T, "endTime": T + timedelta(seconds=2), "status": "failed",
             "inputs": {"i": 1}, "outputs": {"o": 2}, "error": {"m": "bad"}, "attributes": {"k": "v"},
-            "usage": [{"model": "m", "input_tokens": 1, "output_tokens": 2}], "cost": {"value": 3, "unit": "EUR"}}  # fmt: skip
+            "usage": [{"model": "m", "input_tokens": 1, "output_tokens": 2}],
+            "cost": {"value": 3, "unit": "EUR"}}  # fmt: skip
     (e,) = canonical.adapt_spans([item]).events
     assert (e.name, e.timestamp, e.source, e.execution_id, e.span_id, e.outcome) == (
         "span.logged", T, "graphql", "x", "s", "failure")  # fmt: skip
