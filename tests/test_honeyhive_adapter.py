@@ -168,3 +168,20 @@ def test_usage_and_cost_from_metadata_or_metrics() -> None:
     assert error_of(honeyhive.adapt_create, {**base, "metrics": {"cost": "x"}})["loc"] == ["metrics", "cost"]
     assert error_of(honeyhive.adapt_create, {**base, "metadata": {"input_tokens": -1}})["loc"] == [
         "metadata", "input_tokens"]  # fmt: skip
+
+
+def test_bodies_that_are_not_objects_and_bad_times_are_named() -> None:
+    assert error_of(honeyhive.adapt_create, ["not", "an object"])["loc"] == []
+    assert error_of(honeyhive.adapt_session_event, "sess", "text")["loc"] == []
+    base = {"event_type": "tool", "inputs": {}}
+    assert error_of(honeyhive.adapt_create, {**base, "start_time": "noon"})["loc"] == ["start_time"]
+    assert error_of(honeyhive.adapt_create, {**base, "end_time": "noon"})["loc"] == ["end_time"]
+
+
+def test_a_created_event_nests_children_as_deep_as_a_session_event() -> None:
+    assert len(honeyhive.adapt_create({**_nested(32), "inputs": {}}).events) == 33
+
+
+def test_a_span_without_inputs_says_nothing_of_them() -> None:
+    (e,) = honeyhive.adapt_session_event("sess", {"event_type": "tool"}).events
+    assert (e.span.inputs, e.span.outputs, e.span.error) == ("", "", "")
