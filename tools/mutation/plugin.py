@@ -37,9 +37,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--mutate"):
         try:  # the same examples for every mutant, and no replay of another mutant's failures
-            from hypothesis import settings
+            from hypothesis import Phase, settings
 
-            settings.register_profile("mutation", derandomize=True, database=None, print_blob=False)
+            # no shrinking either: a mutant is killed by the first failing example, the smallest one is not needed
+            settings.register_profile(
+                "mutation",
+                derandomize=True,
+                database=None,
+                print_blob=False,
+                phases=[Phase.explicit, Phase.generate],
+                report_multiple_bugs=False,
+            )
             settings.load_profile("mutation")
         except ImportError:
             pass
