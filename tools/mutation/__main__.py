@@ -28,8 +28,8 @@ TESTS: dict[str, list[str]] = {
 OUT = Path(".mutation")
 
 
-def run_module(module: str, timeout: float) -> dict[str, object]:
-    tests = [t for t in TESTS[module] if Path(t).exists()]
+def run_module(module: str, timeout: float, only: list[str] | None = None) -> dict[str, object]:
+    tests = only or [t for t in TESTS[module] if Path(t).exists()]
     OUT.mkdir(exist_ok=True)
     results = OUT / (module.replace("/", ".") + ".jsonl")
     results.unlink(missing_ok=True)
@@ -68,12 +68,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("modules", nargs="*", default=list(TESTS))
     parser.add_argument("--timeout", type=float, default=0.0, help="seconds per mutant (0: 5x the baseline run)")
+    parser.add_argument("--tests", nargs="+", help="run these test files instead of the mapped ones")
     args = parser.parse_args()
     rows = []
     for module in args.modules:
         if module not in TESTS:
             parser.error(f"{module}: no tests mapped for it in tools/mutation/__main__.py")
-        result = run_module(module, args.timeout)
+        result = run_module(module, args.timeout, args.tests)
         rows.append((module, result))
         print(_row(module, result), flush=True)
     print("\n" + _table(rows))
