@@ -123,6 +123,13 @@ def _module_of(path: str) -> types.ModuleType:
     return importlib.import_module(name)
 
 
+def _runs_a_server_process(item: pytest.Item) -> bool:
+    """A test that starts `tracehouse serve` cannot see a mutant (that process imports the module from disk):
+    it would only cost time."""
+    code = getattr(getattr(item, "function", None), "__code__", None)
+    return code is not None and "ServerProcess" in code.co_names
+
+
 def _run_all(items: list[pytest.Item], stop_on_failure: bool) -> list[str]:
     """Runs the items (keeping session fixtures up); returns the ids of those that failed."""
     failed: list[str] = []
