@@ -38,8 +38,8 @@ def test_event_defaults() -> None:
     before = datetime.now(UTC)
     (e,) = canonical.adapt_events([{"name": "ping"}]).events
     assert e.id and before <= e.timestamp <= datetime.now(UTC)
-    assert (e.execution_id, e.actor_type, e.actor_id, e.resource_type, e.correlation_id, e.payload, e.outcome) == (
-        "", "", "", "", "", "null", "")  # fmt: skip
+    assert (e.execution_id, e.actor_type, e.actor_id, e.resource_type, e.resource_id, e.correlation_id,
+            e.causation_id, e.payload, e.outcome) == ("", "", "", "", "", "", "", "null", "")  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -79,6 +79,10 @@ def test_a_lifecycle_event_with_a_span_id_is_a_span_piece() -> None:
                                                                                           T, "")  # fmt: skip
     (e,) = canonical.adapt_events([{**item, "payload": {"name": 1, "kind": 2, "error": "x"}}]).events
     assert (e.span.name, e.span.kind, e.span.error, e.span.parent_span_id) == ("", "TOOL", '"x"', "p")
+    # the payload's kind wins over the event name's; no parentSpanId: no parent
+    del item["parentSpanId"]
+    (e,) = canonical.adapt_events([{**item, "payload": {"kind": "retriever"}}]).events
+    assert (e.span.kind, e.span.parent_span_id) == ("RETRIEVER", "")
 
 
 def test_a_span_keeps_its_fields() -> None:
@@ -130,6 +134,10 @@ def test_a_span_without_id_gets_a_new_one_each_time() -> None:
                                             "type": "value_error"}),
         ({"executionId": "x", "name": "n", "endTime": T - timedelta(microseconds=1)},
          {"loc": ["spans", 1, "endTime"], "msg": "must not be before startTime", "type": "value_error"}),
+        ({"executionId": "x", "name": "n", "startTime": "soon"},
+         {"loc": ["spans", 1, "startTime"], "msg": "must be an ISO-8601 date-time", "type": "datetime_parsing"}),
+        ({"executionId": "x", "name": "n", "endTime": "later"},
+         {"loc": ["spans", 1, "endTime"], "msg": "must be an ISO-8601 date-time", "type": "datetime_parsing"}),
         ({"executionId": "x", "name": "n", "status": "DONE"},
          {"loc": ["spans", 1, "status"], "msg": "must be one of RUNNING, SUCCEEDED, FAILED, CANCELLED",
           "type": "enum"}),
