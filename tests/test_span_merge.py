@@ -109,10 +109,14 @@ END_BEFORE_TERMINAL = _case(
     arrival=[0, 1],
 )
 
+# A running piece's end is not shown until a terminal piece comes.
+END_WHILE_RUNNING = _case((0, SpanPiece(status="RUNNING", end_time=_time(5))), arrival=[0])
+
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=pieces())
 @example(case=END_BEFORE_TERMINAL)
+@example(case=END_WHILE_RUNNING)
 async def test_sql_and_python_merge_agree(
     tenant: Tenant, state: AppState, case: tuple[list[tuple[str, datetime, SpanPiece]], list[int]]
 ) -> None:

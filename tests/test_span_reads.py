@@ -73,6 +73,15 @@ async def test_start_end_and_status_of_two_terminal_pieces(tenant: Tenant, state
     assert span.duration_ms == 12_000.0
 
 
+async def test_an_end_shows_only_once_the_span_is_terminal(tenant: Tenant, state: AppState) -> None:
+    tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
+    await write(state, tid, ex, "s", at(0), SpanPiece(status="RUNNING", start_time=at(0), end_time=at(4)))
+    assert ((await both_reads(state, tid, ex))["s"].end_time, (await both_reads(state, tid, ex))["s"].end_iso) == (
+        None, None)  # fmt: skip
+    await write(state, tid, ex, "s", at(1), SpanPiece(status="SUCCEEDED"))  # the end a running piece gave counts
+    assert (await both_reads(state, tid, ex))["s"].end_time == at(4)
+
+
 async def test_cancelled_is_terminal(tenant: Tenant, state: AppState) -> None:
     tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
     await write(state, tid, ex, "s", at(0), SpanPiece(status="RUNNING", start_time=at(0)))
