@@ -39,7 +39,7 @@ class SpanState:
         if basis is not None:
             never = datetime.min.replace(tzinfo=as_of.tzinfo)
             self._times = {field: said or never for field, said in basis.said_at.items()}
-            self._start_known = basis.given_start is not None
+            self._start_known = basis.start_given
             self._end = basis.given_end
 
     @classmethod

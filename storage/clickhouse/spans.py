@@ -44,10 +44,11 @@ MERGED_COLUMNS = f"""
     formatDateTime(end, {_ISO}, 'UTC') AS end_iso
 """
 
-# What a stored span's merge rests on, for a live stream that merges later pieces into it: when each field
-# was last said (NULL: never), and the start and end the pieces gave, whatever their status.
+# What a stored span's merge rests on, for a live stream that merges later pieces into it: whether a piece
+# gave a start, the latest end the pieces gave whatever their status, and when each field was last said
+# (NULL: never).
 _BASIS = f"""
-    tuple(min(start_time), max(end_time),
+    tuple(count(start_time) > 0, max(end_time),
           maxIfOrNull(ts, parent_span_id != ''), maxIfOrNull(ts, span_name != ''), maxIfOrNull(ts, span_kind != ''),
           maxIfOrNull(ts, inputs != ''), maxIfOrNull(ts, outputs != ''), maxIfOrNull(ts, error != ''),
           maxIfOrNull(ts, attributes != ''), maxIfOrNull(ts, usage != ''), maxIfOrNull(ts, cost != ''),
@@ -60,7 +61,7 @@ BASIS_FIELDS = ("parent_id", "name", "kind", "inputs", "outputs", "error", "attr
 
 @dataclass(slots=True)
 class MergeBasis:
-    given_start: datetime | None  # the earliest start a piece gave; None: the start is the earliest piece's time
+    start_given: bool  # a piece gave a start (else the start is the earliest piece's time, until one does)
     given_end: datetime | None  # the latest end a piece gave, terminal or not
     said_at: dict[str, datetime | None]  # BASIS_FIELDS -> the time of the latest piece that said it
 
@@ -102,8 +103,9 @@ class SpanRecord:
     @classmethod
     def with_basis(cls, row: tuple[Any, ...]) -> SpanRecord:
         record = cls.from_row(row)
-        start, end, *times = (utc(t) if t is not None else None for t in row[22])
-        record.basis = MergeBasis(start, end, dict(zip(BASIS_FIELDS, times, strict=True)))
+        start_given, end, *times = row[22]
+        said_at = {field: utc(t) if t is not None else None for field, t in zip(BASIS_FIELDS, times, strict=True)}
+        record.basis = MergeBasis(bool(start_given), utc(end) if end is not None else None, said_at)
         return record
 
     @property
