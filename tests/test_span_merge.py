@@ -152,3 +152,40 @@ async def test_stored_span_then_live_pieces_agree_with_sql(
             live.apply(piece, ts)
     (stored,), _ = await trace_with_event_ids(state.ch, tenant_id, execution_id)
     assert _shown(stored) == _shown(live.record)
+
+
+async def test_a_live_stream_continues_a_stored_span_field_by_field(tenant: Tenant, state: AppState) -> None:
+    """Pieces older than the stored span's latest piece still win the fields they are the latest to say."""
+    fields = ("parent_span_id", "name", "kind", "inputs", "outputs", "error", "attributes", "usage", "cost")
+    tenant_id = await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
+    execution_id = f"e-{uuid.uuid4().hex}"
+    stored = [
+        (str(uuid.uuid4()), _time(1000), SpanPiece(**{f: f"early-{f}" for f in fields}, status="FAILED",
+                                                    input_tokens=1, end_time=_time(9000))),
+        (str(uuid.uuid4()), _time(3000), SpanPiece(status="RUNNING")),  # the latest piece, saying little
+    ]  # fmt: skip
+    later = [
+        (str(uuid.uuid4()), _time(2000), SpanPiece(**{f: f"mid-{f}" for f in fields}, status="SUCCEEDED",
+                                                    input_tokens=2)),
+        (str(uuid.uuid4()), _time(500), SpanPiece(**{f: f"old-{f}" for f in fields}, status="CANCELLED",
+                                                   input_tokens=3)),
+        (str(uuid.uuid4()), _time(200), SpanPiece()),  # earlier than any: the start (no piece gave one)
+    ]  # fmt: skip
+    await _write(state, tenant_id, execution_id, stored, [0, 1])
+    (base,), _ = await trace_with_event_ids(state.ch, tenant_id, execution_id)
+    live = SpanState(base)
+    for event_id, ts, piece in later:
+        live.apply(piece, ts)
+        await _write(state, tenant_id, execution_id, [(event_id, ts, piece)], [0])
+        (read,), _ = await trace_with_event_ids(state.ch, tenant_id, execution_id)
+        assert _shown(live.record) == _shown(read)
+    r = live.record
+    assert (r.parent_id, r.name, r.kind, r.inputs, r.outputs, r.error, r.attributes, r.usage, r.cost) == tuple(
+        f"mid-{f}" for f in fields)  # fmt: skip
+    assert (r.status, r.input_tokens, r.start_time, r.end_time) == ("SUCCEEDED", 2, _time(200), _time(9000))
+    # a piece that gives a start sets it, later than the pieces' times though it is
+    given = (str(uuid.uuid4()), _time(4000), SpanPiece(start_time=_time(2500)))
+    live.apply(given[2], given[1])
+    await _write(state, tenant_id, execution_id, [given], [0])
+    (read,), _ = await trace_with_event_ids(state.ch, tenant_id, execution_id)
+    assert _shown(live.record) == _shown(read) and read.start_time == _time(2500)
