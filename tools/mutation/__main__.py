@@ -28,12 +28,17 @@ TESTS: dict[str, list[str]] = {
 OUT = Path(".mutation")
 
 
-def run_module(module: str, timeout: float, only: list[str] | None = None) -> dict[str, object]:
+def run_module(module: str, timeout: float, only: list[str] | None = None, start: int = 0) -> dict[str, object]:
     tests = only or [t for t in TESTS[module] if Path(t).exists()]
     OUT.mkdir(exist_ok=True)
     results = OUT / (module.replace("/", ".") + ".jsonl")
-    results.unlink(missing_ok=True)
-    start = 0
+    # resuming at `start` keeps the results of the mutants before it (the module must not have changed there)
+    kept = (
+        [line for line in results.read_text().splitlines() if _before(line, start)]
+        if start and results.exists()
+        else []
+    )
+    results.write_text("".join(f"{line}\n" for line in kept))
     while True:
         command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "tools.mutation.plugin",
                    f"--mutate={module}", f"--mutate-out={results}", f"--mutate-from={start}",
@@ -42,7 +47,7 @@ def run_module(module: str, timeout: float, only: list[str] | None = None) -> di
         records = [json.loads(line) for line in results.read_text().splitlines()] if results.exists() else []
         if any("baseline_failed" in r for r in records):
             return {"error": f"tests fail without mutation: {records[-1]['baseline_failed']}"}
-        head = next((r for r in records if "mutants" in r), None)
+        head = next((r for r in reversed(records) if "mutants" in r), None)
         if head is None:
             return {"error": f"pytest exited {done.returncode}: {(done.stdout + done.stderr)[-2000:]}"}
         finished = {r["index"] for r in records if "index" in r}
@@ -64,17 +69,29 @@ def run_module(module: str, timeout: float, only: list[str] | None = None) -> di
             "tests": " ".join(tests)}  # fmt: skip
 
 
+def _before(line: str, start: int) -> bool:
+    record = json.loads(line)
+    return "mutants" in record or record.get("index", record.get("started", start)) < start
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("modules", nargs="*", default=list(TESTS))
     parser.add_argument("--timeout", type=float, default=0.0, help="seconds per mutant (0: 5x the baseline run)")
     parser.add_argument("--tests", nargs="+", help="run these test files instead of the mapped ones")
+    parser.add_argument(
+        "--from",
+        dest="start",
+        type=int,
+        default=0,
+        help="resume at this mutant index, keeping the earlier results of a single module",
+    )
     args = parser.parse_args()
     rows = []
     for module in args.modules:
         if module not in TESTS:
             parser.error(f"{module}: no tests mapped for it in tools/mutation/__main__.py")
-        result = run_module(module, args.timeout, args.tests)
+        result = run_module(module, args.timeout, args.tests, args.start)
         rows.append((module, result))
         print(_row(module, result), flush=True)
     print("\n" + _table(rows))
