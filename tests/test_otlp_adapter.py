@@ -92,6 +92,11 @@ def test_running_and_failed_spans() -> None:
         ({"openinference.span.kind": "retriever", "gen_ai.operation.name": "chat"}, 1, "INTERNAL", "RETRIEVER"),
         ({"openinference.span.kind": "", "gen_ai.operation.name": "embeddings"}, 1, "INTERNAL", "EMBEDDING"),
         ({"gen_ai.operation.name": "execute_tool"}, 0, "UNSPECIFIED", "TOOL"),
+        ({"gen_ai.operation.name": "invoke_agent"}, 0, "UNSPECIFIED", "AGENT"),
+        ({"gen_ai.operation.name": "chat"}, 0, "UNSPECIFIED", "LLM"),
+        ({"gen_ai.operation.name": "text_completion"}, 0, "UNSPECIFIED", "LLM"),
+        ({"gen_ai.operation.name": "generate_content"}, 0, "UNSPECIFIED", "LLM"),
+        ({"gen_ai.operation.name": "create_agent"}, 0, "UNSPECIFIED", "AGENT"),
         ({"gen_ai.operation.name": "something_new"}, 4, "PRODUCER", "LLM"),
         ({"gen_ai.operation.name": ""}, 3, "CLIENT", "CLIENT"),
         ({}, 5, "CONSUMER", "CONSUMER"),
@@ -194,3 +199,43 @@ def test_undecodable_bodies() -> None:
     assert (len(batch.events), rejected) == (1, 0)
     as_protobuf = otlp.parse_protobuf(otlp.parse_json(request(span())).SerializeToString())
     assert otlp.adapt(as_protobuf, PRICES)[0].events[0].span_id == SPAN
+
+
+@pytest.mark.parametrize(
+    ("key", "field"),
+    [
+        ("llm.token_count.prompt", "input_tokens"),
+        ("gen_ai.usage.prompt_tokens", "input_tokens"),
+        ("gen_ai.usage.completion_tokens", "output_tokens"),
+        ("llm.token_count.prompt_details.cache_read", "cache_read_input_tokens"),
+        ("gen_ai.usage.cache_read.input_tokens", "cache_read_input_tokens"),
+        ("llm.token_count.prompt_details.cache_write", "cache_creation_input_tokens"),
+        ("gen_ai.usage.cache_creation.input_tokens", "cache_creation_input_tokens"),
+    ],
+)
+def test_every_token_count_spelling(key: str, field: str) -> None:
+    attrs = {"gen_ai.usage.output_tokens": 1, key: 7} if field != "output_tokens" else {key: 7}
+    p = adapt_one(span(attrs=attrs)).span
+    assert getattr(p, field) == 7
+    assert key not in orjson.loads(p.attributes)  # consumed into the usage
+
+
+@pytest.mark.parametrize("key", ["llm.model_name", "gen_ai.response.model", "gen_ai.request.model"])
+def test_every_model_spelling(key: str) -> None:
+    p = adapt_one(span(attrs={"llm.token_count.prompt": 1, key: "m1"})).span
+    assert orjson.loads(p.usage)[0]["model"] == "m1" and orjson.loads(p.cost)[0]["source"] == "price_table:m1"
+
+
+def test_consumed_attributes_and_other_spellings() -> None:
+    attrs = {"openinference.span.kind": "chain", "output.mime_type": "text/plain", "gen_ai.output.messages": "[1]",
+             "gen_ai.usage.cost": 0.1, "input.value": 5}  # fmt: skip
+    p = adapt_one(span(attrs=attrs)).span
+    assert (p.kind, p.outputs, p.inputs, orjson.loads(p.cost)) == ("CHAIN", "[1]", "5", [
+        {"value": 0.1, "unit": "USD", "source": "reported"}])  # fmt: skip
+    assert orjson.loads(p.attributes) == {"otel": {"span_kind": "UNSPECIFIED", "resource": {}}}
+
+
+def test_unknown_json_fields_are_ignored() -> None:
+    body = orjson.loads(request(span()))
+    body["resourceSpans"][0]["somethingNew"] = {"x": 1}
+    assert len(otlp.adapt(otlp.parse_json(orjson.dumps(body)), PRICES)[0].events) == 1
