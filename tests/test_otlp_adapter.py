@@ -190,9 +190,9 @@ def test_bad_spans_are_rejected_and_counted_alone(fields: dict[str, Any], why: s
 def test_undecodable_bodies() -> None:
     with pytest.raises(otlp.UndecodableRequest, match="spanId 'xyz' is not hex"):
         otlp.parse_json(request({**span(), "spanId": "xyz"}))
-    with pytest.raises(otlp.UndecodableRequest, match="^not an OTLP/JSON ExportTraceServiceRequest: "):
+    with pytest.raises(otlp.UndecodableRequest, match=r"^not an OTLP/JSON ExportTraceServiceRequest: "):
         otlp.parse_json(b"{")
-    with pytest.raises(otlp.UndecodableRequest, match="^not a protobuf ExportTraceServiceRequest: "):
+    with pytest.raises(otlp.UndecodableRequest, match=r"^not a protobuf ExportTraceServiceRequest: "):
         otlp.parse_protobuf(b"\xff\xff\xff")
     # an empty id stays empty (and is then rejected as a span, not as a body)
     batch, rejected, _ = otlp.adapt(otlp.parse_json(request({**span(), "parentSpanId": ""})), PRICES)

@@ -189,3 +189,19 @@ async def test_a_live_stream_continues_a_stored_span_field_by_field(tenant: Tena
     await _write(state, tenant_id, execution_id, [given], [0])
     (read,), _ = await trace_with_event_ids(state.ch, tenant_id, execution_id)
     assert _shown(live.record) == _shown(read) and read.start_time == _time(2500)
+
+
+async def test_a_start_given_by_one_stored_piece_is_not_moved_by_an_earlier_live_piece(
+    tenant: Tenant, state: AppState
+) -> None:
+    tenant_id = await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
+    execution_id = f"e-{uuid.uuid4().hex}"
+    stored = [(str(uuid.uuid4()), _time(1000), SpanPiece(start_time=_time(1000)))]
+    await _write(state, tenant_id, execution_id, stored, [0])
+    (base,), _ = await trace_with_event_ids(state.ch, tenant_id, execution_id)
+    live = SpanState(base)
+    earlier = (str(uuid.uuid4()), _time(400), SpanPiece(name="n"))
+    live.apply(earlier[2], earlier[1])
+    await _write(state, tenant_id, execution_id, [earlier], [0])
+    (read,), _ = await trace_with_event_ids(state.ch, tenant_id, execution_id)
+    assert _shown(live.record) == _shown(read) and read.start_time == _time(1000)
