@@ -23,7 +23,7 @@ TESTS: dict[str, list[str]] = {
     "ingest/canonical.py": ["tests/test_canonical_adapter.py", "tests/test_ingest_formats.py",
                             "tests/test_ingest_guarantees.py"],
     "ingest/otlp.py": ["tests/test_otlp_adapter.py", "tests/test_otlp.py"],
-    "graph/limits.py": ["tests/test_limits.py", "tests/test_hardening.py"],
+    "graph/limits.py": ["tests/test_security.py", "tests/test_hardening.py"],
 }  # fmt: skip
 OUT = Path(".mutation")
 
