@@ -28,11 +28,19 @@ _TOKENS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cach
 
 class SpanState:
     def __init__(self, record: SpanRecord, fields_as_of: datetime | None = None, start_known: bool = True) -> None:
-        """A stored span as the base: what it says holds as of its latest piece (or `fields_as_of`)."""
+        """A stored span as the base: each field holds as of the piece that said it (its merge basis), or,
+        without a basis, as of its latest piece (or `fields_as_of`)."""
         self.record = record
         as_of = fields_as_of or record.last_ts
         self._times: dict[str, datetime] = dict.fromkeys((*_LATEST, "status", "usage_tokens"), as_of)
         self._start_known = start_known
+        self._end = record.end_time
+        basis = record.basis
+        if basis is not None:
+            never = datetime.min.replace(tzinfo=as_of.tzinfo)
+            self._times = {field: said or never for field, said in basis.said_at.items()}
+            self._start_known = basis.start_given
+            self._end = basis.given_end
 
     @classmethod
     def new(cls, execution_id: str, span_id: str, ts: datetime) -> SpanState:
@@ -61,10 +69,11 @@ class SpanState:
             r.start_time, self._start_known = piece.start_time, True
         elif not self._start_known and ts < r.start_time:
             r.start_time = ts
-        if piece.end_time is not None and (r.end_time is None or piece.end_time > r.end_time):
-            r.end_time = piece.end_time
-        if r.status not in TERMINAL:
-            r.end_time = None
+        # the latest end of any piece, shown once the span is terminal: a non-terminal piece's end counts
+        # too (as in SQL's max(end_time)), whether it arrived before the terminal piece or after
+        if piece.end_time is not None and (self._end is None or piece.end_time > self._end):
+            self._end = piece.end_time
+        r.end_time = self._end if r.status in TERMINAL else None
         r.pieces += 1
         r.last_ts = max(r.last_ts, ts)
         if r.start_time != old.start_time:

@@ -44,6 +44,27 @@ MERGED_COLUMNS = f"""
     formatDateTime(end, {_ISO}, 'UTC') AS end_iso
 """
 
+# What a stored span's merge rests on, for a live stream that merges later pieces into it: whether a piece
+# gave a start, the latest end the pieces gave whatever their status, and when each field was last said
+# (NULL: never).
+_BASIS = f"""
+    tuple(count(start_time) > 0, max(end_time),
+          maxIfOrNull(ts, parent_span_id != ''), maxIfOrNull(ts, span_name != ''), maxIfOrNull(ts, span_kind != ''),
+          maxIfOrNull(ts, inputs != ''), maxIfOrNull(ts, outputs != ''), maxIfOrNull(ts, error != ''),
+          maxIfOrNull(ts, attributes != ''), maxIfOrNull(ts, usage != ''), maxIfOrNull(ts, cost != ''),
+          maxIfOrNull(ts, span_status IN {_TERMINAL}), maxIfOrNull(ts, usage != ''))
+"""
+# the SpanRecord fields _BASIS gives the times of, in its order ("usage_tokens": the four token counts)
+BASIS_FIELDS = ("parent_id", "name", "kind", "inputs", "outputs", "error", "attributes", "usage", "cost", "status",
+                "usage_tokens")  # fmt: skip
+
+
+@dataclass(slots=True)
+class MergeBasis:
+    start_given: bool  # a piece gave a start (else the start is the earliest piece's time, until one does)
+    given_end: datetime | None  # the latest end a piece gave, terminal or not
+    said_at: dict[str, datetime | None]  # BASIS_FIELDS -> the time of the latest piece that said it
+
 
 @dataclass(slots=True)
 class SpanRecord:
@@ -69,6 +90,7 @@ class SpanRecord:
     last_ts: datetime  # the latest piece's time: later pieces override what this one said
     start_iso: str
     end_iso: str | None
+    basis: MergeBasis | None = None  # read only where later pieces will be merged in (trace_with_event_ids)
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> SpanRecord:
@@ -76,6 +98,14 @@ class SpanRecord:
         record.last_ts = utc(record.last_ts)
         record.start_time = utc(record.start_time)
         record.end_time = utc(record.end_time) if record.end_time is not None else None
+        return record
+
+    @classmethod
+    def with_basis(cls, row: tuple[Any, ...]) -> SpanRecord:
+        record = cls.from_row(row)
+        start_given, end, *times = row[22]
+        said_at = {field: utc(t) if t is not None else None for field, t in zip(BASIS_FIELDS, times, strict=True)}
+        record.basis = MergeBasis(bool(start_given), utc(end) if end is not None else None, said_at)
         return record
 
     @property
@@ -95,11 +125,12 @@ async def spans_of_executions(ch: ClickHouse, tenant_id: str, execution_ids: lis
 
 
 async def trace_with_event_ids(ch: ClickHouse, tenant_id: str, execution_id: str) -> tuple[list[SpanRecord], set[str]]:
-    """An execution's merged spans and, from the same read, the ids of the events they reflect."""
+    """An execution's merged spans, each with its merge basis, and, from the same read, the ids of the events
+    they reflect."""
     rows = await ch.query(
-        f"SELECT {MERGED_COLUMNS}, groupArray(event_id) FROM spans FINAL "
+        f"SELECT {MERGED_COLUMNS}, {_BASIS}, groupArray(event_id) FROM spans FINAL "
         "WHERE tenant_id = {tenant:String} AND execution_id = {id:String} "
         "GROUP BY execution_id, span_id ORDER BY start, span_id",
         {"tenant": tenant_id, "id": execution_id},
     )
-    return [SpanRecord.from_row(r) for r in rows.rows], {i for r in rows.rows for i in r[-1]}
+    return [SpanRecord.with_basis(r) for r in rows.rows], {i for r in rows.rows for i in r[-1]}

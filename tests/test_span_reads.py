@@ -1,0 +1,134 @@
+"""The merge rules of storage/clickhouse/spans.py, one by one, on pieces written through the real store."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from ingest.records import Batch, CanonicalEvent, SpanPiece
+from server.state import AppState
+from storage.clickhouse.spans import SpanRecord, spans_of_executions, trace_with_event_ids
+from tests.conftest import Tenant
+
+T0 = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
+FIELDS = ("parent_span_id", "name", "kind", "inputs", "outputs", "error", "attributes", "usage", "cost")
+
+
+def at(seconds: float) -> datetime:
+    return T0 + timedelta(seconds=seconds)
+
+
+async def _tenant_id(state: AppState, tenant: Tenant) -> str:
+    return await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
+
+
+async def write(state: AppState, tenant_id: str, execution_id: str, span_id: str, ts: datetime, piece: SpanPiece,
+                event_id: str | None = None) -> str:  # fmt: skip
+    event_id = event_id or str(uuid.uuid4())
+    event = CanonicalEvent(id=event_id, name="span.piece", timestamp=ts, source="graphql", execution_id=execution_id,
+                           span_id=span_id, span=piece)  # fmt: skip
+    await state.writer.write(tenant_id, Batch(events=[event]))
+    return event_id
+
+
+async def both_reads(state: AppState, tenant_id: str, execution_id: str) -> dict[str, SpanRecord]:
+    """The span as each read shows it: they must agree."""
+    listed = {s.id: s for s in await spans_of_executions(state.ch, tenant_id, [execution_id])}
+    traced, _ = await trace_with_event_ids(state.ch, tenant_id, execution_id)
+    assert [dataclasses.replace(s, basis=None) for s in traced] == list(listed.values())
+    return listed
+
+
+async def test_every_field_is_the_latest_piece_that_says_something(tenant: Tenant, state: AppState) -> None:
+    tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
+    late = SpanPiece(**{f: f"late-{f}" for f in FIELDS}, input_tokens=2, output_tokens=3,
+                     cache_creation_input_tokens=4, cache_read_input_tokens=5)  # fmt: skip
+    early = SpanPiece(**{f: f"early-{f}" for f in FIELDS}, input_tokens=20, output_tokens=30,
+                      cache_creation_input_tokens=40, cache_read_input_tokens=50)  # fmt: skip
+    # written latest first; the latest piece says nothing (an empty piece does not erase), its tokens
+    # without usage do not count either
+    await write(state, tid, ex, "s", at(3), SpanPiece(input_tokens=99, output_tokens=99))
+    await write(state, tid, ex, "s", at(2), late)
+    await write(state, tid, ex, "s", at(1), early)
+    span = (await both_reads(state, tid, ex))["s"]
+    assert (span.parent_id, span.name, span.kind, span.inputs, span.outputs, span.error, span.attributes,
+            span.usage, span.cost) == tuple(f"late-{f}" for f in FIELDS)  # fmt: skip
+    tokens = (span.input_tokens, span.output_tokens, span.cache_creation_input_tokens, span.cache_read_input_tokens)
+    assert tokens == (2, 3, 4, 5)
+    assert (span.status, span.end_time, span.end_iso, span.pieces, span.last_ts) == ("RUNNING", None, None, 3, at(3))
+
+
+async def test_start_end_and_status_of_two_terminal_pieces(tenant: Tenant, state: AppState) -> None:
+    tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
+    await write(state, tid, ex, "s", at(10), SpanPiece(status="FAILED", end_time=at(10)))
+    await write(state, tid, ex, "s", at(0), SpanPiece(status="RUNNING", start_time=at(0)))
+    await write(state, tid, ex, "s", at(5), SpanPiece(status="SUCCEEDED", start_time=at(1), end_time=at(12)))
+    await write(state, tid, ex, "s", at(20), SpanPiece(status="RUNNING"))  # a late non-terminal piece
+    span = (await both_reads(state, tid, ex))["s"]
+    # the latest terminal piece's status; the earliest start; the latest end of any piece
+    assert span.status == "FAILED"
+    assert (span.start_time, span.end_time) == (at(0), at(12))
+    assert (span.start_iso, span.end_iso) == ("2024-05-06T07:08:09.123456Z", "2024-05-06T07:08:21.123456Z")
+    assert span.duration_ms == 12_000.0
+
+
+async def test_an_end_shows_only_once_the_span_is_terminal(tenant: Tenant, state: AppState) -> None:
+    tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
+    await write(state, tid, ex, "s", at(0), SpanPiece(status="RUNNING", start_time=at(0), end_time=at(4)))
+    assert ((await both_reads(state, tid, ex))["s"].end_time, (await both_reads(state, tid, ex))["s"].end_iso) == (
+        None, None)  # fmt: skip
+    await write(state, tid, ex, "s", at(1), SpanPiece(status="SUCCEEDED"))  # the end a running piece gave counts
+    assert (await both_reads(state, tid, ex))["s"].end_time == at(4)
+
+
+async def test_cancelled_is_terminal(tenant: Tenant, state: AppState) -> None:
+    tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
+    await write(state, tid, ex, "s", at(0), SpanPiece(status="RUNNING", start_time=at(0)))
+    await write(state, tid, ex, "s", at(1), SpanPiece(status="CANCELLED", end_time=at(1)))
+    await write(state, tid, ex, "s", at(2), SpanPiece(status="RUNNING"))
+    span = (await both_reads(state, tid, ex))["s"]
+    assert (span.status, span.end_time, span.end_iso) == ("CANCELLED", at(1), "2024-05-06T07:08:10.123456Z")
+
+
+async def test_start_time_missing_from_the_first_piece(tenant: Tenant, state: AppState) -> None:
+    tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
+    # a start given by any piece wins over the pieces' times, even when it is later than the first piece
+    await write(state, tid, ex, "given", at(0), SpanPiece(name="x"))
+    await write(state, tid, ex, "given", at(4), SpanPiece(start_time=at(3)))
+    await write(state, tid, ex, "given", at(6), SpanPiece(start_time=at(5)))
+    # no piece gives a start: the earliest piece's time
+    await write(state, tid, ex, "none", at(8), SpanPiece(name="y"))
+    await write(state, tid, ex, "none", at(7), SpanPiece(name="z"))
+    spans = await both_reads(state, tid, ex)
+    assert (spans["given"].start_time, spans["given"].start_iso) == (at(3), "2024-05-06T07:08:12.123456Z")
+    assert (spans["none"].start_time, spans["none"].name) == (at(7), "y")
+    # the reads order spans by start
+    traced, _ = await trace_with_event_ids(state.ch, tid, ex)
+    assert [s.id for s in traced] == ["given", "none"]
+
+
+async def test_a_piece_sent_twice_counts_once(tenant: Tenant, state: AppState) -> None:
+    tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
+    first = await write(state, tid, ex, "s", at(0), SpanPiece(status="RUNNING", start_time=at(0)))
+    await write(state, tid, ex, "s", at(0), SpanPiece(status="RUNNING", start_time=at(0)), event_id=first)
+    second = await write(state, tid, ex, "s", at(1), SpanPiece(outputs="o"))
+    span = (await both_reads(state, tid, ex))["s"]
+    assert span.pieces == 2
+    _, event_ids = await trace_with_event_ids(state.ch, tid, ex)
+    assert event_ids == {first, second}
+
+
+async def test_reads_see_only_the_callers_tenant_and_execution(
+    tenant: Tenant, other_tenant: Tenant, state: AppState
+) -> None:
+    mine, theirs = await _tenant_id(state, tenant), await _tenant_id(state, other_tenant)
+    ex, other_ex = f"e-{uuid.uuid4().hex}", f"e-{uuid.uuid4().hex}"
+    await write(state, mine, ex, "a", at(0), SpanPiece(name="mine"))
+    await write(state, mine, other_ex, "b", at(0), SpanPiece(name="my other execution"))
+    await write(state, theirs, ex, "a", at(1), SpanPiece(name="theirs"))
+    await write(state, theirs, ex, "c", at(1), SpanPiece(name="theirs too"))
+    spans = await both_reads(state, mine, ex)
+    assert [(s.id, s.name, s.pieces) for s in spans.values()] == [("a", "mine", 1)]
+    listed = await spans_of_executions(state.ch, mine, [other_ex, ex])
+    assert [(s.execution_id, s.id) for s in listed] == sorted([(ex, "a"), (other_ex, "b")])
