@@ -59,6 +59,14 @@ async def two(app: Any, state: AppState) -> AsyncIterator[tuple[Tenant, Tenant]]
             yield small, large
 
 
+def assert_flat(counts: list[tuple[int, int]]) -> None:
+    """The same queries for little and much data. Which dataloader batch a load joins depends on when the
+    loads before it returned, so on a loaded machine one batch may split in two: a difference of one is
+    timing, while an N+1 would differ by the number of items (hundreds here)."""
+    (ch_small, pg_small), (ch_large, pg_large) = counts
+    assert abs(ch_small - ch_large) <= 1 and abs(pg_small - pg_large) <= 1, counts
+
+
 async def test_trace_query_count_is_flat_in_span_count(state: AppState, two: tuple[Tenant, Tenant]) -> None:
     small, large = two
     await log_trace(small, "ex", count=10, depth=4)
@@ -66,7 +74,7 @@ async def test_trace_query_count_is_flat_in_span_count(state: AppState, two: tup
     for tenant, n in ((small, 10), (large, 1000)):
         await log_events(tenant, "ex", count=n // 2, span_count=n)
     counts = [await _count(state, t, TRACE_QUERY, {"id": "ex"}) for t in (small, large)]
-    assert counts[0] == counts[1], counts
+    assert_flat(counts)
     assert counts[0][0] <= 12, counts  # a handful per request, not per span
 
 
@@ -75,7 +83,7 @@ async def test_trace_query_count_is_flat_in_depth(state: AppState, two: tuple[Te
     await log_trace(shallow, "ex", count=40, depth=2)
     await log_trace(deep, "ex", count=40, depth=8)
     counts = [await _count(state, t, TRACE_QUERY, {"id": "ex"}) for t in (shallow, deep)]
-    assert counts[0] == counts[1], counts
+    assert_flat(counts)
 
 
 async def test_event_list_query_count_is_flat_in_event_count(state: AppState, two: tuple[Tenant, Tenant]) -> None:
@@ -84,7 +92,7 @@ async def test_event_list_query_count_is_flat_in_event_count(state: AppState, tw
         await log_trace(tenant, "ex", count=20, depth=3)
         await log_events(tenant, "ex", count=n, span_count=20)
     counts = [await _count(state, t, EVENTS_QUERY) for t in (few, many)]
-    assert counts[0] == counts[1], counts
+    assert_flat(counts)
     assert counts[0][1] <= 4, counts  # actors and resources: one Postgres query each per level
 
 
@@ -95,4 +103,4 @@ async def test_executions_list_query_count_is_flat(state: AppState, two: tuple[T
             await log_trace(tenant, f"ex-{i}", count=6, depth=3)
             await log_events(tenant, f"ex-{i}", count=4, span_count=6)
     counts = [await _count(state, t, EXECUTIONS_QUERY) for t in (few, many)]
-    assert counts[0] == counts[1], counts
+    assert_flat(counts)
