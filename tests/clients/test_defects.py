@@ -1,0 +1,58 @@
+"""Defects found while pointing the vendors' SDKs at Tracehouse (issue #12), each shown on the ASGI app."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from tests.conftest import Tenant
+
+SPAN = "query($e: ID!, $s: ID!) { span(executionId: $e, spanId: $s) { status startTime attributes cost { value unit source } } }"
+NODE = {"node_definition": {"name": "Prompt", "module": ["bot", "p"], "id": "node-def"}}
+
+
+def _vellum(name: str, trace: str, span: str, ts: str, body: dict[str, Any], parent: Any = None) -> dict[str, Any]:
+    event = {"id": str(uuid.uuid4()), "name": name, "timestamp": ts, "trace_id": trace, "span_id": span,
+             "body": body}  # fmt: skip
+    if parent is not None:
+        event["parent"] = parent
+    return event
+
+
+async def _span(tenant: Tenant, execution: str, span: str) -> dict[str, Any]:
+    return (await tenant.gql_data(SPAN, {"e": execution, "s": span}))["span"]
+
+
+async def test_a_later_piece_merges_attributes_instead_of_replacing_them(tenant: Tenant) -> None:
+    trace = f"merge-{uuid.uuid4()}"
+    parent = {"type": "WORKFLOW", "span_id": "root", "workflow_definition": {"name": "W", "module": ["w"], "id": "w"}}
+    events = [
+        _vellum("node.execution.initiated", trace, "n1", "2024-01-15T09:30:01Z", {**NODE, "inputs": {}}, parent),
+        _vellum("node.execution.fulfilled", trace, "n1", "2024-01-15T09:30:02Z", {"outputs": {"a": 1},
+                "node_definition": {**NODE["node_definition"], "name": "Renamed"}}),
+    ]  # fmt: skip
+    assert (await tenant.http.post("/monitoring/v1/events", json=events)).status_code == 200
+    attributes = (await _span(tenant, trace, "n1"))["attributes"]
+    assert attributes["parent"] == parent  # said only by `initiated`: kept
+    assert attributes["node_definition"]["name"] == "Renamed"  # said by both: the later wins
+
+
+async def test_honeyhive_times_in_seconds_are_read_as_seconds(tenant: Tenant) -> None:
+    session = f"sec-{uuid.uuid4()}"
+    event = {"event_type": "session", "session_id": session, "inputs": {}, "start_time": 1_700_000_000.5,
+             "end_time": 1_700_000_001}  # fmt: skip
+    assert (await tenant.http.post("/v1/events", json=event)).status_code == 200
+    span = await _span(tenant, session, session)
+    assert span["startTime"].startswith("2023-11-14T22:13:20.5")
+
+
+async def test_vellum_rejection_without_a_code_gets_vellums_code(tenant: Tenant) -> None:
+    trace = f"nocode-{uuid.uuid4()}"
+    wf = {"workflow_definition": {"name": "W", "module": ["w"], "id": "w"}}
+    events = [
+        _vellum("workflow.execution.initiated", trace, "root", "2024-01-15T09:30:00Z", {**wf, "inputs": {}}),
+        _vellum("workflow.execution.rejected", trace, "root", "2024-01-15T09:30:01Z", {**wf, "error": {"message": "x"}}),
+    ]  # fmt: skip
+    assert (await tenant.http.post("/monitoring/v1/events", json=events)).status_code == 200
+    detail = (await tenant.http.get(f"/v1/workflow-executions/{trace}/detail")).json()
+    assert detail["error"]["code"] == "INTERNAL_SERVER_ERROR" and detail["error"]["message"] == "x"
