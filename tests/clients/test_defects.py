@@ -7,7 +7,8 @@ from typing import Any
 
 from tests.conftest import Tenant
 
-SPAN = "query($e: ID!, $s: ID!) { span(executionId: $e, spanId: $s) { status startTime attributes cost { value unit source } } }"
+SPAN = """query($e: ID!, $s: ID!) { span(executionId: $e, spanId: $s) {
+  status startTime endTime attributes cost { value unit source } } }"""
 NODE = {"node_definition": {"name": "Prompt", "module": ["bot", "p"], "id": "node-def"}}
 
 
@@ -51,7 +52,8 @@ async def test_vellum_rejection_without_a_code_gets_vellums_code(tenant: Tenant)
     wf = {"workflow_definition": {"name": "W", "module": ["w"], "id": "w"}}
     events = [
         _vellum("workflow.execution.initiated", trace, "root", "2024-01-15T09:30:00Z", {**wf, "inputs": {}}),
-        _vellum("workflow.execution.rejected", trace, "root", "2024-01-15T09:30:01Z", {**wf, "error": {"message": "x"}}),
+        _vellum("workflow.execution.rejected", trace, "root", "2024-01-15T09:30:01Z",
+                {**wf, "error": {"message": "x"}}),
     ]  # fmt: skip
     assert (await tenant.http.post("/monitoring/v1/events", json=events)).status_code == 200
     detail = (await tenant.http.get(f"/v1/workflow-executions/{trace}/detail")).json()
