@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
+
 from tests.conftest import Tenant
 
 SPAN = """query($e: ID!, $s: ID!) { span(executionId: $e, spanId: $s) {
@@ -58,3 +60,27 @@ async def test_vellum_rejection_without_a_code_gets_vellums_code(tenant: Tenant)
     assert (await tenant.http.post("/monitoring/v1/events", json=events)).status_code == 200
     detail = (await tenant.http.get(f"/v1/workflow-executions/{trace}/detail")).json()
     assert detail["error"]["code"] == "INTERNAL_SERVER_ERROR" and detail["error"]["message"] == "x"
+
+
+async def test_costs_say_reported_or_come_from_the_price_table_in_every_format(tenant: Tenant) -> None:
+    session = f"cost-{uuid.uuid4()}"
+    events = [
+        {"event_type": "session", "session_id": session, "inputs": {}, "start_time": 1_700_000_000_000},
+        {"event_type": "model", "session_id": session, "event_id": f"{session}-rep", "inputs": {},
+         "config": {"model": "gpt-4o"}, "metadata": {"prompt_tokens": 10, "completion_tokens": 5, "cost": 0.5},
+         "start_time": 1_700_000_000_100, "end_time": 1_700_000_000_200},
+        {"event_type": "model", "session_id": session, "event_id": f"{session}-priced", "inputs": {},
+         "config": {"model": "gpt-4o"}, "metadata": {"prompt_tokens": 1000, "completion_tokens": 200},
+         "start_time": 1_700_000_000_100, "end_time": 1_700_000_000_200},
+    ]  # fmt: skip
+    for event in events:
+        assert (await tenant.http.post("/v1/events", json=event)).status_code == 200
+    reported = (await _span(tenant, session, f"{session}-rep"))["cost"]
+    assert reported == [{"value": 0.5, "unit": "USD", "source": "reported"}]
+    priced = (await _span(tenant, session, f"{session}-priced"))["cost"]
+    assert priced == [{"value": pytest.approx(0.0045), "unit": "USD", "source": "price_table:gpt-4o"}]
+    spans = [{"executionId": session, "id": "logged", "name": "llm", "startTime": "2024-01-01T00:00:00Z",
+              "endTime": "2024-01-01T00:00:01Z", "usage": {"model": "claude-sonnet-4", "input_tokens": 1000,
+              "output_tokens": 0}}]  # fmt: skip
+    await tenant.gql_data("mutation($s: [SpanInput!]!) { logSpans(spans: $s) { count } }", {"s": spans})
+    assert (await _span(tenant, session, "logged"))["cost"][0]["source"] == "price_table:claude-sonnet-4"
