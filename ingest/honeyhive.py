@@ -59,8 +59,11 @@ def adapt_session_event(session_id: str, item: Any) -> Batch:
 
 
 def _adapt(
-    item: dict[str, Any], loc: Loc, session_id: str | None, parent_id: str | None, batch: Batch, depth: int
+    item: dict[str, Any], loc: Loc, session_id: str | None, parent_id: str | None, batch: Batch, depth: int,
+    within: tuple[datetime, datetime | None] | None = None,
 ) -> str:
+    """`within` is the (start, end) of the event a nested child came in: a child that gives no times of its
+    own (the seed's `children: [{}]`) took place within it, and is finished when it is."""
     if depth > _MAX_DEPTH:
         raise InvalidInput(loc, f"children nest deeper than {_MAX_DEPTH} levels")
     event_type = opt_str(item, "event_type", loc) or "chain"
@@ -71,7 +74,9 @@ def _adapt(
     span_id = execution_id if is_session else event_id
     parent = opt_str(item, "parent_id", loc) or parent_id or ("" if is_session or not session else session)
 
-    start = parse_millis(item["start_time"], (*loc, "start_time")) if item.get("start_time") is not None else now()
+    start = within[0] if within is not None else now()
+    if item.get("start_time") is not None:
+        start = parse_millis(item["start_time"], (*loc, "start_time"))
     end = parse_millis(item["end_time"], (*loc, "end_time")) if item.get("end_time") is not None else None
     duration = item.get("duration")
     if duration is not None:
@@ -86,6 +91,8 @@ def _adapt(
         opt_obj(item, key, loc)
     opt_list(item, "children_ids", loc)
 
+    if end is None and within is not None and within[1] is not None and outputs is None and not error:
+        end = max(within[1], start)
     if error:
         status = lifecycle.FAILED
     elif end is not None or outputs is not None:
@@ -124,7 +131,8 @@ def _adapt(
     )
     _child_links(item, loc, execution_id, span_id, end or start, batch)
     for i, child in enumerate(opt_list(item, "children", loc) or []):
-        _adapt(obj(child, (*loc, "children", i)), (*loc, "children", i), execution_id, span_id, batch, depth + 1)
+        child_loc = (*loc, "children", i)
+        _adapt(obj(child, child_loc), child_loc, execution_id, span_id, batch, depth + 1, (start, end))
     return event_id
 
 

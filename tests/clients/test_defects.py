@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Tenant
+from tests.payloads import seeds
 
 SPAN = """query($e: ID!, $s: ID!) { span(executionId: $e, spanId: $s) {
   status startTime endTime attributes cost { value unit source } } }"""
@@ -84,3 +85,21 @@ async def test_costs_say_reported_or_come_from_the_price_table_in_every_format(t
               "output_tokens": 0}}]  # fmt: skip
     await tenant.gql_data("mutation($s: [SpanInput!]!) { logSpans(spans: $s) { count } }", {"s": spans})
     assert (await _span(tenant, session, "logged"))["cost"][0]["source"] == "price_table:claude-sonnet-4"
+
+
+async def test_honeyhive_nested_children_end_with_their_parent_and_links_stay_internal(tenant: Tenant) -> None:
+    session = f"kids-{uuid.uuid4()}"
+    event = {**seeds.HONEYHIVE_SESSION_LOG_EVENT, "event_id": f"{session}-parent", "session_id": session,
+             "event_type": "chain", "children_ids": [f"{session}-linked"]}  # fmt: skip
+    assert (await tenant.http.post(f"/session/{session}/event", json=event)).status_code == 200
+    query = """query($id: ID!) { execution(id: $id) { spans(first: 10) { edges { node { id status parentId } } }
+      events(first: 10) { edges { node { name } } } } }"""
+    execution = (await tenant.gql_data(query, {"id": session}))["execution"]
+    spans = {e["node"]["id"]: e["node"] for e in execution["spans"]["edges"]}
+    child = next(s for i, s in spans.items() if i not in (f"{session}-parent", f"{session}-linked"))
+    assert child["status"] == "SUCCEEDED" and child["parentId"] == f"{session}-parent"  # `children: [{}]`
+    assert spans[f"{session}-linked"]["parentId"] == f"{session}-parent"  # the link still makes the tree
+    names = [e["node"]["name"] for e in execution["events"]["edges"]]
+    assert "honeyhive.child_link" not in names and names.count("chain") == 2
+    listed = (await tenant.gql_data('{ events(first: 100) { edges { node { name } } } }'))["events"]["edges"]
+    assert all(e["node"]["name"] != "honeyhive.child_link" for e in listed)
