@@ -103,3 +103,11 @@ async def test_honeyhive_nested_children_end_with_their_parent_and_links_stay_in
     assert "honeyhive.child_link" not in names and names.count("chain") == 2
     listed = (await tenant.gql_data('{ events(first: 100) { edges { node { name } } } }'))["events"]["edges"]
     assert all(e["node"]["name"] != "honeyhive.child_link" for e in listed)
+
+
+async def test_vellum_path_answers_400_for_every_bad_write(tenant: Tenant) -> None:
+    bad = await tenant.http.post("/monitoring/v1/events", json=[{"name": "x", "trace_id": 5, "span_id": "s"}])
+    assert bad.status_code == 400 and bad.json()["detail"][0]["loc"] == ["body", 0, "trace_id"]
+    headers = {"Content-Type": "application/json"}
+    malformed = await tenant.http.post("/monitoring/v1/events", content=b"{", headers=headers)
+    assert malformed.status_code == 400 and malformed.json()["detail"][0]["loc"] == ["body"]
