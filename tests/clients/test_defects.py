@@ -111,3 +111,16 @@ async def test_vellum_path_answers_400_for_every_bad_write(tenant: Tenant) -> No
     headers = {"Content-Type": "application/json"}
     malformed = await tenant.http.post("/monitoring/v1/events", content=b"{", headers=headers)
     assert malformed.status_code == 400 and malformed.json()["detail"][0]["loc"] == ["body"]
+
+
+async def test_otlp_json_span_with_a_non_hex_id_is_a_partial_success(tenant: Tenant) -> None:
+    trace = uuid.uuid4().hex
+    good = {"traceId": trace, "spanId": "00000000000000a1", "name": "ok", "startTimeUnixNano": "1700000000000000000",
+            "endTimeUnixNano": "1700000001000000000"}  # fmt: skip
+    bad = {**good, "spanId": "not-hex!", "name": "bad"}
+    body = {"resourceSpans": [{"scopeSpans": [{"spans": [good, bad]}]}]}
+    response = await tenant.http.post("/v1/traces", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["partialSuccess"]["rejectedSpans"] == "1"
+    assert "spanId" in response.json()["partialSuccess"]["errorMessage"]
+    assert (await _span(tenant, trace, "00000000000000a1"))["status"] == "SUCCEEDED"
