@@ -5,11 +5,13 @@ read back through GraphQL and through the Vellum detail path (validated by the V
 from __future__ import annotations
 
 import json
+import uuid
 import warnings
 from typing import Any
 
 import pytest
-from honeyhive import HoneyHiveTracer, enrich_span, trace
+from honeyhive import HoneyHive, HoneyHiveTracer, enrich_span, trace
+from honeyhive.models import PostEventBatchRequest, PostEventRequest, UpdateEventRequest
 from vellum import Vellum, VellumEnvironment
 
 from tests.clients.sdk_server import KEY, gql, server_log, wait_for
@@ -89,3 +91,41 @@ def test_honeyhive_tracer_session_chain_and_enrichment(server: ServerProcess) ->
     names = {s.attributes.label: s.name for s in detail.spans}
     assert names == {"support_turn": "node.execution", "lookup_order": "node.execution", "answer": "node.execution"}
     assert json.loads(detail.model_dump_json())["usage_results"][0]["usage"][0]["ml_model_name"] == "gpt-4o"
+
+
+def test_honeyhive_client_events_create_batch_and_update(server: ServerProcess) -> None:
+    """The SDK's API client (`HoneyHive(...).sessions/events`), each call it makes for events."""
+    client = HoneyHive(api_key=KEY, server_url=server.url)
+    started = client.sessions.start({"session_name": "batch-run", "source": "test", "inputs": {"q": "hi"}})
+    session_id = started.session_id
+    assert started.event_id and started.org_id and started.workspace_id and started.project_id
+
+    created = client.events.create(PostEventRequest(event={
+        "event_type": "tool", "event_name": "search", "session_id": session_id, "inputs": {"q": "hi"},
+        "outputs": {"hits": 3}, "start_time": 1_740_830_400_000, "end_time": 1_740_830_400_500}))  # fmt: skip
+    assert created.success and created.event_id
+
+    batch = client.events.create_batch(PostEventBatchRequest(events=[
+        {"event_type": "model", "event_name": "llm", "session_id": session_id, "inputs": {"p": "hi"},
+         "config": {"model": "gpt-4o"}, "metadata": {"prompt_tokens": 10, "completion_tokens": 2},
+         "start_time": 1_740_830_401_000, "end_time": 1_740_830_401_400},
+        {"event_type": "chain", "event_name": "post", "session_id": session_id, "inputs": {},
+         "start_time": 1_740_830_402_000},
+    ]))  # fmt: skip
+    assert batch.success and len(batch.event_ids) == 2
+    running = batch.event_ids[1]
+    client.events.update(UpdateEventRequest(event_id=running, outputs={"done": True}, metrics={"score": 1},
+                                            end_time=1_740_830_403_000))  # fmt: skip
+
+    def complete() -> dict[str, Any] | None:
+        execution = gql(server, EXECUTION, {"id": session_id})["execution"]
+        return execution if execution and execution["spanCount"] == 4 else None
+
+    (session,) = wait_for(complete)["rootSpans"]
+    children = {c["name"]: c for c in session["children"]}
+    assert set(children) == {"search", "llm", "post"}
+    assert children["search"]["outputs"] == {"hits": 3} and children["search"]["status"] == "SUCCEEDED"
+    assert (children["post"]["status"], children["post"]["outputs"]) == ("SUCCEEDED", {"done": True})
+
+    with pytest.raises(Exception, match="404"):
+        client.events.update(UpdateEventRequest(event_id=str(uuid.uuid4()), metrics={"x": 1}))
