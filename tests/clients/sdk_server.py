@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from tests.process import ServerProcess
@@ -32,6 +31,3 @@ def wait_for(check: Callable[[], Any], timeout: float = 30.0) -> Any:
             return result
         time.sleep(0.1)
 
-
-def server_log(server: ServerProcess) -> str:
-    return Path(server.log).read_text()

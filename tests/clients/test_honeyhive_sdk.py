@@ -14,7 +14,7 @@ from honeyhive import HoneyHive, HoneyHiveTracer, enrich_span, trace
 from honeyhive.models import PostEventBatchRequest, PostEventRequest, UpdateEventRequest
 from vellum import Vellum, VellumEnvironment
 
-from tests.clients.sdk_server import KEY, gql, server_log, wait_for
+from tests.clients.sdk_server import KEY, gql, wait_for
 from tests.process import ServerProcess
 
 EXECUTION = """query($id: ID!) { execution(id: $id) { id name status spanCount usage { inputTokens outputTokens }
@@ -54,14 +54,13 @@ def _traced_chain(server: ServerProcess) -> HoneyHiveTracer:
 def test_honeyhive_tracer_session_chain_and_enrichment(server: ServerProcess) -> None:
     tracer = _traced_chain(server)
     session_id = tracer.session_id
-    assert "Session creation failed" not in server_log(server)
 
     def complete() -> dict[str, Any] | None:
         execution = gql(server, EXECUTION, {"id": session_id})["execution"]
         return execution if execution and execution["spanCount"] == 4 else None
 
     execution = wait_for(complete)
-    (session,) = execution["rootSpans"]
+    (session,) = execution["rootSpans"]  # the session /session/start made, not a fallback id of the SDK's
     assert (session["id"], session["name"], session["kind"]) == (session_id, "support-chat", "SESSION")
     assert session["attributes"]["metadata"] == {"channel": "web", "plan": "pro"}
     assert session["attributes"]["feedback"] == {"rating": 5}
