@@ -59,8 +59,11 @@ def adapt_session_event(session_id: str, item: Any) -> Batch:
 
 
 def _adapt(
-    item: dict[str, Any], loc: Loc, session_id: str | None, parent_id: str | None, batch: Batch, depth: int
+    item: dict[str, Any], loc: Loc, session_id: str | None, parent_id: str | None, batch: Batch, depth: int,
+    within: tuple[datetime, datetime | None] | None = None,
 ) -> str:
+    """`within` is the (start, end) of the event a nested child came in: a child that gives no times of its
+    own (the seed's `children: [{}]`) took place within it, and is finished when it is."""
     if depth > _MAX_DEPTH:
         raise InvalidInput(loc, f"children nest deeper than {_MAX_DEPTH} levels")
     event_type = opt_str(item, "event_type", loc) or "chain"
@@ -71,7 +74,9 @@ def _adapt(
     span_id = execution_id if is_session else event_id
     parent = opt_str(item, "parent_id", loc) or parent_id or ("" if is_session or not session else session)
 
-    start = parse_millis(item["start_time"], (*loc, "start_time")) if item.get("start_time") is not None else now()
+    start = within[0] if within is not None else now()
+    if item.get("start_time") is not None:
+        start = parse_millis(item["start_time"], (*loc, "start_time"))
     end = parse_millis(item["end_time"], (*loc, "end_time")) if item.get("end_time") is not None else None
     duration = item.get("duration")
     if duration is not None:
@@ -86,6 +91,8 @@ def _adapt(
         opt_obj(item, key, loc)
     opt_list(item, "children_ids", loc)
 
+    if end is None and within is not None and within[1] is not None and outputs is None and not error:
+        end = max(within[1], start)
     if error:
         status = lifecycle.FAILED
     elif end is not None or outputs is not None:
@@ -124,7 +131,8 @@ def _adapt(
     )
     _child_links(item, loc, execution_id, span_id, end or start, batch)
     for i, child in enumerate(opt_list(item, "children", loc) or []):
-        _adapt(obj(child, (*loc, "children", i)), (*loc, "children", i), execution_id, span_id, batch, depth + 1)
+        child_loc = (*loc, "children", i)
+        _adapt(obj(child, child_loc), child_loc, execution_id, span_id, batch, depth + 1, (start, end))
     return event_id
 
 
@@ -164,3 +172,108 @@ def _usage(item: dict[str, Any], loc: Loc, piece: SpanPiece) -> None:
             if source.get("cost") is not None and not cost:
                 cost = normalize_cost(source["cost"], (*loc, key, "cost"))
     apply_usage(piece, usage, cost)
+
+
+# The HoneyHive SDK's own calls (honeyhive 1.7: `HoneyHiveTracer.init`, `client.events.*`,
+# `tracer.enrich_session`): the legacy paths it posts to, each wrapping the event shapes above.
+
+
+def adapt_start_session(body: Any) -> Batch:
+    """`POST /session/start` `{"session": {session_id?, session_name, project, source, inputs, ...}}`: the
+    session event that the SDK's traced spans (and later `PUT /events`) hang under."""
+    session = obj(obj(body, ()).get("session"), ("session",))
+    item = {**session, "event_type": "session"}
+    item["session_id"] = opt_str(session, "session_id", ("session",)) or new_id()
+    item["event_name"] = opt_str(session, "event_name", ("session",)) or opt_str(session, "session_name", ("session",))
+    batch = Batch()
+    _adapt(item, ("session",), None, None, batch, 0)
+    return batch
+
+
+def adapt_legacy_event(body: Any) -> Batch:
+    """`POST /events` `{"event": {...}}` (the SDK's `client.events.create`)."""
+    body = obj(body, ())
+    if body.get("event") is None:
+        raise InvalidInput(("event",), "field required", "missing")
+    try:
+        return adapt_create(obj(body["event"], ("event",)))
+    except InvalidInput as exc:
+        exc.errors = [{**e, "loc": ["event", *e["loc"]]} for e in exc.errors]
+        raise
+
+
+def adapt_batch(body: Any, key: str = "events", event_type: str | None = None) -> tuple[Batch, str | None]:
+    """`POST /events/batch` `{"events": [...], "is_single_session", "session_properties"}` (and
+    `/events/model/batch` with `model_events`). With a single session, events that name none go into one
+    new session, which is returned."""
+    body = obj(body, ())
+    items = opt_list(body, key, ()) or []
+    single = bool(body.get("is_single_session") or body.get("single_session"))
+    batch = Batch()
+    session_id: str | None = None
+    if single:
+        properties = opt_obj(body, "session_properties", ()) or opt_obj(body, "session", ()) or {}
+        session_id = new_id()
+        session = {**properties, "event_type": "session", "session_id": session_id, "inputs": {}}
+        session["event_name"] = properties.get("session_name") or "session"
+        _adapt(session, ("session_properties",), None, None, batch, 0)
+    for index, raw in enumerate(items):
+        item = obj(raw, (key, index))
+        if event_type:
+            item = {**item, "event_type": event_type}
+        _adapt(item, (key, index), session_id, None, batch, 0)
+    return batch, session_id
+
+
+_MERGED = ("metadata", "feedback", "metrics", "user_properties", "config")
+
+
+def adapt_update(body: Any, execution_id: str, span_id: str, current: dict[str, Any], started: datetime) -> Batch:
+    """`PUT /events` `{"event_id", metadata, feedback, metrics, outputs, config, user_properties, duration,
+    end_time, children_ids}` (`tracer.enrich_session`, `client.events.update`): one more piece for that span.
+    The dict fields merge key by key into what the span holds (`current`, its attributes), later wins."""
+    body = obj(body, ())
+    event_id = req_str_of(body)
+    attributes = {k: v for k, v in current.items() if k in _KEPT}
+    for key in _MERGED:
+        value = opt_obj(body, key, ())
+        if value is not None:
+            previous = attributes.get(key)
+            attributes[key] = {**previous, **value} if isinstance(previous, dict) else value
+    children = opt_list(body, "children_ids", ())
+    if children is not None:
+        attributes["children_ids"] = children
+    outputs = opt_obj(body, "outputs", ())
+    end = parse_millis(body["end_time"], ("end_time",)) if body.get("end_time") is not None else None
+    if body.get("duration") is not None:
+        end = end or after(started, body["duration"], ("duration",))
+    piece = SpanPiece(
+        attributes=dumps(attributes),
+        outputs=dumps(outputs, ("outputs",)) if outputs is not None else "",
+        end_time=end,
+        status=lifecycle.SUCCEEDED if end is not None else "",
+    )
+    _usage({**body, "config": attributes.get("config")}, (), piece)
+    batch = Batch()
+    batch.events.append(
+        CanonicalEvent(
+            id=new_id(),
+            name="honeyhive.update",
+            timestamp=now(),
+            source="honeyhive",
+            execution_id=execution_id,
+            span_id=span_id,
+            payload=dumps({**body, "event_id": event_id}),
+            span=piece,
+        )
+    )
+    if children:
+        _child_links(body, (), execution_id, span_id, end or now(), batch)
+    return batch
+
+
+def req_str_of(body: dict[str, Any]) -> str:
+    event_id = opt_str(body, "event_id", ())
+    if not event_id:
+        raise InvalidInput(("event_id",), "field required", "missing")
+    return event_id

@@ -23,6 +23,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 
 from ingest import lifecycle
+from ingest.otlp_honeyhive import honeyhive_span
 from ingest.outcome import FAILURE, SUCCESS
 from ingest.prices import PriceTable
 from ingest.records import Batch, CanonicalEvent, SpanPiece
@@ -65,6 +66,7 @@ def parse_protobuf(body: bytes) -> ExportTraceServiceRequest:
 
 
 _ID_KEYS = ("traceId", "spanId", "parentSpanId")
+_NOT_HEX = base64.b64encode(b"\x00").decode()  # never a valid id
 
 
 def _objects(value: Any) -> list[dict[str, Any]]:
@@ -74,7 +76,8 @@ def _objects(value: Any) -> list[dict[str, Any]]:
 def _hex_ids_to_base64(request: dict[str, Any]) -> None:
     """OTLP/JSON spells trace and span ids in hex; protobuf's JSON mapping expects base64. Only the places
     ids live are visited (spans and their links), so a deeply nested body costs no recursion here;
-    json_format refuses it with its own depth limit."""
+    json_format refuses it with its own depth limit. An id that is not hex becomes one byte of zero, which
+    the span checks refuse: that span is counted in `partial_success`, the rest of the request is stored."""
     for resource_spans in _objects(request.get("resourceSpans")):
         for scope_spans in _objects(resource_spans.get("scopeSpans")):
             for span in _objects(scope_spans.get("spans")):
@@ -85,7 +88,7 @@ def _hex_ids_to_base64(request: dict[str, Any]) -> None:
                             try:
                                 holder[key] = base64.b64encode(bytes.fromhex(item)).decode()
                             except ValueError:
-                                raise UndecodableRequest(f"{key} {item!r} is not hex") from None
+                                holder[key] = _NOT_HEX
 
 
 def parse_json(body: bytes) -> ExportTraceServiceRequest:
@@ -231,9 +234,26 @@ def _span(span: Span, resource: dict[str, Any], scope: dict[str, Any] | None, pr
                           "attributes": attributes(link.attributes)} for link in span.links]  # fmt: skip
     if span.trace_state:
         otel["trace_state"] = span.trace_state
-    piece.attributes = dumps({**{k: v for k, v in attrs.items() if k not in _CONSUMED}, "otel": otel})
+    kept = {k: v for k, v in attrs.items() if k not in _CONSUMED}
+    execution_id = trace_id
     usage = _usage(attrs)
     reported = _first(attrs, _COST)
+    hh = honeyhive_span(attrs)
+    if hh is not None:
+        execution_id = hh.session_id
+        piece.parent_span_id = piece.parent_span_id or hh.session_id  # under the session /session/start made
+        piece.kind, piece.name = hh.kind or piece.kind, hh.name or piece.name
+        if hh.inputs is not None:
+            piece.inputs = dumps(hh.inputs)
+        if hh.outputs is not None:
+            piece.outputs = dumps(hh.outputs)
+        if hh.error:
+            piece.status, piece.error = lifecycle.FAILED, dumps({"message": hh.error})
+            status = lifecycle.FAILED
+        kept = {k: v for k, v in kept.items() if not k.startswith(("honeyhive_", "honeyhive."))}
+        kept.update(hh.attributes)
+        usage, reported = usage or hh.usage, reported if reported is not None else hh.cost
+    piece.attributes = dumps({**kept, "otel": otel})
     if reported is not None:
         cost = [{**c, "source": "reported"} for c in normalize_cost(_number(reported), ("llm.cost.total",))]
     else:
@@ -244,7 +264,7 @@ def _span(span: Span, resource: dict[str, Any], scope: dict[str, Any] | None, pr
         name="otlp.span",
         timestamp=start,
         source="otlp",
-        execution_id=trace_id,
+        execution_id=execution_id,
         span_id=span_id,
         outcome=FAILURE if status == lifecycle.FAILED else SUCCESS if status == lifecycle.SUCCEEDED else "",
         payload=dumps(

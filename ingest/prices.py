@@ -13,6 +13,9 @@ from typing import Any
 
 import orjson
 
+from ingest.records import Batch
+from ingest.validation import dumps
+
 
 @dataclass(frozen=True)
 class Price:
@@ -80,3 +83,20 @@ class PriceTable:
             + usage["cache_creation_input_tokens"] * (p.cache_write or p.input)
         ) / 1_000_000
         return {"value": round(value, 10), "unit": "USD", "source": f"price_table:{known}"}
+
+
+def price_batch(batch: Batch, prices: PriceTable) -> None:
+    """Every span piece of any format: a cost the client reported says `source: reported`; usage with a
+    known model and no cost gets one derived from the table (`source: price_table:<model>`)."""
+    for event in batch.events:
+        piece = event.span
+        if piece is None:
+            continue
+        if piece.cost:
+            costs = orjson.loads(piece.cost)
+            if any("source" not in c for c in costs):
+                piece.cost = dumps([{**c, "source": c.get("source") or "reported"} for c in costs])
+        elif piece.usage:
+            derived = [c for c in (prices.cost(u) for u in orjson.loads(piece.usage)) if c is not None]
+            if derived:
+                piece.cost = dumps(derived)

@@ -204,12 +204,18 @@ def after(start: datetime, millis: Any, loc: Loc) -> datetime:
     return end
 
 
+SECONDS_BELOW = 1e11  # a HoneyHive time this small is in seconds, not milliseconds
+
+
 def parse_millis(value: Any, loc: Loc) -> datetime:
-    """Unix milliseconds (HoneyHive) to an aware UTC datetime."""
+    """Unix milliseconds (HoneyHive) to an aware UTC datetime. HoneyHive's SDKs also send seconds (floats
+    such as 1.7e9): a magnitude below 1e11 is read as seconds, since as milliseconds it would be 1973 or
+    earlier, while 1e11 seconds is past the year 5000 and refused anyway."""
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InvalidInput(loc, "must be a number of Unix milliseconds", "float_type")
+        raise InvalidInput(loc, "must be a number of Unix milliseconds (or seconds)", "float_type")
     try:
-        return _in_range(datetime.fromtimestamp(value / 1000.0, tz=UTC), loc)
+        seconds = value if abs(value) < SECONDS_BELOW else value / 1000.0
+        return _in_range(datetime.fromtimestamp(seconds, tz=UTC), loc)
     except (OverflowError, OSError, ValueError):
         raise InvalidInput(loc, "is out of range", "value_error") from None
 

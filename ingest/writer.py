@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
+from ingest.prices import PriceTable, price_batch
 from ingest.records import EVENT_COLUMNS, Batch
 from storage.clickhouse.client import ClickHouse
 from storage.errors import StoreUnavailable
@@ -42,8 +43,12 @@ Listener = Callable[[list[tuple[str, Batch]]], Awaitable[None]]
 
 
 class GroupCommitWriter:
-    def __init__(self, ch: ClickHouse, pg: asyncpg.Pool, max_rows: int = 100_000, parallel: int = 3) -> None:
+    def __init__(
+        self, ch: ClickHouse, pg: asyncpg.Pool, max_rows: int = 100_000, parallel: int = 3,
+        prices: PriceTable | None = None,
+    ) -> None:  # fmt: skip
         self._ch = ch
+        self._prices = prices
         self._pg = pg
         self._max_rows = max_rows
         self._parallel = parallel
@@ -77,6 +82,8 @@ class GroupCommitWriter:
     async def write(self, tenant_id: str, batch: Batch) -> None:
         if not batch.events:
             return
+        if self._prices is not None:  # every format: reported costs marked, missing ones priced
+            price_batch(batch, self._prices)
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait((tenant_id, batch, future))
         await future

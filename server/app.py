@@ -14,6 +14,7 @@ from server.audit_routes import router as audit_router
 from server.auth import AuthMiddleware
 from server.graphql_route import graphql_router
 from server.health_routes import router as health_router
+from server.honeyhive_routes import router as honeyhive_router
 from server.ingest_routes import router as ingest_router
 from server.observe import ObserveMiddleware
 from server.otlp_route import router as otlp_router
@@ -48,6 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(health_router)
     app.include_router(ingest_router)
+    app.include_router(honeyhive_router)
     app.include_router(otlp_router)
     app.include_router(audit_router)
     app.include_router(vellum_detail_router)

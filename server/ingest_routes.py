@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from ingest import audit, honeyhive, vellum
 from ingest.records import Batch
 from ingest.validation import InvalidInput
+from server.errors import MalformedJSON
 from server.request_body import app_state, as_items, json_body, principal, reraise_for_rest
 from server.request_schemas import AuditEventInput, HoneyHiveEvent, HoneyHiveSessionEvent, VellumEvent, openapi_body
 from server.responses import JSON
@@ -32,9 +33,16 @@ async def _ingest(request: Request, adapt: Callable[[], Batch], single: bool) ->
     openapi_extra=openapi_body(VellumEvent | list[VellumEvent], "one Vellum workflow event or a list of them"),
 )
 async def create_monitoring_event(request: Request) -> JSON:
-    """One Vellum workflow event or a list of them → `{"count", "success"}`."""
-    items, single = as_items(request, await json_body(request))
-    batch = await _ingest(request, lambda: vellum.adapt(items), single)
+    """One Vellum workflow event or a list of them → `{"count", "success"}`. Vellum's document lists 400
+    (not 422) for a bad request: every refusal of a body here is 400 with `{"detail": [{loc, msg, type}]}`."""
+    try:
+        items, single = as_items(request, await json_body(request))
+        batch = await _ingest(request, lambda: vellum.adapt(items), single)
+    except InvalidInput as exc:
+        return JSON({"detail": exc.errors}, status_code=400)
+    except MalformedJSON as exc:
+        detail = [{"loc": ["body"], "msg": f"malformed JSON body: {exc}", "type": "json_invalid"}]
+        return JSON({"detail": detail}, status_code=400)
     return JSON({"count": len(batch.events), "success": True})
 
 

@@ -85,7 +85,8 @@ async def open_state(settings: Settings) -> AppState:
         if embedded is not None:
             await asyncio.to_thread(embedded.stop)
         raise
-    writer = GroupCommitWriter(ch, pg)
+    prices = PriceTable.load(settings.model_prices_file)
+    writer = GroupCommitWriter(ch, pg, prices=prices)
     bus = LiveBus(pg, dsn, settings.subscriber_queue_size, timedelta(seconds=settings.live_retention_seconds))
     writer.listeners.append(partial(publish_live, bus))
     writer.start()
@@ -111,7 +112,7 @@ async def open_state(settings: Settings) -> AppState:
         supervisor=supervisor,
         pg_counter=counter,
         bus=bus,
-        prices=PriceTable.load(settings.model_prices_file),
+        prices=prices,
         metrics=metrics,
         rate_limiter=RateLimiter(settings.rate_limit_per_second),
     )

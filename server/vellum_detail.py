@@ -1,5 +1,12 @@
 """`GET /v1/workflow-executions/{execution_id}/detail` in the shape of
-../shared/seeds/vellum-workflow-execution-detail.txt, with keyset paging of spans."""
+../shared/seeds/vellum-workflow-execution-detail.txt, with keyset paging of spans.
+
+Every answer validates under the Vellum SDK's own models (`WorkflowExecutionDetail`), for executions
+written in any format: the root span is a `workflow.execution`, every other span a `node.execution`
+(labelled with its own name, its definition id or else its span id); a span's events are the Vellum events
+of its own type (other formats' events are not Vellum events, so they are left out); spans still running
+are left out of `spans` (the SDK requires `end_ts`) until they end, while the execution's `end` is null.
+"""
 
 from __future__ import annotations
 
@@ -33,14 +40,27 @@ def _type_of(value: Any) -> str:
     return "JSON"
 
 
+def _typed(key: str, value: Any) -> dict[str, Any]:
+    kind = _type_of(value)
+    return {"id": key, "name": key, "type": kind, "value": str(value) if kind == "STRING" else value}
+
+
+def _is_typed(value: Any) -> bool:
+    return isinstance(value, dict) and {"id", "name", "type"} <= value.keys() and isinstance(value["type"], str)
+
+
 def typed_values(raw: str) -> list[dict[str, Any]]:
     """Vellum's typed inputs/outputs: [{id, name, type, value}]; lists already in that shape pass through."""
     value = _load(raw)
     if isinstance(value, list):
-        return value
+        return [v if _is_typed(v) else _typed(str(i), v) for i, v in enumerate(value)]
     if isinstance(value, dict):
-        return [{"id": k, "name": k, "type": _type_of(v), "value": v} for k, v in value.items()]
-    return [] if value is None else [{"id": "value", "name": "value", "type": _type_of(value), "value": value}]
+        return [_typed(k, v) for k, v in value.items()]
+    return [] if value is None else [_typed("value", value)]
+
+
+# What Vellum's detail document gives a failure that names no code of its own.
+DEFAULT_ERROR_CODE = "INTERNAL_SERVER_ERROR"
 
 
 def _error(raw: str) -> dict[str, Any] | None:
@@ -48,9 +68,13 @@ def _error(raw: str) -> dict[str, Any] | None:
     if value is None:
         return None
     if not isinstance(value, dict):
-        return {"message": str(value), "raw_data": None, "code": "UNKNOWN", "stacktrace": None}
-    return {"message": value.get("message"), "raw_data": value.get("raw_data"), "code": value.get("code", "UNKNOWN"),
-            "stacktrace": value.get("stacktrace")}  # fmt: skip
+        return {"message": str(value), "raw_data": None, "code": DEFAULT_ERROR_CODE, "stacktrace": None}
+    raw_data = value.get("raw_data")
+    stacktrace = value.get("stacktrace")
+    return {"message": str(value.get("message") or ""),
+            "raw_data": raw_data if isinstance(raw_data, dict | str) else None,
+            "code": str(value.get("code") or DEFAULT_ERROR_CODE),
+            "stacktrace": stacktrace if isinstance(stacktrace, str) else None}  # fmt: skip
 
 
 def _usage_result(usage: list[tuple[str, int, int, int, int]], cost: list[tuple[str, float]]) -> dict[str, Any]:
@@ -74,25 +98,25 @@ def _span_usage(span: SpanRecord) -> dict[str, Any] | None:
     return _usage_result(usage, cost)
 
 
-def _event(record: EventRecord) -> dict[str, Any]:
-    """Vellum events come back as they were sent; others in the same envelope."""
-    payload = _load(record.payload)
-    if record.source == "vellum":
-        return payload
-    return {"id": record.id, "name": record.name, "timestamp": format_datetime(record.timestamp),
-            "trace_id": record.execution_id, "span_id": record.span_id, "body": payload}  # fmt: skip
+def _events(records: list[EventRecord], prefix: str) -> list[Any]:
+    """The span's Vellum events, as they were sent, of the span's own type (`workflow.execution.*` or
+    `node.execution.*`): the SDK's span models accept no others."""
+    return [_load(r.payload) for r in records if r.source == "vellum" and r.name.startswith(prefix)]
 
 
-def _span(span: SpanRecord, events: list[EventRecord]) -> dict[str, Any]:
+def _span(span: SpanRecord, events: list[EventRecord], root_id: str) -> dict[str, Any]:
     attributes = _load(span.attributes) or {}
-    definition = attributes.get("workflow_definition") or attributes.get("node_definition") or {}
-    label_key = "workflow_id" if "workflow_definition" in attributes else "node_id"
-    span_attributes: dict[str, Any] = {"label": span.name}
-    if isinstance(definition, dict) and definition.get("id"):
-        span_attributes[label_key] = definition["id"]
+    attributes = attributes if isinstance(attributes, dict) else {}
+    is_workflow = span.kind == "WORKFLOW" or (span.kind != "NODE" and (span.id == root_id or not span.parent_id))
+    key = "workflow_definition" if is_workflow else "node_definition"
+    definition = attributes.get(key)
+    definition_id = definition.get("id") if isinstance(definition, dict) else None
+    label = span.name or span.id
+    span_attributes = {"label": label, "workflow_id" if is_workflow else "node_id": str(definition_id or span.id)}
+    name = "workflow.execution" if is_workflow else "node.execution"
     return {
-        "name": f"{(span.kind or 'span').lower()}.execution",
-        "events": [_event(e) for e in events],
+        "name": name,
+        "events": _events(events, name + "."),
         "attributes": span_attributes,
         "usage_result": _span_usage(span),
         "span_id": span.id,
@@ -100,6 +124,12 @@ def _span(span: SpanRecord, events: list[EventRecord]) -> dict[str, Any]:
         "end_ts": format_datetime(span.end_time) if span.end_time else None,
         "parent_span_id": span.parent_id or None,
     }
+
+
+def _parent_context(attributes: Any) -> Any:
+    """The root's Vellum parent context as sent (a dict with its `type`); other formats have none."""
+    parent = attributes.get("parent") if isinstance(attributes, dict) else None
+    return parent if isinstance(parent, dict) and isinstance(parent.get("type"), str) else None
 
 
 def _latest_state(root_events: list[EventRecord]) -> Any:
@@ -135,6 +165,7 @@ async def workflow_execution_detail(
                 ],
             )
         spans = trace.after((previous.start_time, previous.id))
+    spans = [s for s in spans if s.end_time is not None]
     if span_limit is not None:
         spans = spans[:span_limit]
     events = (
@@ -146,14 +177,14 @@ async def workflow_execution_detail(
     return JSON(
         {
             "span_id": execution.root_span_id,
-            "parent_context": attributes.get("parent") if isinstance(attributes, dict) else None,
+            "parent_context": _parent_context(attributes),
             "start": format_datetime(execution.start_time),
             "end": format_datetime(execution.end_time) if execution.end_time else None,
             "inputs": typed_values(execution.inputs),
             "outputs": typed_values(execution.outputs),
             "error": _error(execution.error),
             "usage_results": [_usage_result(rollup.usage_by_model, rollup.cost_by_unit)] if has_usage else None,
-            "spans": [_span(s, events.get((execution_id, s.id), [])) for s in spans],
+            "spans": [_span(s, events.get((execution_id, s.id), []), execution.root_span_id) for s in spans],
             "state": _latest_state(events.get((execution_id, execution.root_span_id), [])),
         }
     )

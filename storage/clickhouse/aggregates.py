@@ -7,11 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from storage.clickhouse.client import ClickHouse
+from storage.clickhouse.events import VISIBLE
 from storage.clickhouse.values import add_time_range
 
 
 def _range(tenant_id: str, since: datetime | None, until: datetime | None) -> tuple[str, dict[str, Any]]:
-    where = ["tenant_id = {tenant:String}"]
+    where = ["tenant_id = {tenant:String}", VISIBLE]
     params: dict[str, Any] = {"tenant": tenant_id}
     add_time_range("timestamp", since, until, where, params)
     return " AND ".join(where), params

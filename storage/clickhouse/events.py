@@ -58,8 +58,13 @@ class EventQuery:
     ascending: bool = False
 
 
+# Rows that only carry a span piece for another row's sake (HoneyHive `children_ids` give each child its
+# parent): stored as events so spans build from them, but not facts a user sent, so never read as events.
+VISIBLE = "name != 'honeyhive.child_link'"
+
+
 def _where(tenant_id: str, q: EventQuery) -> tuple[str, dict[str, Any]]:
-    clauses = ["tenant_id = {tenant:String}"]
+    clauses = ["tenant_id = {tenant:String}", VISIBLE]
     params: dict[str, Any] = {"tenant": tenant_id}
     for column, value in (
         ("actor_type", q.actor_type),
@@ -80,7 +85,8 @@ def _where(tenant_id: str, q: EventQuery) -> tuple[str, dict[str, Any]]:
 
 async def events_by_ids(ch: ClickHouse, tenant_id: str, ids: list[str]) -> dict[str, EventRecord]:
     rows = await ch.query(
-        f"SELECT {_COLUMNS} FROM events FINAL WHERE tenant_id = {{tenant:String}} AND id IN {{ids:Array(String)}}",
+        f"SELECT {_COLUMNS} FROM events FINAL WHERE tenant_id = {{tenant:String}} AND id IN {{ids:Array(String)}} "
+        f"AND {VISIBLE}",
         {"tenant": tenant_id, "ids": ids},
     )
     return {r[0]: EventRecord.from_row(r) for r in rows.rows}
@@ -150,7 +156,7 @@ async def grouped_events(
     params: dict[str, Any] = {"tenant": tenant_id}
     group_sql, key_filter = _group_filter(grouping, keys, params)
     direction = "ASC" if ascending else "DESC"
-    where = f"tenant_id = {{tenant:String}} AND {key_filter}"
+    where = f"tenant_id = {{tenant:String}} AND {key_filter} AND {VISIBLE}"
     if after is not None:
         op = ">" if ascending else "<"
         where += f" AND (timestamp, id) {op} ({{after_ts:DateTime64(6, 'UTC')}}, {{after_id:String}})"
@@ -180,7 +186,7 @@ async def grouped_counts(
     columns = GROUPINGS[grouping]
     rows = await ch.query(
         f"SELECT {', '.join(columns)}, count() FROM events FINAL "
-        f"WHERE tenant_id = {{tenant:String}} AND {key_filter} GROUP BY {', '.join(columns)}",
+        f"WHERE tenant_id = {{tenant:String}} AND {key_filter} AND {VISIBLE} GROUP BY {', '.join(columns)}",
         params,
     )
     width = len(columns)

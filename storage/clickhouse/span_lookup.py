@@ -1,0 +1,18 @@
+"""Finding a span by its id alone: HoneyHive's `PUT /events` names an event (span) but not its session."""
+
+from __future__ import annotations
+
+from storage.clickhouse.client import ClickHouse
+from storage.clickhouse.spans import MERGED_COLUMNS, SpanRecord
+
+
+async def span_by_id(ch: ClickHouse, tenant_id: str, span_id: str) -> SpanRecord | None:
+    """The merged span with this id in the tenant (the most recently touched one if ids repeat across
+    executions). An execution id is its root span's id for HoneyHive sessions, so a session is found too."""
+    rows = await ch.query(
+        f"SELECT {MERGED_COLUMNS} FROM spans FINAL "
+        "WHERE tenant_id = {tenant:String} AND span_id = {id:String} "
+        "GROUP BY execution_id, span_id ORDER BY last_ts DESC LIMIT 1",
+        {"tenant": tenant_id, "id": span_id},
+    )
+    return SpanRecord.from_row(rows.rows[0]) if rows.rows else None

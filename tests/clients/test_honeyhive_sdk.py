@@ -1,0 +1,130 @@
+"""The HoneyHive SDK (honeyhive 1.7), used as its docs show, against `tracehouse serve` with only
+`server_url` changed: the session, a traced chain of tool and model calls, span and session enrichment,
+read back through GraphQL and through the Vellum detail path (validated by the Vellum SDK's own models)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+import warnings
+from typing import Any
+
+import pytest
+from honeyhive import HoneyHive, HoneyHiveTracer, enrich_span, trace
+from honeyhive.models import PostEventBatchRequest, PostEventRequest, UpdateEventRequest
+from vellum import Vellum, VellumEnvironment
+
+from tests.clients.sdk_server import KEY, gql, wait_for
+from tests.process import ServerProcess
+
+EXECUTION = """query($id: ID!) { execution(id: $id) { id name status spanCount usage { inputTokens outputTokens }
+  cost { value unit source }
+  rootSpans { id name kind attributes children { name kind status inputs outputs
+    children { name kind status inputs outputs attributes usage { inputTokens outputTokens } cost { value source } } } }
+} }"""
+
+
+def _traced_chain(server: ServerProcess) -> HoneyHiveTracer:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # `project=` is deprecated but still documented
+        tracer = HoneyHiveTracer.init(api_key=KEY, project="support", server_url=server.url,
+                                      session_name="support-chat", source="test")  # fmt: skip
+
+    @trace(event_type="tool", event_name="lookup_order")
+    def lookup_order(order_id: str) -> dict[str, str]:
+        return {"order": order_id, "status": "shipped"}
+
+    @trace(event_type="model", event_name="answer")
+    def answer(question: str, facts: dict[str, str]) -> str:
+        enrich_span(config={"model": "gpt-4o"}, metadata={"prompt_tokens": 1000, "completion_tokens": 200},
+                    feedback={"thumbs_up": True}, metrics={"relevance": 0.9})  # fmt: skip
+        return f"your order {facts['order']} has {facts['status']}"
+
+    @trace(event_type="chain", event_name="support_turn")
+    def support_turn(question: str) -> str:
+        return answer(question, lookup_order("o-7"))
+
+    assert support_turn("where is my order?") == "your order o-7 has shipped"
+    tracer.enrich_session(metadata={"channel": "web"}, feedback={"rating": 4}, metrics={"turns": 1})
+    tracer.enrich_session(metadata={"plan": "pro"}, feedback={"rating": 5})  # merges, later wins
+    assert tracer.flush()
+    return tracer
+
+
+def test_honeyhive_tracer_session_chain_and_enrichment(server: ServerProcess) -> None:
+    tracer = _traced_chain(server)
+    session_id = tracer.session_id
+
+    def complete() -> dict[str, Any] | None:
+        execution = gql(server, EXECUTION, {"id": session_id})["execution"]
+        return execution if execution and execution["spanCount"] == 4 else None
+
+    execution = wait_for(complete)
+    (session,) = execution["rootSpans"]  # the session /session/start made, not a fallback id of the SDK's
+    assert (session["id"], session["name"], session["kind"]) == (session_id, "support-chat", "SESSION")
+    assert session["attributes"]["metadata"] == {"channel": "web", "plan": "pro"}
+    assert session["attributes"]["feedback"] == {"rating": 5}
+    assert session["attributes"]["metrics"] == {"turns": 1}
+    (chain,) = session["children"]
+    assert (chain["name"], chain["kind"], chain["status"]) == ("support_turn", "CHAIN", "SUCCEEDED")
+    assert chain["inputs"] == {"question": "where is my order?"}
+    assert chain["outputs"] == {"result": "your order o-7 has shipped"}
+    children = {c["name"]: c for c in chain["children"]}
+    tool, model = children["lookup_order"], children["answer"]
+    assert tool["kind"] == "TOOL" and tool["inputs"] == {"order_id": "o-7"}
+    assert tool["outputs"] == {"result": {"order": "o-7", "status": "shipped"}}
+    assert model["kind"] == "MODEL" and model["status"] == "SUCCEEDED"
+    assert model["attributes"]["feedback"] == {"thumbs_up": True}
+    assert model["attributes"]["metrics"] == {"relevance": 0.9}
+    assert model["attributes"]["config"] == {"model": "gpt-4o"}
+    assert model["usage"] == {"inputTokens": 1000, "outputTokens": 200}
+    # no cost reported: the shipped price table prices gpt-4o (2.50 / 10.00 USD per million tokens)
+    assert model["cost"] == [{"value": pytest.approx(0.0045), "source": "price_table:gpt-4o"}]
+    assert execution["usage"] == {"inputTokens": 1000, "outputTokens": 200}
+
+    # the same execution through the Vellum detail path, validated by the Vellum SDK's own models
+    vellum = Vellum(api_key=KEY, environment=VellumEnvironment(default=server.url, predict=server.url,
+                                                               documents=server.url))  # fmt: skip
+    detail = vellum.workflow_executions.retrieve_workflow_execution_detail(session_id)
+    assert detail.span_id == session_id and detail.end is None  # a HoneyHive session has no end of its own
+    names = {s.attributes.label: s.name for s in detail.spans}
+    assert names == {"support_turn": "node.execution", "lookup_order": "node.execution", "answer": "node.execution"}
+    assert json.loads(detail.model_dump_json())["usage_results"][0]["usage"][0]["ml_model_name"] == "gpt-4o"
+
+
+def test_honeyhive_client_events_create_batch_and_update(server: ServerProcess) -> None:
+    """The SDK's API client (`HoneyHive(...).sessions/events`), each call it makes for events."""
+    client = HoneyHive(api_key=KEY, server_url=server.url)
+    started = client.sessions.start({"session_name": "batch-run", "source": "test", "inputs": {"q": "hi"}})
+    session_id = started.session_id
+    assert started.event_id and started.org_id and started.workspace_id and started.project_id
+
+    created = client.events.create(PostEventRequest(event={
+        "event_type": "tool", "event_name": "search", "session_id": session_id, "inputs": {"q": "hi"},
+        "outputs": {"hits": 3}, "start_time": 1_740_830_400_000, "end_time": 1_740_830_400_500}))  # fmt: skip
+    assert created.success and created.event_id
+
+    batch = client.events.create_batch(PostEventBatchRequest(events=[
+        {"event_type": "model", "event_name": "llm", "session_id": session_id, "inputs": {"p": "hi"},
+         "config": {"model": "gpt-4o"}, "metadata": {"prompt_tokens": 10, "completion_tokens": 2},
+         "start_time": 1_740_830_401_000, "end_time": 1_740_830_401_400},
+        {"event_type": "chain", "event_name": "post", "session_id": session_id, "inputs": {},
+         "start_time": 1_740_830_402_000},
+    ]))  # fmt: skip
+    assert batch.success and len(batch.event_ids) == 2
+    running = batch.event_ids[1]
+    client.events.update(UpdateEventRequest(event_id=running, outputs={"done": True}, metrics={"score": 1},
+                                            end_time=1_740_830_403_000))  # fmt: skip
+
+    def complete() -> dict[str, Any] | None:
+        execution = gql(server, EXECUTION, {"id": session_id})["execution"]
+        return execution if execution and execution["spanCount"] == 4 else None
+
+    (session,) = wait_for(complete)["rootSpans"]
+    children = {c["name"]: c for c in session["children"]}
+    assert set(children) == {"search", "llm", "post"}
+    assert children["search"]["outputs"] == {"hits": 3} and children["search"]["status"] == "SUCCEEDED"
+    assert (children["post"]["status"], children["post"]["outputs"]) == ("SUCCEEDED", {"done": True})
+
+    with pytest.raises(Exception, match="404"):
+        client.events.update(UpdateEventRequest(event_id=str(uuid.uuid4()), metrics={"x": 1}))
