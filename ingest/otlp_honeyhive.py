@@ -82,7 +82,8 @@ def honeyhive_span(attrs: dict[str, Any]) -> HoneyHiveSpan | None:
         error=str(attrs.get("honeyhive_error") or ""),
         attributes={k: groups[k] for k in _KEPT if k in groups},
     )
-    config = groups.get("config") if isinstance(groups.get("config"), dict) else {}
+    given = groups.get("config")
+    config: dict[str, Any] = given if isinstance(given, dict) else {}
     model = str(config.get("model") or "")
     for key in ("metadata", "metrics"):
         source = groups.get(key)

@@ -3,9 +3,12 @@ the same model as GraphQL, beside graph/, through the same storage functions."""
 
 from __future__ import annotations
 
-from resolvers.records import EventQuery, EventRecord
+from resolvers.records import EventQuery, EventRecord, ExecutionRecord
 from resolvers.stores import ClickHouse
-from storage.clickhouse.events import count_events, events_by_ids, list_events
+from resolvers.trace import Trace
+from storage.clickhouse.events import count_events, events_by_ids, grouped_events, list_events
+from storage.clickhouse.executions import Rollup, executions_by_ids, rollups
+from storage.clickhouse.spans import spans_of_executions
 
 
 async def event_page(
@@ -18,3 +21,27 @@ async def event_page(
 
 async def event_by_id(ch: ClickHouse, tenant_id: str, event_id: str) -> EventRecord | None:
     return (await events_by_ids(ch, tenant_id, [event_id])).get(event_id)
+
+
+async def execution_and_trace(
+    ch: ClickHouse, tenant_id: str, execution_id: str
+) -> tuple[ExecutionRecord, Trace] | None:
+    """An execution with its whole span tree, None when the tenant has no such execution."""
+    execution = (await executions_by_ids(ch, tenant_id, [execution_id])).get(execution_id)
+    if execution is None:
+        return None
+    return execution, Trace(await spans_of_executions(ch, tenant_id, [execution_id]))
+
+
+async def events_of_spans(
+    ch: ClickHouse, tenant_id: str, execution_id: str, span_ids: list[str]
+) -> dict[tuple[str, ...], list[EventRecord]]:
+    """Each span's events, oldest first, keyed by (execution id, span id)."""
+    if not span_ids:
+        return {}
+    return await grouped_events(ch, tenant_id, "span", [(execution_id, s) for s in span_ids], None, True)
+
+
+async def execution_rollup(ch: ClickHouse, tenant_id: str, execution_id: str) -> Rollup:
+    """Usage and cost summed over the execution's spans."""
+    return (await rollups(ch, tenant_id, [execution_id]))[execution_id]

@@ -13,11 +13,11 @@ from starlette.responses import Response
 
 from ingest import honeyhive
 from ingest.records import Batch
+from ingest.stored import stored_span
 from ingest.validation import InvalidInput
 from server.otlp_route import export_traces
 from server.request_body import app_state, json_body, principal, reraise_for_rest
 from server.responses import JSON
-from storage.clickhouse.span_lookup import span_by_id
 
 router = APIRouter(tags=["honeyhive"])
 
@@ -90,7 +90,7 @@ async def update_event(request: Request) -> JSON:
         event_id = honeyhive.req_str_of(body if isinstance(body, dict) else {})
     except InvalidInput as exc:
         raise reraise_for_rest(exc, True) from None
-    span = await span_by_id(app_state(request).ch, principal(request).tenant_id, event_id)
+    span = await stored_span(app_state(request).ch, principal(request).tenant_id, event_id)
     if span is None:
         raise HTTPException(status_code=404, detail=f"no event {event_id!r}")
     current = orjson.loads(span.attributes) if span.attributes else {}

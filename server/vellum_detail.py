@@ -16,12 +16,10 @@ import orjson
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from graph.scalars import format_datetime
-from resolvers.trace import Trace
+from resolvers.records import EventRecord, SpanRecord
+from resolvers.rest_reads import events_of_spans, execution_and_trace, execution_rollup
 from server.request_body import app_state, principal
 from server.responses import JSON
-from storage.clickhouse.events import EventRecord, grouped_events
-from storage.clickhouse.executions import executions_by_ids, rollups
-from storage.clickhouse.spans import SpanRecord, spans_of_executions
 
 router = APIRouter(tags=["vellum"])
 
@@ -149,11 +147,10 @@ async def workflow_execution_detail(
     span_limit: Annotated[int | None, Query(ge=1, le=100_000)] = None,
 ) -> JSON:
     ch, tenant_id = app_state(request).ch, principal(request).tenant_id
-    found = await executions_by_ids(ch, tenant_id, [execution_id])
-    execution = found.get(execution_id)
-    if execution is None:
+    found = await execution_and_trace(ch, tenant_id, execution_id)
+    if found is None:
         raise HTTPException(status_code=404, detail="Not Found")
-    trace = Trace(await spans_of_executions(ch, tenant_id, [execution_id]))
+    execution, trace = found
     spans = trace.spans
     if prev_span_id is not None:
         previous = trace.by_id.get(prev_span_id)
@@ -168,10 +165,8 @@ async def workflow_execution_detail(
     spans = [s for s in spans if s.end_time is not None]
     if span_limit is not None:
         spans = spans[:span_limit]
-    events = (
-        await grouped_events(ch, tenant_id, "span", [(execution_id, s.id) for s in spans], None, True) if spans else {}
-    )
-    rollup = (await rollups(ch, tenant_id, [execution_id]))[execution_id]
+    events = await events_of_spans(ch, tenant_id, execution_id, [s.id for s in spans])
+    rollup = await execution_rollup(ch, tenant_id, execution_id)
     attributes = _load(execution.attributes) or {}
     has_usage = rollup.usage_by_model or rollup.cost_by_unit
     return JSON(
