@@ -171,7 +171,7 @@ async def test_grouped_metrics_match_python(tenant: Tenant, group_by: str, attri
     spans = make_spans(3, 50)
     await log(tenant, spans)
     since, until = T, T + timedelta(hours=3)
-    data = (await tenant.gql_data(METRICS, variables(since, until, "MINUTE", groupBy=group_by, maxGroups=100)))
+    data = await tenant.gql_data(METRICS, variables(since, until, "MINUTE", groupBy=group_by, maxGroups=100))
     series = data["metrics"]["series"]
     assert_same(as_expected(series), expected(spans, since, until, 60, attribute))
     totals = [sum(p["count"] for p in s["points"]) for s in series]
