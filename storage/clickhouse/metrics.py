@@ -6,8 +6,9 @@ status, its root span's latency, and tokens and cost summed over all its spans. 
 (the rule of storage/clickhouse/spans.py: terminal status wins, start is the earliest, every other field
 the latest piece that says something), so a span sent in pieces counts once.
 
-Per point: count, errors (status FAILED), latency percentiles of the ended ones (exact: quantileExact
-interpolated as numpy/`statistics.quantiles(method="inclusive")` do; NULL when none ended), input, output
+Per point: count, errors (status FAILED), latency percentiles of the ended ones (exact:
+quantilesExactInclusive, interpolated as numpy and `statistics.quantiles(method="inclusive")`; NULL when
+none ended), input, output
 and total tokens, and the sum of USD cost entries. Buckets are epoch-aligned in UTC, so a DAY starts at
 00:00 UTC whatever the server's zone. Every bucket of the range is returned for every group, with zeros
 where nothing started (WITH FILL, per group), so a chart needs no gap logic.

@@ -5,6 +5,8 @@ shows them (a value a later piece replaced no longer matches); `%`, `_` and `\\`
 outputs and errors are searched in their stored JSON text. The spans table carries an n-gram bloom filter
 over the lower-cased fields (ClickHouse migration 3), so granules that cannot hold the text are skipped
 before the exact test on the merged span; texts shorter than the n-gram (3) cannot use it and scan.
+A bloom filter rather than the newer `text` index (which chDB 26.9 has): a ClickHouse server given by URL
+may be older, and a migration must apply to every supported store.
 """
 
 from __future__ import annotations
