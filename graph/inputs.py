@@ -87,6 +87,10 @@ class ExecutionFilter:
     from_: OptionalDateTime = strawberry.field(default=None, name="from")
     to: OptionalDateTime = None
     failed: bool | None = strawberry.field(default=None, description="Whether it or any of its spans failed.")
+    search: str | None = strawberry.field(
+        default=None,
+        description="Any of its spans' name, inputs, outputs or error contains it (case-insensitive substring).",
+    )
 
     def to_query(self) -> ExecutionQuery:
         return ExecutionQuery(
@@ -100,4 +104,5 @@ class ExecutionFilter:
             since=self.from_,
             until=self.to,
             failed=self.failed,
+            search=self.search,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from graph.actor import Actor
@@ -12,14 +14,22 @@ from graph.event import Event
 from graph.event_aggregates import EventAggregates
 from graph.execution import Execution
 from graph.inputs import EventFilter, ExecutionFilter
+from graph.metrics import Metrics
+from graph.metrics_filter import MetricsFilter
+from graph.metrics_group_by import MetricsGroupBy
+from graph.metrics_series import MetricsSeries
+from graph.metrics_unit import MetricsUnit
 from graph.resource import Resource
 from graph.span import Span
-from graph.time_annotations import From, OptionalDateTime
+from graph.time_annotations import From, OptionalDateTime, RequiredDateTime, RequiredFrom
+from graph.time_bucket import TimeBucket
 from resolvers import aggregates
 from resolvers.events import events_page
 from resolvers.executions import executions_page
+from resolvers.metrics import MAX_BUCKETS, MetricsFilterValues, metrics_series
 from resolvers.paging import Page
 from resolvers.records import EventQuery, EventRecord, ExecutionQuery
+from resolvers.search import search_spans_page
 
 
 def _event_connection(page: Page[EventRecord], after: str | None) -> Connection[Event]:
@@ -105,3 +115,39 @@ class Query:
     async def resource(self, info: Info, type: str, id: str) -> Resource | None:
         found = await info.context.loaders.resource_by_key.load((type, id))
         return Resource(type=type, id=strawberry.ID(id)) if found else None
+
+    @strawberry.field(
+        description="Time series over [from, to): per UTC bucket (and group), count, errors, latency "
+        f"percentiles, tokens and USD cost of the spans or executions that started in it. At most {MAX_BUCKETS} "
+        "buckets a request; empty buckets are zeros."
+    )
+    async def metrics(
+        self,
+        info: Info,
+        from_: RequiredFrom,
+        to: RequiredDateTime,
+        bucket: TimeBucket,
+        group_by: MetricsGroupBy | None = None,
+        unit: MetricsUnit = MetricsUnit.SPANS,
+        filter: MetricsFilter | None = None,
+        max_groups: Annotated[int, strawberry.argument(description="The busiest groups kept (1 to 100).")] = 20,
+    ) -> Metrics:
+        found = await metrics_series(
+            info.context.stores.ch, info.context.tenant_id, from_, to, str(bucket.value), str(unit.value),
+            str(group_by.value) if group_by else None, max_groups, filter.values() if filter else MetricsFilterValues(),
+        )  # fmt: skip
+        return Metrics(
+            from_=from_, to=to, bucket=bucket, unit=unit, group_by=group_by,
+            series=[MetricsSeries.of(s) for s in found],
+        )  # fmt: skip
+
+    @strawberry.field(
+        description="Spans whose name, inputs, outputs or error contain `search` (case-insensitive substring; "
+        "`%` and `_` are literal), newest first, keyset-paged."
+    )
+    async def search_spans(
+        self, info: Info, search: str, first: int | None = 50, after: str | None = None
+    ) -> Connection[Span]:
+        ctx = info.context
+        page, traces = await search_spans_page(ctx.stores.ch, ctx.loaders, ctx.tenant_id, search, first, after)
+        return Connection.of(page, lambda r: Span.of(r, traces[r.execution_id]), after is not None)

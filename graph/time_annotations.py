@@ -16,3 +16,5 @@ from graph.scalars import DateTime
 OptionalDateTime: TypeAlias = DateTime | None  # type: ignore[valid-type]
 # `from` is a Python keyword: the argument is `from_` in Python, `from` in the schema.
 From: TypeAlias = Annotated[OptionalDateTime, strawberry.argument(name="from")]
+RequiredDateTime: TypeAlias = DateTime  # type: ignore[valid-type]
+RequiredFrom: TypeAlias = Annotated[RequiredDateTime, strawberry.argument(name="from")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from resolvers import cursors
 from resolvers.errors import bad_input
@@ -35,15 +35,20 @@ def check_first(first: int | None, default: int, maximum: int = MAX_PAGE) -> int
     return first
 
 
-def decode_after(after: str | None) -> tuple[datetime, str] | None:
-    """The (time, id) keyset an `after` cursor names: every list here is ordered that way."""
+def decode_cursor(after: str | None, kinds: tuple[type, ...]) -> tuple[Any, ...] | None:
+    """The keyset an `after` cursor names, its parts of these kinds; a cursor that is not one is BAD_USER_INPUT."""
     if after is None:
         return None
     try:
-        time, id_ = cursors.decode(after, (datetime, str))
+        return cursors.decode(after, kinds)
     except cursors.InvalidCursor as exc:
         raise bad_input(str(exc), "after") from None
-    return time, id_
+
+
+def decode_after(after: str | None) -> tuple[datetime, str] | None:
+    """The (time, id) keyset an `after` cursor names: most lists here are ordered that way."""
+    decoded = decode_cursor(after, (datetime, str))
+    return None if decoded is None else (decoded[0], decoded[1])
 
 
 def make_page(

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.clickhouse.client import ClickHouse
+from storage.clickhouse.search import matching_spans_sql
 from storage.clickhouse.spans import MERGED_COLUMNS
 from storage.clickhouse.values import add_filter, add_time_range, duration_ms, utc
 
@@ -82,6 +83,7 @@ class ExecutionQuery:
     since: datetime | None = None
     until: datetime | None = None
     failed: bool | None = None
+    search: str | None = None  # any span's name, inputs, outputs or error contains it (search.py)
 
 
 def _summaries(tenant_id: str, q: ExecutionQuery, ids: list[str] | None = None) -> tuple[str, dict[str, Any]]:
@@ -97,6 +99,8 @@ def _summaries(tenant_id: str, q: ExecutionQuery, ids: list[str] | None = None) 
         add_filter(actor, params, "actor_type = {actor_type:String}", "actor_type", q.actor_type)
         add_filter(actor, params, "actor_id = {actor_id:String}", "actor_id", q.actor_id)
         inner.append(f"execution_id IN (SELECT execution_id FROM events WHERE {' AND '.join(actor)})")
+    if q.search is not None:
+        inner.append(f"execution_id IN (SELECT execution_id FROM ({matching_spans_sql(q.search, params)}))")
     outer: list[str] = []
     add_filter(outer, params, "x_status IN {statuses:Array(String)}", "statuses", q.statuses)
     add_filter(outer, params, "x_kind IN {kinds:Array(String)}", "kinds", q.kinds)
