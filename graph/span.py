@@ -8,6 +8,8 @@ import strawberry
 
 from graph.context import Info
 from graph.cost import Cost
+from graph.enums import SpanKind, SpanStatus
+from graph.node import Node
 from graph.run_result import RunResult
 from graph.scalars import JSON, DateTime, json_value
 from graph.usage import Usage
@@ -21,14 +23,15 @@ if TYPE_CHECKING:
 
 
 @strawberry.type
-class Span(RunResult):
+class Span(RunResult, Node):
     # Plain attributes, set once: a 10,000-span trace resolves these without a Python call per field.
     id: strawberry.ID
     execution_id: strawberry.ID
     parent_id: strawberry.ID | None
     name: str
-    kind: str
-    status: str = strawberry.field(description="RUNNING, SUCCEEDED, FAILED or CANCELLED.")
+    kind: SpanKind
+    kind_name: str = strawberry.field(description="The kind as stored (what OTHER stands for).")
+    status: SpanStatus
     start_time: DateTime  # type: ignore[valid-type]
     end_time: DateTime | None  # type: ignore[valid-type]
     duration_ms: float | None
@@ -39,10 +42,13 @@ class Span(RunResult):
     @classmethod
     def of(cls, r: SpanRecord, trace: Trace) -> Span:
         return cls(
-            id=r.id, execution_id=r.execution_id, parent_id=r.parent_id or None, name=r.name, kind=r.kind,
-            status=r.status, start_time=r.start_iso, end_time=r.end_iso, duration_ms=r.duration_ms, record=r,
-            trace=trace,
+            id=r.id, execution_id=r.execution_id, parent_id=r.parent_id or None, name=r.name,
+            kind=SpanKind.of(r.kind), kind_name=r.kind, status=SpanStatus(r.status), start_time=r.start_iso,
+            end_time=r.end_iso, duration_ms=r.duration_ms, record=r, trace=trace,
         )  # fmt: skip
+
+    def node_key(self) -> tuple[str, ...]:
+        return ("Span", self.record.execution_id, self.record.id)
 
     @classmethod
     def all(cls, records: list[SpanRecord], trace: Trace) -> list[Span]:
