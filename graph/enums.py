@@ -51,8 +51,14 @@ class SpanKind(Enum):
     def of(cls, stored: str) -> SpanKind:
         return _KINDS.get(stored, cls.OTHER)
 
+    @staticmethod
+    def value_of(stored: str) -> str:
+        """The enum value as a plain str (what the span list serializes fastest)."""
+        return _KIND_VALUES.get(stored, "OTHER")
+
 
 _KINDS = {k.value: k for k in SpanKind if k is not SpanKind.OTHER}
+_KIND_VALUES = {value: value for value in _KINDS}
 
 
 @strawberry.enum(description="ASC: smallest first; DESC: largest (newest) first. Ties are broken by id.")

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 from graphql import (
+    GraphQLEnumType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -205,6 +206,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if passthrough is not None:
                 env[f"{name}_t"] = passthrough
                 return f"({var} if {var}.__class__ is {name}_t else {name}({var}))"
+            if isinstance(inner, GraphQLEnumType):
+                # a str that is one of the enum's values serializes to its name; anything else as usual
+                env[f"{name}_m"] = {v.value: k for k, v in inner.values.items() if isinstance(v.value, str)}
+                return f"({name}_m[{var}] if {var}.__class__ is str and {var} in {name}_m else {name}({var}))"
             return f"{name}({var})"
         if isinstance(inner, GraphQLObjectType):
             plan = self._plan(inner, details)

@@ -13,7 +13,7 @@ from resolvers import node_ids
 
 @strawberry.interface(description="An object that can be refetched with `node(id: nodeId)`.")
 class Node:
-    @strawberry.field(description="The object's own id (see each type); unique only together with its type.")
+    @strawberry.field(description="The object's own id: a trace id, a span id (unique within its execution) …")
     def id(self) -> strawberry.ID:
         raise NotImplementedError
 
