@@ -27,9 +27,14 @@ class Actor(Entity):
 
     @strawberry.field(description="Events this actor caused, newest first.")
     async def events(
-        self, info: Info, first: int | None = 100, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = 100,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Annotated[Event, strawberry.lazy("graph.event")]]:
-        return await self._events(info, first, after)
+        return await self._events(info, first, after, last, before)
 
     @strawberry.field(name="stats", description="Successes, failures and total over [from, to).")
     async def stats(

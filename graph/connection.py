@@ -52,7 +52,7 @@ class Connection(Generic[T]):
             page_info=PageInfo(
                 has_next_page=page.has_next,
                 end_cursor=page.cursor(page.items[-1]) if page.items else None,
-                has_previous_page=has_after,
+                has_previous_page=has_after or page.has_previous,
                 start_cursor=page.cursor(page.items[0]) if page.items else None,
             ),
             _count=page.count,

@@ -9,6 +9,7 @@ import strawberry
 
 from graph.actor import Actor
 from graph.context import Info
+from graph.node import Node
 from graph.resource import Resource
 from graph.scalars import JSON, DateTime
 from resolvers.records import EventRecord
@@ -19,11 +20,14 @@ if TYPE_CHECKING:
 
 
 @strawberry.type
-class Event:
+class Event(Node):
     record: strawberry.Private[EventRecord]
     cursor: str | None = strawberry.field(
         default=None, description="On events from the `events` subscription: pass as `after` to resume."
     )
+
+    def node_key(self) -> tuple[str, ...]:
+        return ("Event", self.record.id)
 
     @strawberry.field
     def id(self) -> strawberry.ID:

@@ -10,6 +10,9 @@ from graph.actor import Actor
 from graph.connection import Connection
 from graph.context import Info
 from graph.cost import Cost
+from graph.enums import SpanKind, SpanStatus
+from graph.node import Node
+from graph.ordering import SpanOrder
 from graph.run_result import RunResult
 from graph.scalars import JSON, DateTime, json_value
 from graph.span import Span
@@ -24,8 +27,11 @@ if TYPE_CHECKING:
 
 
 @strawberry.type
-class Execution(RunResult):
+class Execution(RunResult, Node):
     record: strawberry.Private[ExecutionRecord]
+
+    def node_key(self) -> tuple[str, ...]:
+        return ("Execution", self.record.id)
 
     @strawberry.field
     def id(self) -> strawberry.ID:
@@ -35,13 +41,17 @@ class Execution(RunResult):
     def name(self) -> str:
         return self.record.name
 
-    @strawberry.field(description="The root span's kind: WORKFLOW, SESSION, AGENT, …")
-    def kind(self) -> str:
+    @strawberry.field(description="The root span's kind.")
+    def kind(self) -> SpanKind:
+        return SpanKind.of(self.record.kind)
+
+    @strawberry.field(description="The root span's kind as stored (what OTHER stands for).")
+    def kind_name(self) -> str:
         return self.record.kind
 
-    @strawberry.field(description="The root span's status: RUNNING, SUCCEEDED, FAILED or CANCELLED.")
-    def status(self) -> str:
-        return self.record.status
+    @strawberry.field(description="The root span's status.")
+    def status(self) -> SpanStatus:
+        return SpanStatus(self.record.status)
 
     @strawberry.field
     def start_time(self) -> DateTime:  # type: ignore[valid-type]  # see graph/time_annotations.py
@@ -81,10 +91,19 @@ class Execution(RunResult):
         rollup = await info.context.loaders.rollup_by_execution.load(self.record.id)
         return [Cost(value=v, unit=u) for u, v in rollup.cost_by_unit]
 
-    @strawberry.field(description="Every span, flat, in start order, keyset-paged.")
-    async def spans(self, info: Info, first: int | None = 100, after: str | None = None) -> Connection[Span]:
+    @strawberry.field(description="Every span, flat, in start order unless orderBy says otherwise, keyset-paged.")
+    async def spans(
+        self,
+        info: Info,
+        first: int | None = 100,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        order_by: SpanOrder | None = None,
+    ) -> Connection[Span]:
         trace = await info.context.loaders.trace_by_execution.load(self.record.id)
-        return Connection.of(spans_page(trace, first, after), lambda r: Span.of(r, trace), after is not None)
+        page = spans_page(trace, first, after, order_by.to_order() if order_by else None, last, before)
+        return Connection.of(page, lambda r: Span.of(r, trace))
 
     @strawberry.field(description="Spans without a parent (normally one), with children to walk the tree.")
     async def root_spans(self, info: Info) -> list[Span]:
@@ -93,15 +112,20 @@ class Execution(RunResult):
 
     @strawberry.field(description="The execution's events, oldest first.")
     async def events(
-        self, info: Info, first: int | None = 100, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = 100,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Annotated[Event, strawberry.lazy("graph.event")]]:
         from graph.event import Event
 
         ctx = info.context
         page = await nested_events_page(
-            ctx.loaders, ctx.stores.ch, ctx.tenant_id, "execution", (self.record.id,), first, after, True
+            ctx.loaders, ctx.stores.ch, ctx.tenant_id, "execution", (self.record.id,), first, after, True, last, before
         )
-        return Connection.of(page, lambda r: Event(record=r), after is not None)
+        return Connection.of(page, lambda r: Event(record=r))
 
     @strawberry.field(description="The first actor seen in the execution's events.")
     async def actor(self, info: Info) -> Actor | None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 from graphql import (
+    GraphQLEnumType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -75,6 +76,18 @@ def fast_fields(schema: Schema) -> dict[str, dict[str, FastField]]:
     return out
 
 
+def own_type_checks(schema: Schema) -> frozenset[str]:
+    """Object types whose `is_type_of` is the one Strawberry generates for implementers of an interface
+    (Span, Execution … implement Node): an isinstance check that ignores its `info` argument (strawberry
+    0.341, pinned in adapters/strawberry_internals.py). A type's own `is_type_of` takes the normal path."""
+    out = set()
+    for name, entry in schema.schema_converter.type_map.items():
+        definition = getattr(entry, "definition", None)
+        if isinstance(definition, StrawberryObjectDefinition) and definition.interfaces and not definition.is_type_of:
+            out.add(name)
+    return frozenset(out)
+
+
 def _null(non_null: bool) -> None:
     if non_null:
         raise _Fallback
@@ -87,6 +100,7 @@ _PASS_THROUGH = {"String": str, "ID": str, "Boolean": bool, "Int": int, "Float":
 
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     fields: dict[str, dict[str, FastField]] = {}
+    own_type_checks: frozenset[str] = frozenset()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -146,15 +160,19 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         The function is generated source (one dict display, attribute reads inlined) because a
         closure per field costs several calls per value, and these run once per field per object.
         """
+        check = ""
         if object_type.is_type_of is not None:
-            return None
+            if object_type.name not in self.own_type_checks:
+                return None
+            # the same check the normal path makes; when it fails, the normal path reports it
+            check = "    if not _is_type_of(obj, None):\n        raise _Fallback\n"
         fields = self.fields.get(object_type.name)
         if not fields:
             return None
         grouped, new_defer_usages, _ = self.collect_subfields(object_type, field_details_list)
         if new_defer_usages:
             return None
-        env: dict[str, Any] = {"_null": _null}
+        env: dict[str, Any] = {"_null": _null, "_is_type_of": object_type.is_type_of, "_Fallback": _Fallback}
         entries: list[str] = []
         for index, (response_key, details) in enumerate(grouped.items()):
             node = details[0].node
@@ -177,7 +195,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return None
             entries.append(f"{response_key!r}: ({value} if (x{index} := {read}) is not None else "
                            f"_null({isinstance(object_type.fields[name].type, GraphQLNonNull)}))")  # fmt: skip
-        source = "def plan(obj):\n    return {" + ", ".join(entries) + "}\n"
+        source = "def plan(obj):\n" + check + "    return {" + ", ".join(entries) + "}\n"
         exec(compile(source, f"<fast plan {object_type.name}>", "exec"), env)
         return env["plan"]
 
@@ -192,6 +210,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if passthrough is not None:
                 env[f"{name}_t"] = passthrough
                 return f"({var} if {var}.__class__ is {name}_t else {name}({var}))"
+            if isinstance(inner, GraphQLEnumType):
+                # a str that is one of the enum's values serializes to its name; anything else as usual
+                env[f"{name}_m"] = {v.value: k for k, v in inner.values.items() if isinstance(v.value, str)}
+                return f"({name}_m[{var}] if {var}.__class__ is str and {var} in {name}_m else {name}({var}))"
             return f"{name}({var})"
         if isinstance(inner, GraphQLObjectType):
             plan = self._plan(inner, details)
@@ -212,4 +234,5 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 def install(schema: Schema) -> None:
     """Make the schema execute with the fast path."""
     FastExecutionContext.fields = fast_fields(schema)
+    FastExecutionContext.own_type_checks = own_type_checks(schema)
     schema.execution_context_class = FastExecutionContext

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from graph.entity_ref import EntityRefInput
+from graph.enums import SpanStatus
 from graph.scalars import JSON, DateTime
 from graph.time_annotations import OptionalDateTime
 from resolvers.records import EventQuery, ExecutionQuery
@@ -77,10 +78,10 @@ class EventFilter:
 
 @strawberry.input(description="Every field is optional; fields combine with AND.")
 class ExecutionFilter:
-    statuses: list[str] | None = strawberry.field(default=None, description="RUNNING, SUCCEEDED, FAILED, CANCELLED.")
+    statuses: list[SpanStatus] | None = strawberry.field(default=None, description="Root span statuses, any of.")
     name: str | None = None
     name_contains: str | None = strawberry.field(default=None, description="Case-insensitive substring of the name.")
-    kinds: list[str] | None = strawberry.field(default=None, description="Root span kinds: WORKFLOW, SESSION, …")
+    kinds: list[str] | None = strawberry.field(default=None, description="Root span kindNames, any of.")
     actor_type: str | None = None
     actor_id: str | None = None
     session_id: str | None = None
@@ -94,7 +95,7 @@ class ExecutionFilter:
 
     def to_query(self) -> ExecutionQuery:
         return ExecutionQuery(
-            statuses=tuple(s.upper() for s in self.statuses or ()),
+            statuses=tuple(s.value for s in self.statuses or ()),
             name=self.name,
             name_contains=self.name_contains,
             kinds=tuple(k.upper() for k in self.kinds or ()),

@@ -19,6 +19,9 @@ from graph.metrics_filter import MetricsFilter
 from graph.metrics_group_by import MetricsGroupBy
 from graph.metrics_series import MetricsSeries
 from graph.metrics_unit import MetricsUnit
+from graph.node import Node
+from graph.node_lookup import node_of
+from graph.ordering import EventOrder, ExecutionOrder
 from graph.resource import Resource
 from graph.span import Span
 from graph.time_annotations import From, OptionalDateTime, RequiredDateTime, RequiredFrom
@@ -27,6 +30,7 @@ from resolvers import aggregates
 from resolvers.events import events_page
 from resolvers.executions import executions_page
 from resolvers.metrics import MAX_BUCKETS, MetricsFilterValues, metrics_series
+from resolvers.nodes import load_nodes
 from resolvers.paging import Page
 from resolvers.records import EventQuery, EventRecord, ExecutionQuery
 from resolvers.search import search_spans_page
@@ -38,17 +42,35 @@ def _event_connection(page: Page[EventRecord], after: str | None) -> Connection[
 
 @strawberry.type
 class Query:
+    @strawberry.field(description="Any object by its `nodeId`; null when this tenant has no such object.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return node_of((await load_nodes(info.context.loaders, [str(id)], "id"))[0])
+
+    @strawberry.field(description="Objects by `nodeId`, in the order asked; null for each one not found.")
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        return [node_of(f) for f in await load_nodes(info.context.loaders, [str(i) for i in ids])]
+
     @strawberry.field(description="One execution (trace) by id.")
     async def execution(self, info: Info, id: strawberry.ID) -> Execution | None:
         found = await info.context.loaders.execution_by_id.load(str(id))
         return Execution(record=found) if found else None
 
-    @strawberry.field(description="Executions, newest first, keyset-paged.")
+    @strawberry.field(description="Executions, newest first unless orderBy says otherwise, keyset-paged.")
     async def executions(
-        self, info: Info, filter: ExecutionFilter | None = None, first: int | None = 50, after: str | None = None
+        self,
+        info: Info,
+        filter: ExecutionFilter | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        order_by: ExecutionOrder | None = None,
     ) -> Connection[Execution]:
         query = filter.to_query() if filter else ExecutionQuery()
-        page = await executions_page(info.context.stores.ch, info.context.tenant_id, query, first, after)
+        order = order_by.to_order() if order_by else None
+        page = await executions_page(
+            info.context.stores.ch, info.context.tenant_id, query, first, after, order, last, before
+        )
         return Connection.of(page, lambda r: Execution(record=r), after is not None)
 
     @strawberry.field(description="One span of an execution.")
@@ -62,28 +84,56 @@ class Query:
         found = await info.context.loaders.event_by_id.load(str(id))
         return Event(record=found) if found else None
 
-    @strawberry.field(description="The event log, newest first, keyset-paged.")
+    @strawberry.field(description="The event log, newest first unless orderBy says otherwise, keyset-paged.")
     async def events(
-        self, info: Info, filter: EventFilter | None = None, first: int | None = 100, after: str | None = None
+        self,
+        info: Info,
+        filter: EventFilter | None = None,
+        first: int | None = 100,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        order_by: EventOrder | None = None,
     ) -> Connection[Event]:
         query = filter.to_query() if filter else EventQuery()
-        page = await events_page(info.context.stores.ch, info.context.tenant_id, query, first, after)
+        order = order_by.to_order() if order_by else None
+        ctx = info.context
+        page = await events_page(ctx.stores.ch, ctx.tenant_id, query, first, after, order, last, before)
         return _event_connection(page, after)
 
     @strawberry.field(description="Events sharing a correlation id, oldest first.")
     async def events_by_correlation(
-        self, info: Info, correlation_id: str, first: int | None = 100, after: str | None = None
+        self,
+        info: Info,
+        correlation_id: str,
+        first: int | None = 100,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        order_by: EventOrder | None = None,
     ) -> Connection[Event]:
         query = EventQuery(correlation_id=correlation_id, ascending=True)
-        page = await events_page(info.context.stores.ch, info.context.tenant_id, query, first, after)
+        order = order_by.to_order() if order_by else None
+        ctx = info.context
+        page = await events_page(ctx.stores.ch, ctx.tenant_id, query, first, after, order, last, before)
         return _event_connection(page, after)
 
     @strawberry.field(description="Events about one resource, newest first.")
     async def events_by_resource(
-        self, info: Info, resource_type: str, resource_id: str, first: int | None = 100, after: str | None = None
+        self,
+        info: Info,
+        resource_type: str,
+        resource_id: str,
+        first: int | None = 100,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        order_by: EventOrder | None = None,
     ) -> Connection[Event]:
         query = EventQuery(resource_type=resource_type, resource_id=resource_id)
-        page = await events_page(info.context.stores.ch, info.context.tenant_id, query, first, after)
+        order = order_by.to_order() if order_by else None
+        ctx = info.context
+        page = await events_page(ctx.stores.ch, ctx.tenant_id, query, first, after, order, last, before)
         return _event_connection(page, after)
 
     @strawberry.field(description="Event counts over [from, to): in all and by type, actor type, resource type.")

@@ -25,6 +25,11 @@ class Resource(Entity):
 
     @strawberry.field(description="Events about this resource, newest first.")
     async def events(
-        self, info: Info, first: int | None = 100, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = 100,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
     ) -> Connection[Annotated[Event, strawberry.lazy("graph.event")]]:
-        return await self._events(info, first, after)
+        return await self._events(info, first, after, last, before)

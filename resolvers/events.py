@@ -2,25 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from resolvers.loaders import Loaders
 from resolvers.loaders.events_by_group import EventsKey
-from resolvers.paging import Page, check_first, decode_after, keyset_page, make_page
+from resolvers.paging import Order, Page, keyset_page, make_page, window
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.events import EventQuery, EventRecord, count_events, grouped_events, list_events
 
+# Sort value of each order field, read off a record; storage/clickhouse/events.ORDERS sorts by the same.
+EVENT_ORDERS: dict[str, tuple[type, Callable[[EventRecord], Any]]] = {
+    "TIMESTAMP": (datetime, lambda r: r.timestamp),
+    "NAME": (str, lambda r: r.name),
+}
+
+
+def event_order(field: str = "TIMESTAMP", descending: bool = True) -> Order[EventRecord]:
+    kind, value = EVENT_ORDERS[field]
+    return Order(field, descending, kind, value)
+
 
 async def events_page(
-    ch: ClickHouse, tenant_id: str, query: EventQuery, first: int | None, after: str | None
+    ch: ClickHouse,
+    tenant_id: str,
+    query: EventQuery,
+    first: int | None,
+    after: str | None,
+    order: Order[EventRecord] | None = None,
+    last: int | None = None,
+    before: str | None = None,
 ) -> Page[EventRecord]:
-    async def fetch(limit: int, cursor: tuple[datetime, str] | None) -> list[EventRecord]:
-        return await list_events(ch, tenant_id, query, limit, cursor)
+    """In the query's time direction unless another order is asked for; sorted and sliced in ClickHouse."""
+    order = order or event_order(descending=not query.ascending)
+
+    async def fetch(limit: int, cursor: tuple[Any, str] | None, descending: bool) -> list[EventRecord]:
+        return await list_events(ch, tenant_id, replace(query, ascending=not descending), limit, cursor, 0, order.field)
 
     async def count() -> int:
         return await count_events(ch, tenant_id, query)
 
-    return await keyset_page(first, 100, after, fetch, count, lambda r: (r.timestamp, r.id))
+    return await keyset_page(window(order, first, after, last, before, 100), order, fetch, count)
 
 
 async def nested_events_page(
@@ -32,20 +56,23 @@ async def nested_events_page(
     first: int | None,
     after: str | None,
     ascending: bool,
+    last: int | None = None,
+    before: str | None = None,
 ) -> Page[EventRecord]:
-    """A parent's events (an execution's, an actor's …): batched across parents through the loaders;
-    a page after a cursor is one parent paging on, so it queries directly."""
-    first = check_first(first, 100)
-    cursor = decode_after(after)
-    if not first:
+    """A parent's events (an execution's, an actor's …) in time order: a first page (or last) is batched
+    across parents through the loaders; a page past a cursor is one parent paging on, so it queries directly."""
+    order = event_order(descending=not ascending)
+    win = window(order, first, after, last, before, 100)
+    read_ascending = not win.descending(order)
+    if not win.size:
         rows: list[EventRecord] = []
-    elif cursor is None:
-        rows = await loaders.events_by_group.load(EventsKey(grouping, key, first + 1, ascending))
+    elif win.cursor is None:
+        rows = await loaders.events_by_group.load(EventsKey(grouping, key, win.size + 1, read_ascending))
     else:
-        found = await grouped_events(ch, tenant_id, grouping, [key], first + 1, ascending, cursor)
+        found = await grouped_events(ch, tenant_id, grouping, [key], win.size + 1, read_ascending, win.cursor)
         rows = found.get(key, [])
 
     async def count() -> int:
         return await loaders.event_count_by_group.load((grouping, key))
 
-    return make_page(rows, first, lambda r: (r.timestamp, r.id), count)
+    return make_page(rows, win, order, count)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from graph import fast_execution
 from graph.context import Context, Stores
 from graph.schema import build_schema
+from resolvers.node_ids import encode
 from server.state import AppState
 from storage.postgres.keys import Principal
 from tests.conftest import Tenant
@@ -13,8 +15,8 @@ from tests.traces import log_events, log_trace
 
 QUERIES = [
     """query($id: ID!) { execution(id: $id) { __typename id name status spans(first: 50) { totalCount
-        pageInfo { hasNextPage endCursor startCursor } edges { cursor node { __typename id parentId name kind
-        status startTime endTime durationMs inputs outputs attributes error { message code rawData }
+        pageInfo { hasNextPage endCursor startCursor } edges { cursor node { __typename id nodeId parentId name kind
+        kindName status startTime endTime durationMs inputs outputs attributes error { message code rawData }
         usage { inputTokens totalTokens byModel { model totalTokens } } cost { value unit }
         parent { id } children { id children { id } } } } } } }""",
     """query($id: ID!) { execution(id: $id) { rootSpans { ...S children { ...S children { ...S } } } } }
@@ -24,6 +26,10 @@ QUERIES = [
     """{ executions(first: 5) { edges { node { id spanCount usage { byModel { model } } cost { value } } } } }""",
     """query($id: ID!) { s: span(executionId: $id, spanId: "s3") { id status error { message code }
         events { name } } }""",
+    # abstract results: graphql-core resolves the type, then the concrete object may take the fast path
+    f"""{{ nodes(ids: ["{encode("Span", "ex-f", "s1")}", "{encode("Execution", "ex-f")}",
+        "{encode("Span", "ex-f", "s3")}"]) {{ __typename id nodeId
+        ... on Span {{ name kind status parent {{ id nodeId }} }} }} }}""",
 ]
 
 
@@ -43,6 +49,16 @@ async def test_fast_completion_matches_the_normal_path(tenant: Tenant, state: Ap
         expected = await _run(plain, state, tenant_id, query)
         assert expected["errors"] == [] and expected["data"]
         assert await _run(fast, state, tenant_id, query) == expected
+
+
+async def test_node_implementers_complete_on_the_fast_path(tenant: Tenant, state: AppState) -> None:
+    """Span implements Node, which gives it an `is_type_of`: a trace's spans must still take the fast path."""
+    await log_trace(tenant, "ex-f", count=5, depth=2)
+    tenant_id = await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
+    fast_execution._SHARED_PLANS.clear()
+    assert (await _run(build_schema(), state, tenant_id, QUERIES[0]))["errors"] == []
+    plans = {key[0]: plan for key, (_, plan) in fast_execution._SHARED_PLANS.items()}
+    assert plans.get("Span") is not None and plans.get("SpanEdge") is not None, plans
 
 
 async def test_raw_bulk_arguments_store_what_the_strawberry_path_stores(tenant: Tenant, state: AppState) -> None:

@@ -101,7 +101,7 @@ async def test_executions_filters_and_paging(tenant: Tenant) -> None:
     )
     assert sorted(await ids({"failed": True})) == ["bad-1", "bad-2"]
     assert sorted(await ids({"failed": False})) == ["ok-1", "run-1"]
-    assert await ids({"statuses": ["failed"]}) == ["bad-2"]
+    assert await ids({"statuses": ["FAILED"]}) == ["bad-2"]
     assert await ids({"statuses": ["RUNNING"]}) == ["run-1"]
     assert await ids({"nameContains": "nightly"}) == ["run-1"]
     assert await ids({"name": "root", "kinds": ["chain"], "failed": False}) == ["ok-1"]

@@ -104,3 +104,56 @@ async def test_executions_list_query_count_is_flat(state: AppState, two: tuple[T
             await log_events(tenant, f"ex-{i}", count=4, span_count=6)
     counts = [await _count(state, t, EXECUTIONS_QUERY) for t in (few, many)]
     assert_flat(counts)
+
+
+NODES_QUERY = """query($ids: [ID!]!) { nodes(ids: $ids) { __typename nodeId
+  ... on Execution { name spanCount usage { totalTokens } actor { displayName } }
+  ... on Span { name parent { id } execution { name } events { id } }
+  ... on Event { name actor { displayName } span { name } eventExecution: execution { name } }
+  ... on Actor { displayName } ... on Resource { resourceName: name } } }"""
+
+
+async def test_nodes_query_count_is_flat_in_id_count(state: AppState, two: tuple[Tenant, Tenant]) -> None:
+    few, many = two
+    ids: dict[str, list[str]] = {}
+    for tenant, n in ((few, 2), (many, 20)):
+        node_ids: list[str] = []
+        for i in range(n):
+            await log_trace(tenant, f"ex-{i}", count=4, depth=2)
+            await log_events(tenant, f"ex-{i}", count=2, span_count=4)
+            data = await tenant.gql_data(
+                """query($id: ID!) { execution(id: $id) { nodeId spans(first: 2) { edges { node { nodeId } } }
+                events(first: 20) { edges { node { nodeId actor { nodeId } resource { nodeId } } } } } }""",
+                {"id": f"ex-{i}"},
+            )
+            ex = data["execution"]
+            node_ids += [ex["nodeId"], *(e["node"]["nodeId"] for e in ex["spans"]["edges"])]
+            for event in (e["node"] for e in ex["events"]["edges"] if e["node"]["actor"]):
+                node_ids += [event["nodeId"], event["actor"]["nodeId"], event["resource"]["nodeId"]]
+        ids[tenant.name] = node_ids[:100]
+    assert len(ids[many.name]) == 100 and len(ids[few.name]) < 20
+    counts = [await _count(state, t, NODES_QUERY, {"ids": ids[t.name]}) for t in (few, many)]
+    assert_flat(counts)
+
+
+ORDERED_EXECUTIONS = """query($e: ExecutionOrder, $s: SpanOrder) {
+  executions(first: 50, orderBy: $e) { edges { node { id usage { totalTokens }
+    spans(first: 5, orderBy: $s) { edges { node { id parent { id } events { id } } } }
+    events(last: 3) { edges { node { actor { displayName } } } } } } } }"""
+ORDERED_EVENTS = """query($v: EventOrder) {
+  head: events(first: 100, orderBy: $v) { edges { node { name span { name } execution { name } } } }
+  tail: events(last: 100, orderBy: $v) { edges { node { name span { name } execution { name } } } } }"""
+
+
+async def test_ordered_lists_query_count_is_flat(state: AppState, two: tuple[Tenant, Tenant]) -> None:
+    few, many = two
+    for tenant, n in ((few, 2), (many, 20)):
+        for i in range(n):
+            await log_trace(tenant, f"ex-{i}", count=6, depth=3)
+            await log_events(tenant, f"ex-{i}", count=4, span_count=6)
+    for e, s, v in (("DURATION", "NAME", "NAME"), ("TOKENS", "TOKENS", "TIMESTAMP"), ("NAME", "DURATION", "NAME")):
+        variables = {"e": {"field": e, "direction": "ASC"}, "s": {"field": s, "direction": "DESC"}}
+        counts = [await _count(state, t, ORDERED_EXECUTIONS, variables) for t in (few, many)]
+        assert_flat(counts)
+        counts = [await _count(state, t, ORDERED_EVENTS, {"v": {"field": v, "direction": "DESC"}}) for t in (few, many)]
+        assert_flat(counts)

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
+    GraphQLInterfaceType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
@@ -16,6 +18,7 @@ from graphql import (
 )
 
 from graph.schema import schema
+from resolvers import node_ids
 from tests.conftest import Tenant
 from tests.traces import log_events, log_trace
 
@@ -28,8 +31,10 @@ ARGS: dict[str, Any] = {
     "resourceType": RESOURCE[0], "resourceId": RESOURCE[1],
 }  # fmt: skip
 PAIRS = {"actor": ACTOR, "resource": RESOURCE}
-IDS = {"execution": EXECUTION, "event": EVENT_ID}
-OPTIONAL_SKIPPED = {"filter", "first", "after", "from", "to"}
+IDS = {"execution": EXECUTION, "event": EVENT_ID, "node": node_ids.encode("Execution", EXECUTION)}
+NODE_IDS = [node_ids.encode("Span", EXECUTION, SPAN), node_ids.encode("Event", EVENT_ID),
+            node_ids.encode("Actor", *ACTOR), node_ids.encode("Resource", *RESOURCE)]  # fmt: skip
+OPTIONAL_SKIPPED = {"filter", "first", "after", "from", "to", "last", "before", "orderBy"}
 # Root fields whose required arguments are not the first tenant's ids: their arguments (enums unquoted),
 # and a selection without the arguments they echo back.
 ROOT_ARGS = {
@@ -51,7 +56,7 @@ def _selection(field_type: Any, depth: int = 0) -> str:
     named = get_named_type(field_type)
     if isinstance(named, GraphQLScalarType | GraphQLEnumType):
         return ""
-    assert isinstance(named, GraphQLObjectType)
+    assert isinstance(named, GraphQLObjectType | GraphQLInterfaceType)
     parts = []
     for name, field in named.fields.items():
         if any(isinstance(a.type, GraphQLNonNull) for a in field.args.values()):
@@ -75,16 +80,20 @@ def _arguments(root: str, field: GraphQLField) -> str:
             values[name] = IDS[root]
         elif name in ARGS:
             values[name] = ARGS[name]
+        elif name == "ids" and root == "nodes":
+            values[name] = NODE_IDS
         elif name in OPTIONAL_SKIPPED and not isinstance(arg.type, GraphQLNonNull):
             continue
         else:
             raise AssertionError(f"the isolation walk cannot fill argument {name!r} of Query.{root}: add it to ARGS")
-    return "(" + ", ".join(f'{k}: "{v}"' for k, v in values.items()) + ")" if values else ""
+    return "(" + ", ".join(f"{k}: {orjson.dumps(v).decode()}" for k, v in values.items()) + ")" if values else ""
 
 
 def _is_empty(value: Any) -> bool:
     if isinstance(value, dict):
         return all(_is_empty(v) for k, v in value.items() if k != "__typename")
+    if isinstance(value, list):
+        return all(_is_empty(v) for v in value)
     return value in (None, 0, False, "", [])
 
 
@@ -99,7 +108,7 @@ async def test_every_query_field_sees_nothing_of_another_tenant(tenant: Tenant, 
         theirs = await other_tenant.gql_data(query)
         assert _is_empty(theirs[root]), f"Query.{root} leaked across tenants: {theirs}"
         walked.append(root)
-    assert {"execution", "executions", "span", "event", "events", "actor", "resource"} <= set(walked)
+    assert {"execution", "executions", "span", "event", "events", "actor", "resource", "node", "nodes"} <= set(walked)
 
 
 async def test_every_rest_read_path_sees_nothing_of_another_tenant(

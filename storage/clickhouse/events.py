@@ -13,6 +13,9 @@ _COLUMNS = (
     "id, name, timestamp, source, execution_id, span_id, actor_type, actor_id, resource_type, "
     "resource_id, correlation_id, causation_id, outcome, payload"
 )
+# The orders the event log can be listed in: a fixed whitelist, never user text.
+# Field → (column, parameter type of its keyset value).
+ORDERS: dict[str, tuple[str, str]] = {"TIMESTAMP": ("timestamp", "DateTime64(6, 'UTC')"), "NAME": ("name", "String")}
 
 
 @dataclass(slots=True)
@@ -97,20 +100,22 @@ async def list_events(
     tenant_id: str,
     q: EventQuery,
     limit: int,
-    after: tuple[datetime, str] | None = None,
+    after: tuple[Any, str] | None = None,
     offset: int = 0,
+    order: str = "TIMESTAMP",
 ) -> list[EventRecord]:
-    """A page in (timestamp, id) order, newest first unless q.ascending; `after` is an exclusive keyset."""
+    """A page in (ORDERS[order], id) order, descending unless q.ascending; `after` is an exclusive keyset."""
     where, params = _where(tenant_id, q)
+    column, value_type = ORDERS[order]
     direction = "ASC" if q.ascending else "DESC"
     if after is not None:
         op = ">" if q.ascending else "<"
-        where += f" AND (timestamp, id) {op} ({{after_ts:DateTime64(6, 'UTC')}}, {{after_id:String}})"
-        params["after_ts"], params["after_id"] = after
+        where += f" AND ({column}, id) {op} ({{after_v:{value_type}}}, {{after_id:String}})"
+        params["after_v"], params["after_id"] = after
     params["limit"], params["offset"] = limit, offset
     rows = await ch.query(
         f"SELECT {_COLUMNS} FROM events FINAL WHERE {where} "
-        f"ORDER BY timestamp {direction}, id {direction} LIMIT {{limit:UInt32}} OFFSET {{offset:UInt64}}",
+        f"ORDER BY {column} {direction}, id {direction} LIMIT {{limit:UInt32}} OFFSET {{offset:UInt64}}",
         params,
     )
     return [EventRecord.from_row(r) for r in rows.rows]

@@ -34,13 +34,24 @@ _SUMMARY = f"""
     {_root("m_error")} AS error,
     {_root("m_attributes")} AS attributes,
     count() AS span_count,
-    countIf(status = 'FAILED') AS failed_spans
+    countIf(status = 'FAILED') AS failed_spans,
+    sum(m_input_tokens + m_output_tokens) AS total_tokens
 """
 
 _COLUMNS = (
     "id, root_span_id, x_name, x_kind, x_status, start_time, end_time, inputs, outputs, error, attributes, "
-    "span_count, failed_spans"
+    "span_count, failed_spans, total_tokens"
 )
+
+# The orders executions can be listed in: a fixed whitelist, never user text. Field → (SQL over the
+# summary, parameter type of its keyset value). A duration is in microseconds, -1 while running.
+ORDERS: dict[str, tuple[str, str]] = {
+    "START_TIME": ("start_time", "DateTime64(6, 'UTC')"),
+    "DURATION": ("ifNull(toUnixTimestamp64Micro(end_time) - toUnixTimestamp64Micro(start_time), -1)", "Int64"),
+    "NAME": ("x_name", "String"),
+    "SPAN_COUNT": ("span_count", "UInt64"),
+    "TOKENS": ("total_tokens", "UInt64"),
+}
 
 
 @dataclass(slots=True)
@@ -58,6 +69,7 @@ class ExecutionRecord:
     attributes: str
     span_count: int
     failed_spans: int
+    total_tokens: int = 0  # input + output over every span
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> ExecutionRecord:
@@ -126,17 +138,27 @@ async def executions_by_ids(ch: ClickHouse, tenant_id: str, ids: list[str]) -> d
 
 
 async def list_executions(
-    ch: ClickHouse, tenant_id: str, q: ExecutionQuery, limit: int, after: tuple[datetime, str] | None
+    ch: ClickHouse,
+    tenant_id: str,
+    q: ExecutionQuery,
+    limit: int,
+    after: tuple[Any, str] | None,
+    order: str = "START_TIME",
+    descending: bool = True,
 ) -> list[ExecutionRecord]:
-    """Newest first by (start_time, id); `after` is an exclusive keyset."""
+    """In (ORDERS[order], id) order, newest first by default; `after` is an exclusive keyset (value, id)."""
     sql, params = _summaries(tenant_id, q)
+    column, value_type = ORDERS[order]
+    direction = "DESC" if descending else "ASC"
     where = ""
     if after is not None:
-        where = "WHERE (start_time, id) < ({after_ts:DateTime64(6, 'UTC')}, {after_id:String})"
-        params["after_ts"], params["after_id"] = after
+        op = "<" if descending else ">"
+        where = f"WHERE ({column}, id) {op} ({{after_v:{value_type}}}, {{after_id:String}})"
+        params["after_v"], params["after_id"] = after
     params["limit"] = limit
     rows = await ch.query(
-        f"SELECT {_COLUMNS} FROM ({sql}) {where} ORDER BY start_time DESC, id DESC LIMIT {{limit:UInt32}}", params
+        f"SELECT {_COLUMNS} FROM ({sql}) {where} ORDER BY {column} {direction}, id {direction} LIMIT {{limit:UInt32}}",
+        params,
     )
     return [ExecutionRecord.from_row(r) for r in rows.rows]
 
