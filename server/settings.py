@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     # Per-key rate limit (requests per second, with bursts up to twice that); 0 turns it off.
     rate_limit_per_second: NonNegativeFloat = 500.0
     log_format: Literal["text", "json"] = "text"
+    cors_origins: str = ""  # comma-separated origins browsers may call from (server/cors.py)
 
     @property
     def graphql_dev_tools(self) -> bool:
