@@ -10,7 +10,7 @@ LOCK := requirements.lock
 LOCK_TOOLS := $(VENV)/pip-tools
 LOCK_ARGS ?=
 
-.PHONY: run test lint schema bench install lock clean
+.PHONY: run test lint schema bench install lock clean vendor-assets
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -43,6 +43,10 @@ lock:
 	test -x $(LOCK_TOOLS)/bin/pip-compile || { $(PY) -m venv $(LOCK_TOOLS) && $(LOCK_TOOLS)/bin/python -m pip install -q 'pip-tools>=7.6,<8'; }
 	$(LOCK_TOOLS)/bin/pip-compile -q --extra dev --generate-hashes --allow-unsafe --strip-extras \
 		--no-emit-index-url --no-emit-find-links $(LOCK_ARGS) -o $(LOCK) pyproject.toml
+
+# GraphiQL and Swagger UI files the server ships (server/static/): fetched again from npm, versions in VERSIONS.
+vendor-assets:
+	sh server/static/fetch-assets.sh
 
 clean:
 	rm -rf $(VENV) data
