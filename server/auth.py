@@ -25,7 +25,7 @@ from server.cors import simple_content_type, trusted_origin
 from server.state import AppState
 from storage.postgres import keys
 
-OPEN_PATHS = frozenset({"/healthz", "/docs", "/docs/oauth2-redirect", "/openapi.json"})
+OPEN_PATHS = frozenset({"/healthz", "/docs", "/openapi.json"})
 OPEN_PREFIXES = ("/static/",)
 COOKIE = "vai_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -92,8 +92,22 @@ class OfflinePage:
             self.context.close()
 
 
-def _set_editor(page: Any, selector: str, text: str) -> None:
-    page.eval_on_selector(f"{selector} .CodeMirror", "(el, text) => el.CodeMirror.setValue(text)", text)
+def _server_errors(server: ServerProcess) -> str:
+    """The server log's tracebacks, to say why a page showed an error."""
+    log = server.log.read_text(errors="replace") if server.log.exists() else ""
+    return "\n".join(chunk[:3000] for chunk in log.split("Traceback")[1:][-3:])
+
+
+def _set_query(page: Any, text: str, operation: str) -> None:
+    """Puts `text` in the query editor and waits until GraphiQL has parsed it: it picks HTTP or the
+    websocket by the parsed operation, and parses after a debounce."""
+    editor = ".graphiql-query-editor .CodeMirror"
+    page.eval_on_selector(editor, "(el, text) => el.CodeMirror.setValue(text)", text)
+    page.wait_for_function(
+        "([selector, operation]) => document.querySelector(selector)"
+        "?.CodeMirror.documentAST?.definitions?.[0]?.operation === operation",
+        arg=[editor, operation],
+    )
 
 
 def _response_text(page: Any) -> str:
@@ -110,7 +124,7 @@ def test_graphiql_renders_and_runs_a_query_and_a_subscription_offline(browser: A
         page.wait_for_function("() => localStorage.getItem('tracehouse:apiKey') !== null")
         page.wait_for_selector(".graphiql-container .graphiql-query-editor .CodeMirror")
 
-        _set_editor(page, ".graphiql-query-editor", QUERY)
+        _set_query(page, QUERY, "query")
         page.click(".graphiql-execute-button")
         page.wait_for_function(
             "() => document.querySelector('.graphiql-response .CodeMirror')"
@@ -120,7 +134,7 @@ def test_graphiql_renders_and_runs_a_query_and_a_subscription_offline(browser: A
         assert result == {"data": {"executions": {"totalCount": 0}}}, result
 
         # a subscription over graphql-transport-ws, the key in connection_init
-        _set_editor(page, ".graphiql-query-editor", SUBSCRIPTION)
+        _set_query(page, SUBSCRIPTION, "subscription")
         page.click(".graphiql-execute-button")
         with httpx.Client(base_url=server.url, headers={"X-API-Key": KEY}) as http:
             mutation = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }"
@@ -139,7 +153,7 @@ def test_graphiql_renders_and_runs_a_query_and_a_subscription_offline(browser: A
                 except Exception:  # playwright's TimeoutError
                     return False
 
-            assert any(delivered() for _ in range(10)), _response_text(page)
+            assert any(delivered() for _ in range(10)), _response_text(page) + _server_errors(server)
         assert json.loads(_response_text(page))["data"]["events"]["name"] == "browser.seen"
         assert offline.blocked == [], offline.blocked
         assert offline.errors == [], offline.errors
