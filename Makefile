@@ -10,7 +10,7 @@ LOCK := requirements.lock
 LOCK_TOOLS := $(VENV)/pip-tools
 LOCK_ARGS ?=
 
-.PHONY: run test lint schema bench install lock clean mutation
+.PHONY: run test lint schema bench install lock clean mutation vendor-assets
 
 $(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -49,6 +49,10 @@ lock:
 # Mutation scores of MODULES (default: every module mapped in tools/mutation/__main__.py); slow, not in `make test`
 mutation: $(STAMP)
 	$(BIN)/python -m tools.mutation $(MODULES)
+
+# GraphiQL and Swagger UI files the server ships (server/static/): fetched again from npm, versions in VERSIONS.
+vendor-assets:
+	sh server/static/fetch-assets.sh
 
 clean:
 	rm -rf $(VENV) data

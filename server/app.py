@@ -1,4 +1,9 @@
-"""The FastAPI application factory and its lifespan (stores up before the first request, down after)."""
+"""The FastAPI application factory and its lifespan (stores up before the first request, down after).
+
+Middleware, outermost first: request id and access log; CORS (answers preflights before anything asks
+for a key); response compression (zstd, br or gzip, as the client accepts, for bodies above 1 KiB);
+authentication; then the routes.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,11 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from server import errors
+from server import docs_routes, errors
 from server.audit_routes import router as audit_router
 from server.auth import AuthMiddleware
+from server.compression import CompressMiddleware, compression_options
+from server.cors import cors_middleware, parse_origins
 from server.graphql_route import graphql_router
 from server.health_routes import router as health_router
 from server.honeyhive_routes import router as honeyhive_router
@@ -43,8 +50,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await close_state(state)
 
-    app = FastAPI(title="Tracehouse", version="0.1.0", lifespan=lifespan)
+    cors_origins = parse_origins(settings.cors_origins)
+    app = FastAPI(
+        title="Tracehouse", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+        openapi_url="/openapi.json" if settings.graphql_dev_tools else None,
+    )  # fmt: skip
+    app.state.cors_origins = cors_origins
     app.add_middleware(AuthMiddleware)
+    app.add_middleware(CompressMiddleware, **compression_options())
+    if cors_origins:
+        app.add_middleware(cors_middleware, origins=cors_origins)
     app.add_middleware(ObserveMiddleware)  # added last: outermost, so every response carries a request id
     errors.install(app)
     app.include_router(health_router)
@@ -53,5 +68,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(otlp_router)
     app.include_router(audit_router)
     app.include_router(vellum_detail_router)
-    app.include_router(graphql_router(settings), prefix="/graphql")
+    app.include_router(graphql_router(settings, cors_origins), prefix="/graphql")
+    docs_routes.install(app, settings.graphql_dev_tools)
     return app

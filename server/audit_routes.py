@@ -18,7 +18,7 @@ from server.responses import JSON
 router = APIRouter(prefix="/api/v1/events", tags=["audit"])
 
 Limit = Annotated[int, Query(ge=1, le=100)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=2**63 - 1)]  # larger offsets cannot reach ClickHouse or JSON
 From = Annotated[datetime | None, Query(alias="from")]
 To = Annotated[datetime | None, Query()]
 

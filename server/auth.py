@@ -1,8 +1,12 @@
 """API-key authentication for every HTTP route but the probes (/healthz, /readyz), /metrics (its own token)
-and the GraphiQL page; key scopes, per-key rate limits.
+and the browser pages (GraphiQL, /docs and their static assets); key scopes, per-key rate limits.
 
-Keys come as `X-API-Key: KEY` or `Authorization: Bearer KEY`. Resolved keys are cached for a few
-seconds so a request does not cost a Postgres round trip; a revoked key stops working within that time.
+Keys come as `X-API-Key: KEY`, `Authorization: Bearer KEY` or, from a browser, the `vai_token` cookie.
+A cookie rides along on requests other sites make, so a cookie-authenticated write (any method but
+GET/HEAD/OPTIONS) must come from a trusted origin (the server's own or TRACEHOUSE_CORS_ORIGINS: 403
+otherwise) with a content type no HTML form can send (415 otherwise). Resolved keys are cached for a
+few seconds so a request does not cost a Postgres round trip; a revoked key stops working within that
+time.
 """
 
 from __future__ import annotations
@@ -17,13 +21,33 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graph.context import Principal, StoreUnavailable
 from graph.scopes import allows
+from server.cors import simple_content_type, trusted_origin
 from server.state import AppState
 
-# /metrics checks its own token (TRACEHOUSE_METRICS_TOKEN) in server/health_routes.py, not an API key.
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})  # probes have no key; /metrics has its own token
+# Probes have no key; /metrics checks its own token (TRACEHOUSE_METRICS_TOKEN) in server/health_routes.py.
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/openapi.json"})
+OPEN_PREFIXES = ("/static/",)
+COOKIE = "vai_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MISSING_KEY = f"missing API key: send X-API-Key: KEY, Authorization: Bearer KEY or a {COOKIE} cookie"
 
 
 def key_from_headers(headers: list[tuple[bytes, bytes]]) -> str | None:
+    """The key from the headers, else from the `vai_token` cookie."""
+    return _key_from_key_headers(headers) or key_from_cookie(headers)
+
+
+def key_from_cookie(headers: list[tuple[bytes, bytes]]) -> str | None:
+    for name, value in headers:
+        if name.lower() == b"cookie":
+            for pair in value.decode("latin-1").split(";"):
+                cookie, _, token = pair.strip().partition("=")
+                if cookie == COOKIE and token.strip().strip('"'):
+                    return token.strip().strip('"')
+    return None
+
+
+def _key_from_key_headers(headers: list[tuple[bytes, bytes]]) -> str | None:
     for name, value in headers:
         lname = name.lower()
         if lname == b"x-api-key" and value.strip():
@@ -48,6 +72,11 @@ async def resolve_key(state: AppState, key: str, refresh: bool = False) -> Princ
         state.key_cache.clear()
     state.key_cache[key] = (now + ttl, principal)
     return principal
+
+
+def _is_open(scope: Scope) -> bool:
+    path: str = scope["path"]
+    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES) or _is_graphiql_page(scope)
 
 
 def _is_graphiql_page(scope: Scope) -> bool:
@@ -76,6 +105,16 @@ def _csrf_unsafe(scope: Scope) -> bool:
     return content_type not in (b"application/json", b"application/graphql-response+json")
 
 
+def _cookie_write_refusal(scope: Scope) -> tuple[int, str] | None:
+    """Why a cookie-authenticated write is refused (CSRF), or None: it must come from a trusted origin,
+    with a content type an HTML form cannot send (so another origin needs a preflight CORS allows)."""
+    if not trusted_origin(scope, scope["app"].state.cors_origins):
+        return 403, f"a write authenticated by the {COOKIE} cookie must come from this server's or an allowed origin"
+    if simple_content_type(scope):
+        return 415, f"a write authenticated by the {COOKIE} cookie must not be a form or text/plain body"
+    return None
+
+
 class AuthMiddleware:
     """Key → principal (401), scope (403), per-key rate limit (429), and JSON-only GraphQL POSTs (415)."""
 
@@ -83,13 +122,20 @@ class AuthMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS or _is_graphiql_page(scope):
+        if scope["type"] != "http" or _is_open(scope):
             await self.app(scope, receive, send)
             return
         state: AppState = scope["app"].state.tracehouse
-        key = key_from_headers(scope["headers"])
+        key = _key_from_key_headers(scope["headers"])
         if key is None:
-            await _deny(send, 401, "missing API key: send X-API-Key: KEY or Authorization: Bearer KEY")
+            key = key_from_cookie(scope["headers"])
+            if key is not None and scope["method"] not in SAFE_METHODS:
+                refusal = _cookie_write_refusal(scope)
+                if refusal is not None:
+                    await _deny(send, *refusal)
+                    return
+        if key is None:
+            await _deny(send, 401, MISSING_KEY)
             return
         try:
             principal = await resolve_key(state, key)

@@ -1,28 +1,43 @@
 """`/graphql`: the Strawberry router with GraphiQL and graphql-transport-ws subscriptions.
 
 HTTP requests arrive authenticated by the middleware; a websocket authenticates in `connection_init`
-with `{"apiKey": KEY}` or `{"Authorization": "Bearer KEY"}` (or a key header on the upgrade request).
+with `{"apiKey": KEY}` or `{"Authorization": "Bearer KEY"}`, else by a key header or the `vai_token`
+cookie on the upgrade request. Browsers send cookies on cross-site websocket handshakes too, so only
+pages on this server's origin or TRACEHOUSE_CORS_ORIGINS may open one (Strawberry's origin check).
+
+GraphiQL is our own page (server/static/graphiql.html) over assets shipped in the package. Responses
+follow the GraphQL-over-HTTP spec: `Accept: application/graphql-response+json` gets that media type,
+and a request that never executed (parse, validation or variable errors) gets 400 without `data`;
+`application/json` clients keep 200 with `"data": null` (server/graphql_http.py).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import orjson
+from fastapi import Request, Response, WebSocket
+from fastapi.responses import HTMLResponse
 from starlette.requests import HTTPConnection
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
-from strawberry.types.unset import UnsetType
+from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from graph.context import Context, Stores, StoreUnavailable
 from graph.limits import GraphQLLimits
 from graph.schema import build_schema
 from server.auth import key_from_headers, resolve_key
+from server.graphql_http import mark_request_error, negotiate_media_type
 from server.settings import Settings
 from server.shared_streams import SharedStreams, SharingTransportWSHandler
 from server.state import AppState
+
+GRAPHIQL_PAGE = (Path(__file__).parent / "static" / "graphiql.html").read_text()
 
 
 def _stores(state: AppState) -> Stores:
@@ -67,6 +82,20 @@ class Router(GraphQLRouter[Context, Any]):
         super().__init__(*args, **kwargs)
         self.shared_streams = SharedStreams(subscriber_queue_size, subscriber_queue_bytes)
 
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        return HTMLResponse(GRAPHIQL_PAGE)
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        return mark_request_error(request, await super().process_result(request, result))
+
+    async def run(  # type: ignore[override]  # Strawberry declares it as overloads per request kind
+        self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
+    ) -> Response | WebSocket:
+        response = await super().run(request, context, root_value)
+        if isinstance(response, Response) and isinstance(request, Request):
+            negotiate_media_type(request, response)
+        return response
+
     def encode_json(self, data: object) -> str:
         # A 10,000-span trace is ~8 MB of JSON: the standard library would spend >100 ms on it. Text, not
         # bytes: websocket messages must go out as text frames for browser clients.
@@ -84,7 +113,7 @@ class Router(GraphQLRouter[Context, Any]):
         return await super().on_ws_connect(context)
 
 
-def graphql_router(settings: Settings) -> Router:
+def graphql_router(settings: Settings, cors_origins: frozenset[str] = frozenset()) -> Router:
     protocols = (
         (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL)
         if settings.graphql_ws_legacy
@@ -106,4 +135,5 @@ def graphql_router(settings: Settings) -> Router:
         max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
         subscriber_queue_size=settings.subscriber_queue_size,
         subscriber_queue_bytes=settings.subscriber_queue_bytes,
+        allowed_origins=sorted(cors_origins - {"*"}),  # `*` never lets another page use the cookie
     )

@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     metrics_max_operations: PositiveInt = 50  # distinct GraphQL operation labels; later new names count as "other"
     # /readyz answers 503 when the data dir or ClickHouse's disk has less room than this.
     min_free_disk_mb: int = Field(512, ge=0)
+    cors_origins: str = ""  # comma-separated origins browsers may call from (server/cors.py)
 
     @property
     def graphql_dev_tools(self) -> bool:

@@ -1,0 +1,185 @@
+"""GraphiQL (/graphql) and Swagger UI (/docs) in a real headless Chromium against a real server process,
+with every request to another host blocked: the pages must render and work from what Tracehouse serves.
+
+Debian's /usr/bin/chromium is driven by Playwright for Python (never `playwright install`, which would
+download a browser build); without it the tests skip, saying so. A failing test leaves a screenshot in
+tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.process import ServerProcess
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+KEY = "th_browser_test_key"
+QUERY = "{ executions(first: 1) { totalCount } }"
+SUBSCRIPTION = 'subscription { events(filter: {names: ["browser.seen"]}) { name payload } }'
+TIMEOUT_MS = 30_000
+
+
+def _skip_loudly(reason: str) -> None:
+    message = f"SKIPPED LOUDLY: {reason}; the browser tests did not run"
+    warnings.warn(message, stacklevel=2)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_loudly("the playwright package is not installed (dev extras)")
+    if not CHROMIUM.exists():
+        _skip_loudly(f"{CHROMIUM} is missing (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    proc = ServerProcess(tmp_path_factory.mktemp("browser") / "data", KEY)
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+class OfflinePage:
+    """A fresh page that may reach the server and nothing else; it records what it tried."""
+
+    def __init__(self, browser: Any, server: ServerProcess, name: str) -> None:
+        self.server = server
+        self.name = name
+        self.context = browser.new_context(viewport={"width": 1400, "height": 900})
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT_MS)
+        self.blocked: list[str] = []
+        self.errors: list[str] = []
+        self.page.route("**/*", self._route)
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+
+    def _route(self, route: Any) -> None:
+        if route.request.url.startswith(self.server.url + "/"):
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort()
+
+    def screenshot(self, suffix: str = "") -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{self.name}{suffix}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def __enter__(self) -> OfflinePage:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        try:
+            self.screenshot("-failed" if exc_type is not None else "")
+        finally:
+            self.context.close()
+
+
+def _server_errors(server: ServerProcess) -> str:
+    """The server log's tracebacks, to say why a page showed an error."""
+    log = server.log.read_text(errors="replace") if server.log.exists() else ""
+    return "\n".join(chunk[:3000] for chunk in log.split("Traceback")[1:][-3:])
+
+
+def _set_query(page: Any, text: str, operation: str) -> None:
+    """Puts `text` in the query editor and waits until GraphiQL has parsed it: it picks HTTP or the
+    websocket by the parsed operation, and parses after a debounce."""
+    editor = ".graphiql-query-editor .CodeMirror"
+    page.eval_on_selector(editor, "(el, text) => el.CodeMirror.setValue(text)", text)
+    page.wait_for_function(
+        "([selector, operation]) => document.querySelector(selector)"
+        "?.CodeMirror.documentAST?.definitions?.[0]?.operation === operation",
+        arg=[editor, operation],
+    )
+
+
+def _response_text(page: Any) -> str:
+    return str(page.eval_on_selector(".graphiql-response .CodeMirror", "el => el.CodeMirror.getValue()"))
+
+
+def test_graphiql_renders_and_runs_a_query_and_a_subscription_offline(browser: Any, server: ServerProcess) -> None:
+    with OfflinePage(browser, server, "graphiql") as offline:
+        page = offline.page
+        page.goto(f"{server.url}/graphql")
+        page.wait_for_selector(".graphiql-container .graphiql-query-editor .CodeMirror")
+        page.fill("#tracehouse-api-key", KEY)
+        page.press("#tracehouse-api-key", "Tab")  # `change`: the key is stored and GraphiQL remounts with it
+        page.wait_for_function("() => localStorage.getItem('tracehouse:apiKey') !== null")
+        page.wait_for_selector(".graphiql-container .graphiql-query-editor .CodeMirror")
+
+        _set_query(page, QUERY, "query")
+        page.click(".graphiql-execute-button")
+        page.wait_for_function(
+            "() => document.querySelector('.graphiql-response .CodeMirror')"
+            "?.CodeMirror.getValue().includes('totalCount')"
+        )
+        result = json.loads(_response_text(page))
+        assert result == {"data": {"executions": {"totalCount": 0}}}, result
+
+        # a subscription over graphql-transport-ws, the key in connection_init
+        _set_query(page, SUBSCRIPTION, "subscription")
+        page.click(".graphiql-execute-button")
+        with httpx.Client(base_url=server.url, headers={"X-API-Key": KEY}) as http:
+            mutation = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }"
+            event = {"name": "browser.seen", "payload": {"from": "graphiql"}}
+
+            def delivered() -> bool:
+                # the subscription may still be starting: send again until one arrives
+                http.post("/graphql", json={"query": mutation, "variables": {"e": [event]}}).raise_for_status()
+                try:
+                    page.wait_for_function(
+                        "() => document.querySelector('.graphiql-response .CodeMirror')"
+                        "?.CodeMirror.getValue().includes('browser.seen')",
+                        timeout=2_000,
+                    )
+                    return True
+                except Exception:  # playwright's TimeoutError
+                    return False
+
+            assert any(delivered() for _ in range(10)), _response_text(page) + _server_errors(server)
+        assert json.loads(_response_text(page))["data"]["events"]["name"] == "browser.seen"
+        assert offline.blocked == [], offline.blocked
+        assert offline.errors == [], offline.errors
+
+
+def test_swagger_ui_renders_offline_and_authorize_sends_the_key(browser: Any, server: ServerProcess) -> None:
+    with OfflinePage(browser, server, "docs") as offline:
+        page = offline.page
+        page.goto(f"{server.url}/docs")
+        page.wait_for_selector(".swagger-ui .information-container .title")
+        assert "Tracehouse" in page.inner_text(".swagger-ui .information-container .title")
+        page.wait_for_selector(".swagger-ui .opblock")
+
+        page.click(".swagger-ui .btn.authorize")
+        page.fill(".swagger-ui .modal-ux input[type=text], .swagger-ui .modal-ux input[type=password]", KEY)
+        page.click(".swagger-ui .modal-ux .auth-btn-wrapper .btn.modal-btn.auth.authorize")
+        page.click(".swagger-ui .modal-ux .btn-done")
+
+        operation = page.locator(".swagger-ui .opblock-get", has_text="/api/v1/events/stats/by-actor").first
+        operation.locator(".opblock-summary").click()
+        execute = operation.locator(".btn.execute")
+        if not execute.is_visible():  # tryItOutEnabled opens it already in this version
+            operation.locator(".try-out__btn").click()
+        execute.click()
+        status = operation.locator(".live-responses-table tbody .response-col_status").first
+        status.wait_for()
+        assert status.inner_text().strip() == "200", operation.inner_text()
+        assert offline.blocked == [], offline.blocked
+        assert offline.errors == [], offline.errors
