@@ -22,10 +22,25 @@ class ScopeGuard(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if not context.pre_execution_errors:
-            error = self._refusal(getattr(context.context, "principal", None))
+            error = self._refusal(getattr(context.context, "principal", None)) or self._wrong_transport()
             if error is not None:
                 context.pre_execution_errors = [error]
         yield
+
+    def _wrong_transport(self) -> GraphQLError | None:
+        """A subscription sent as a plain HTTP request: it streams only over the websocket."""
+        request = getattr(self.execution_context.context, "request", None)
+        over_http = request is not None and request.scope.get("type") == "http"
+        try:
+            subscription = self.execution_context.operation_type is OperationType.SUBSCRIPTION
+        except RuntimeError:  # no such operation: validation reports it
+            return None
+        if over_http and subscription:
+            return GraphQLError(
+                "subscriptions stream over the websocket at /graphql (graphql-transport-ws), not over HTTP",
+                extensions={"code": "BAD_REQUEST"},
+            )
+        return None
 
     def _refusal(self, principal: Principal | None) -> GraphQLError | None:
         # The HTTP middleware and the websocket handshake authenticate first; this is the guarantee that

@@ -308,3 +308,11 @@ async def test_a_limiter_that_fails_refuses_the_operation(tenant: Tenant, monkey
     assert body.get("data") is None
     assert body["errors"][0]["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
     assert "ZeroDivision" not in str(body) and "defect" not in str(body)
+
+
+async def test_a_subscription_over_plain_http_is_a_client_error(tenant: Tenant) -> None:
+    response = await tenant.http.post("/graphql", json={"query": "subscription { events { name } }"})
+    body = response.json()
+    assert body.get("data") is None, body
+    assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST", body
+    assert "websocket" in body["errors"][0]["message"]
