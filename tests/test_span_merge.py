@@ -30,7 +30,17 @@ def _time(offset_ms: int | None) -> datetime | None:
 
 def _text(field: str) -> st.SearchStrategy[str]:
     # few distinct values, so pieces often agree or overwrite each other
-    return st.sampled_from(("", "", f"{field}-a", f"{field}-b"))
+    return st.sampled_from(("", "", _value(field, "a"), _value(field, "b")))
+
+
+def _value(field: str, tag: str) -> str:
+    """A value as the adapters store it: usage and cost are JSON lists (the writer prices them), the other
+    blobs any text."""
+    if field == "usage":
+        return f'[{{"model": "{field}-{tag}", "input_tokens": 1}}]'  # a model no price table knows
+    if field == "cost":
+        return f'[{{"value": 1, "unit": "{field}-{tag}", "source": "reported"}}]'
+    return f"{field}-{tag}"
 
 
 @st.composite
@@ -160,14 +170,14 @@ async def test_a_live_stream_continues_a_stored_span_field_by_field(tenant: Tena
     tenant_id = await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
     execution_id = f"e-{uuid.uuid4().hex}"
     stored = [
-        (str(uuid.uuid4()), _time(1000), SpanPiece(**{f: f"early-{f}" for f in fields}, status="FAILED",
+        (str(uuid.uuid4()), _time(1000), SpanPiece(**{f: _value(f, "early") for f in fields}, status="FAILED",
                                                     input_tokens=1, end_time=_time(9000))),
         (str(uuid.uuid4()), _time(3000), SpanPiece(status="RUNNING")),  # the latest piece, saying little
     ]  # fmt: skip
     later = [
-        (str(uuid.uuid4()), _time(2000), SpanPiece(**{f: f"mid-{f}" for f in fields}, status="SUCCEEDED",
+        (str(uuid.uuid4()), _time(2000), SpanPiece(**{f: _value(f, "mid") for f in fields}, status="SUCCEEDED",
                                                     input_tokens=2)),
-        (str(uuid.uuid4()), _time(500), SpanPiece(**{f: f"old-{f}" for f in fields}, status="CANCELLED",
+        (str(uuid.uuid4()), _time(500), SpanPiece(**{f: _value(f, "old") for f in fields}, status="CANCELLED",
                                                    input_tokens=3)),
         (str(uuid.uuid4()), _time(200), SpanPiece()),  # earlier than any: the start (no piece gave one)
     ]  # fmt: skip
@@ -181,7 +191,7 @@ async def test_a_live_stream_continues_a_stored_span_field_by_field(tenant: Tena
         assert _shown(live.record) == _shown(read)
     r = live.record
     assert (r.parent_id, r.name, r.kind, r.inputs, r.outputs, r.error, r.attributes, r.usage, r.cost) == tuple(
-        f"mid-{f}" for f in fields)  # fmt: skip
+        _value(f, "mid") for f in fields)  # fmt: skip
     assert (r.status, r.input_tokens, r.start_time, r.end_time) == ("SUCCEEDED", 2, _time(200), _time(9000))
     # a piece that gives a start sets it, later than the pieces' times though it is
     given = (str(uuid.uuid4()), _time(4000), SpanPiece(start_time=_time(2500)))

@@ -15,6 +15,15 @@ T0 = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
 FIELDS = ("parent_span_id", "name", "kind", "inputs", "outputs", "error", "attributes", "usage", "cost")
 
 
+def _value(field: str, tag: str) -> str:
+    """A value as the adapters store it: usage and cost are JSON lists (the writer prices them)."""
+    if field == "usage":
+        return f'[{{"model": "{field}-{tag}", "input_tokens": 1}}]'  # a model no price table knows
+    if field == "cost":
+        return f'[{{"value": 1, "unit": "{field}-{tag}", "source": "reported"}}]'
+    return f"{tag}-{field}"
+
+
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
@@ -42,9 +51,9 @@ async def both_reads(state: AppState, tenant_id: str, execution_id: str) -> dict
 
 async def test_every_field_is_the_latest_piece_that_says_something(tenant: Tenant, state: AppState) -> None:
     tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
-    late = SpanPiece(**{f: f"late-{f}" for f in FIELDS}, input_tokens=2, output_tokens=3,
+    late = SpanPiece(**{f: _value(f, "late") for f in FIELDS}, input_tokens=2, output_tokens=3,
                      cache_creation_input_tokens=4, cache_read_input_tokens=5)  # fmt: skip
-    early = SpanPiece(**{f: f"early-{f}" for f in FIELDS}, input_tokens=20, output_tokens=30,
+    early = SpanPiece(**{f: _value(f, "early") for f in FIELDS}, input_tokens=20, output_tokens=30,
                       cache_creation_input_tokens=40, cache_read_input_tokens=50)  # fmt: skip
     # written latest first; the latest piece says nothing (an empty piece does not erase), its tokens
     # without usage do not count either
@@ -53,7 +62,7 @@ async def test_every_field_is_the_latest_piece_that_says_something(tenant: Tenan
     await write(state, tid, ex, "s", at(1), early)
     span = (await both_reads(state, tid, ex))["s"]
     assert (span.parent_id, span.name, span.kind, span.inputs, span.outputs, span.error, span.attributes,
-            span.usage, span.cost) == tuple(f"late-{f}" for f in FIELDS)  # fmt: skip
+            span.usage, span.cost) == tuple(_value(f, "late") for f in FIELDS)  # fmt: skip
     tokens = (span.input_tokens, span.output_tokens, span.cache_creation_input_tokens, span.cache_read_input_tokens)
     assert tokens == (2, 3, 4, 5)
     assert (span.status, span.end_time, span.end_iso, span.pieces, span.last_ts) == ("RUNNING", None, None, 3, at(3))
