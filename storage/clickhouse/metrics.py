@@ -21,9 +21,9 @@ from datetime import datetime
 from typing import Any
 
 from storage.clickhouse.client import ClickHouse
+from storage.clickhouse.spans import MERGED_SKELETON
 from storage.clickhouse.values import add_filter, clamp, utc
 
-_TERMINAL = "('SUCCEEDED', 'FAILED', 'CANCELLED')"
 # The USD entries of a cost list ([{value, unit[, source]}]), summed.
 _USD = (
     "arraySum(arrayMap(c -> JSONExtractFloat(c, 'value'), "
@@ -32,16 +32,7 @@ _USD = (
 
 # Only the fields metrics need, merged by the rule of spans.py (reading inputs and outputs would cost more
 # than the rest of the query).
-_MERGED = f"""
-    execution_id,
-    span_id,
-    argMaxIf(parent_span_id, ts, parent_span_id != '') AS parent_id,
-    argMaxIf(span_name, ts, span_name != '') AS name,
-    argMaxIf(span_kind, ts, span_kind != '') AS kind,
-    if(countIf(span_status IN {_TERMINAL}) > 0,
-       argMaxIf(span_status, ts, span_status IN {_TERMINAL}), 'RUNNING') AS status,
-    ifNull(min(start_time), min(ts)) AS start,
-    if(countIf(span_status IN {_TERMINAL}) > 0, max(end_time), NULL) AS end,
+_MERGED = f"""{MERGED_SKELETON},
     argMaxIf(JSONExtractString(usage, 1, 'model'), ts, usage != '') AS model,
     argMaxIf(input_tokens, ts, usage != '') AS input_tokens,
     argMaxIf(output_tokens, ts, usage != '') AS output_tokens,

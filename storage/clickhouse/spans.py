@@ -28,7 +28,8 @@ _MERGED_ATTRIBUTES = (
     f"({_BY_RECENCY} AS attribute_pieces), arrayEnumerate(attribute_pieces))), ','), '}}')"
 )
 
-MERGED_COLUMNS = f"""
+# The skeleton of a merged span (ids, parent, name, kind, status, start, end): what every reader needs.
+MERGED_SKELETON = f"""
     execution_id,
     span_id,
     argMaxIf(parent_span_id, ts, parent_span_id != '') AS parent_id,
@@ -37,7 +38,9 @@ MERGED_COLUMNS = f"""
     if(countIf(span_status IN {_TERMINAL}) > 0,
        argMaxIf(span_status, ts, span_status IN {_TERMINAL}), 'RUNNING') AS status,
     ifNull(min(start_time), min(ts)) AS start,
-    if(countIf(span_status IN {_TERMINAL}) > 0, max(end_time), NULL) AS end,
+    if(countIf(span_status IN {_TERMINAL}) > 0, max(end_time), NULL) AS end"""
+
+MERGED_COLUMNS = f"""{MERGED_SKELETON},
     argMaxIf(inputs, ts, inputs != '') AS m_inputs,
     argMaxIf(outputs, ts, outputs != '') AS m_outputs,
     argMaxIf(error, ts, error != '') AS m_error,
