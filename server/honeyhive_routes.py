@@ -17,6 +17,15 @@ from ingest.stored import stored_span
 from ingest.validation import InvalidInput
 from server.otlp_route import export_traces
 from server.request_body import app_state, json_body, principal, reraise_for_rest
+from server.request_schemas import (
+    HoneyHiveBatch,
+    HoneyHiveLegacyEvent,
+    HoneyHiveModelEvent,
+    HoneyHiveSessionStart,
+    HoneyHiveUpdate,
+    OtlpTracesRequest,
+    openapi_body,
+)
 from server.responses import JSON
 
 router = APIRouter(tags=["honeyhive"])
@@ -38,7 +47,7 @@ def _ids(request: Request, project: Any) -> dict[str, str]:
     return {"org_id": tenant, "workspace_id": tenant, "project_id": str(project or "default")}
 
 
-@router.post("/session/start")
+@router.post("/session/start", openapi_extra=openapi_body(HoneyHiveSessionStart, "a new HoneyHive session"))
 async def start_session(request: Request) -> JSON:
     """A new session (the execution) → the session event, as `PostSessionStartResponse`."""
     body = await json_body(request)
@@ -49,14 +58,14 @@ async def start_session(request: Request) -> JSON:
                  "session_id": event.execution_id, "event_type": "session", "success": True})  # fmt: skip
 
 
-@router.post("/events")
+@router.post("/events", openapi_extra=openapi_body(HoneyHiveLegacyEvent, "one HoneyHive event"))
 async def create_event(request: Request) -> JSON:
     body = await json_body(request)
     batch: Batch = await _write(request, lambda: honeyhive.adapt_legacy_event(body))
     return JSON({"event_id": batch.events[0].id, "success": True})
 
 
-@router.post("/events/model")
+@router.post("/events/model", openapi_extra=openapi_body(HoneyHiveModelEvent, "one model event"))
 async def create_model_event(request: Request) -> JSON:
     body = await json_body(request)
     event = body.get("model_event") if isinstance(body, dict) else None
@@ -72,17 +81,17 @@ async def _batch(request: Request, key: str, event_type: str | None) -> JSON:
     return JSON({"event_ids": top, "session_id": session_id, "success": True})
 
 
-@router.post("/events/batch")
+@router.post("/events/batch", openapi_extra=openapi_body(HoneyHiveBatch, "HoneyHive events"))
 async def create_event_batch(request: Request) -> JSON:
     return await _batch(request, "events", None)
 
 
-@router.post("/events/model/batch")
+@router.post("/events/model/batch", openapi_extra=openapi_body(HoneyHiveBatch, "model events"))
 async def create_model_event_batch(request: Request) -> JSON:
     return await _batch(request, "model_events", "model")
 
 
-@router.put("/events")
+@router.put("/events", openapi_extra=openapi_body(HoneyHiveUpdate, "fields merged into a stored event"))
 async def update_event(request: Request) -> JSON:
     """Enrichment of an event or session already stored: merged into its span, later values winning."""
     body = await json_body(request)
@@ -101,7 +110,11 @@ async def update_event(request: Request) -> JSON:
     return JSON({"event_id": event_id, "success": True})
 
 
-@router.post("/opentelemetry/v1/traces", tags=["otlp"])
+@router.post(
+    "/opentelemetry/v1/traces",
+    tags=["otlp"],
+    openapi_extra=openapi_body(OtlpTracesRequest, "OTLP/JSON spans as the HoneyHive tracer exports them"),
+)
 async def export_honeyhive_traces(request: Request) -> Response:
     """Where the HoneyHive tracer exports its spans (OTLP/HTTP JSON with `honeyhive_*` attributes)."""
     return await export_traces(request)

@@ -60,6 +60,46 @@ class HoneyHiveSessionEvent(HoneyHiveEvent):
     inputs: dict[str, Any] | None = None  # type: ignore[assignment]
 
 
+class HoneyHiveSessionStart(_Open):
+    """`POST /session/start` (the HoneyHive SDK's `sessions.start`): `{"session": {...}}`."""
+
+    session: dict[str, Any]
+
+
+class HoneyHiveLegacyEvent(_Open):
+    """`POST /events` (the SDK's `events.create`): `{"event": {...}}` with the fields of `POST /v1/events`."""
+
+    event: HoneyHiveEvent
+
+
+class HoneyHiveModelEvent(_Open):
+    """`POST /events/model`: `{"model_event": {...}}`."""
+
+    model_event: dict[str, Any]
+
+
+class HoneyHiveBatch(_Open):
+    """`POST /events/batch` (`events`) and `/events/model/batch` (`model_events`), optionally one session."""
+
+    events: list[dict[str, Any]] | None = None
+    model_events: list[dict[str, Any]] | None = None
+    is_single_session: bool | None = None
+    session_properties: dict[str, Any] | None = None
+
+
+class HoneyHiveUpdate(_Open):
+    """`PUT /events` (`events.update`, `enrich_span`, `enrich_session`): merged into the stored event."""
+
+    event_id: str
+    metadata: dict[str, Any] | None = None
+    feedback: dict[str, Any] | None = None
+    metrics: dict[str, Any] | None = None
+    outputs: dict[str, Any] | None = None
+    config: dict[str, Any] | None = None
+    user_properties: dict[str, Any] | None = None
+    duration: float | None = None
+
+
 class AuditEventInput(_Open):
     """An audit event, shaped like the ones `GET /api/v1/events` returns."""
 
