@@ -316,3 +316,89 @@ async def test_a_subscription_over_plain_http_is_a_client_error(tenant: Tenant) 
     assert body.get("data") is None, body
     assert body["errors"][0]["extensions"]["code"] == "BAD_REQUEST", body
     assert "websocket" in body["errors"][0]["message"]
+
+
+# exact figures and boundaries of the limits (each measure computed the way the module docstring states)
+
+
+def _analysis(document: str) -> DocumentAnalysis:
+    return DocumentAnalysis(schema._schema, parse(document))
+
+
+def test_the_defaults_are_the_documented_ones() -> None:
+    assert (LIMITS.max_depth, LIMITS.max_aliases, LIMITS.max_tokens, LIMITS.max_cost, LIMITS.dev_tools) == (
+        15, 30, 20_000, 1_000_000, True)  # fmt: skip
+
+
+def test_cost_figures_are_exact() -> None:
+    cases = [
+        ('{ execution(id: "x") { id } }', 1 + 1),  # a field, times 1, plus its leaf
+        ('{ execution(id: "x") { rootSpans { id } } }', 1 + (1 + 2 * 1)),  # an unpaged list counts twice
+        ("{ executions { totalCount } }", 1 + 50 * 1),  # `first` omitted: its default
+        ("{ executions(first: 7) { totalCount } }", 1 + 7),
+        ("{ executions(last: 70) { totalCount } }", 1 + 70),  # `last` pages as much as `first`
+        ("{ executions(first: 0) { totalCount } }", 1 + 1),  # a page of nothing still costs its fields once
+        ("{ __typename executions(first: 2) { __typename } }", 1 + (1 + 2)),
+        ('{ execution(id: "x") { ... on Execution { rootSpans { id } } } }', 1 + 3),
+        ('{ execution(id: "x") { ...E } } fragment E on Execution { rootSpans { id } }', 1 + 3),
+    ]
+    for document, cost in cases:
+        assert check_cost(_analysis(document), LIMITS, None, {}) == cost, document
+
+
+def test_the_cost_boundary_is_exact_and_its_refusal_says_how_to_page() -> None:
+    document = "{ executions(first: 49) { totalCount } }"  # costs 50
+    assert check_cost(_analysis(document), GraphQLLimits(max_cost=50), None, {}) == 50
+    with pytest.raises(LimitExceeded) as refused:
+        check_cost(_analysis(document), GraphQLLimits(max_cost=49), None, {})
+    assert str(refused.value) == (
+        "query cost 50 exceeds the limit of 49: ask for smaller pages (`first`/`after` on connections)"
+    )
+    assert refused.value.extensions == {"code": "QUERY_TOO_COSTLY", "cost": 50, "limit": 49}
+
+
+def test_a_cost_beyond_any_json_integer_is_reported_capped() -> None:
+    deep = '{ execution(id: "x") { rootSpans ' + "{ children " * 60 + "{ id }" + " }" * 60 + " } }"
+    with pytest.raises(LimitExceeded) as refused:
+        check_cost(_analysis(deep), LIMITS, None, {})
+    assert refused.value.extensions["cost"] == graph.limits.REPORTED_COST_CAP == 2**53
+
+
+def test_each_operation_is_costed_with_its_own_variables() -> None:
+    """A fragment spread by two operations costs what each operation's variables make it."""
+    document = (
+        'query A($n: Int = 1) { execution(id: "x") { ...F } } '
+        'query B($n: Int = 100000) { execution(id: "x") { ...F } } '
+        "fragment F on Execution { spans(first: $n) { totalCount } }"
+    )
+    assert check_cost(_analysis(document), LIMITS, "A", {}) == 1 + (1 + 1 * 1)
+    assert check_cost(_analysis(document), LIMITS, None, {}) == 1 + (1 + 100_000 * 1)  # the costlier of both
+    assert check_cost(_analysis(document), LIMITS, "B", {"n": 3}) == 1 + (1 + 3 * 1)
+
+
+def test_the_expanded_size_boundary_is_exact_and_named() -> None:
+    document = fan_out(4)  # execution > rootSpans > 2**4 copies of F0's two fields
+    fields = 2 + 2**4 * 2
+    assert shape_of(document).fields == fields
+    check_shape(_analysis(document), GraphQLLimits(max_tokens=fields))
+    with pytest.raises(LimitExceeded) as refused:
+        check_shape(_analysis(document), GraphQLLimits(max_tokens=fields - 1))
+    assert str(refused.value) == (
+        f"the document expands to {fields:,} fields (fragments spread out), more than the limit of {fields - 1:,}"
+    )
+    with pytest.raises(LimitExceeded) as cyclic:
+        check_shape(_analysis('{ execution(id: "x") { ...A } } fragment A on Execution { ...A }'), LIMITS)
+    assert str(cyclic.value) == "fragment `A` spreads itself"
+    assert cyclic.value.extensions == {"code": "GRAPHQL_VALIDATION_FAILED"}
+
+
+def test_limits_are_counted_over_every_operation_of_the_document() -> None:
+    one = "query Q%d { " + " ".join(f'a{i}: event(id: "x") {{ id }}' for i in range(16)) + " }"
+    with pytest.raises(LimitExceeded) as refused:
+        check_shape(_analysis(f"{one % 1} {one % 2}"), LIMITS)  # 16 + 16 aliases in one document
+    assert str(refused.value) == "32 aliases found, more than the maximum of 30 aliases"
+    depth = '{ execution(id: "x") { rootSpans { id } } }'
+    assert shape_of(depth).depth == 2
+    check_shape(_analysis(depth), GraphQLLimits(max_depth=2))
+    with pytest.raises(LimitExceeded, match=r"^the operation's depth 2 exceeds the maximum depth of 1$"):
+        check_shape(_analysis(depth), GraphQLLimits(max_depth=1))
