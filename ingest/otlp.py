@@ -28,7 +28,7 @@ from ingest.outcome import FAILURE, SUCCESS
 from ingest.prices import PriceTable
 from ingest.records import Batch, CanonicalEvent, SpanPiece
 from ingest.usage import apply_usage, normalize_cost, token_count
-from ingest.validation import InvalidInput, dumps
+from ingest.validation import InvalidInput, dumps, maybe_json
 from storage.clickhouse.values import storable
 
 _NAMESPACE = uuid.UUID("0b9f5d0e-6c1a-4d53-8f43-52a1f9d2b7a4")
@@ -127,14 +127,6 @@ def _first(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
     return next((attrs[k] for k in keys if attrs.get(k) is not None), None)
 
 
-def _maybe_json(value: Any) -> Any:
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
-    return value
-
 
 def _time(nanos: int, name: str = "startTimeUnixNano") -> datetime:
     value = datetime.fromtimestamp(nanos / 1e9, tz=UTC)
@@ -218,9 +210,9 @@ def _span(span: Span, resource: dict[str, Any], scope: dict[str, Any] | None, pr
     )
     inputs, outputs = _first(attrs, _INPUTS), _first(attrs, _OUTPUTS)
     if inputs is not None:
-        piece.inputs = dumps(_maybe_json(inputs))
+        piece.inputs = dumps(maybe_json(inputs))
     if outputs is not None:
-        piece.outputs = dumps(_maybe_json(outputs))
+        piece.outputs = dumps(maybe_json(outputs))
     if status == lifecycle.FAILED:
         piece.error = dumps(_error(span))
     otel: dict[str, Any] = {"span_kind": _OTEL_KINDS.get(span.kind, "UNSPECIFIED"), "resource": resource}

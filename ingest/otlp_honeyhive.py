@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from ingest.usage import normalize_usage
+from ingest.validation import maybe_json
 
 _SESSION = ("honeyhive.session_id", "honeyhive_session_id")
 _EVENT_TYPE = ("honeyhive_event_type", "honeyhive.event_type")
@@ -32,16 +31,6 @@ class HoneyHiveSpan:
     attributes: dict[str, Any] = field(default_factory=dict)
     usage: list[dict[str, Any]] = field(default_factory=list)
     cost: Any = None
-
-
-def _decoded(value: Any) -> Any:
-    """The tracer writes non-scalar values as JSON text."""
-    if isinstance(value, str) and value[:1] in ("{", "["):
-        try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return value
-    return value
 
 
 def _put(target: dict[str, Any], path: list[str], value: Any) -> None:
@@ -69,9 +58,9 @@ def honeyhive_span(attrs: dict[str, Any]) -> HoneyHiveSpan | None:
         if target is None:
             continue
         if rest:
-            _put(groups.setdefault(target, {}), rest.split("."), _decoded(value))
+            _put(groups.setdefault(target, {}), rest.split("."), maybe_json(value))
         else:
-            groups[target] = _decoded(value)
+            groups[target] = maybe_json(value)
     event_type = _first(attrs, _EVENT_TYPE)
     span = HoneyHiveSpan(
         session_id=session,

@@ -41,6 +41,17 @@ def format_loc(loc: Loc) -> str:
 MAX_JSON_DEPTH = 128
 
 
+def maybe_json(value: Any) -> Any:
+    """A string that holds a JSON object or array, decoded (OTLP attributes carry such values as text);
+    anything else as it is."""
+    if isinstance(value, str) and value[:1] in ("{", "["):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
 def dumps(value: Any, loc: Loc = ()) -> str:
     """JSON text of a value to store; one that cannot be stored and read back (nested deeper than
     MAX_JSON_DEPTH, an integer beyond 64 bits) is the client's error at `loc`, or at its first key at fault."""
