@@ -87,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
         _serve(settings)
         return 0
     logging.basicConfig(level=logging.WARNING)
+    if settings.database_url is None and not (settings.embedded_postgres_dir / "PG_VERSION").exists():
+        # A key goes into the store of this data dir: one made for another dir gets 401 from the server.
+        print(f"tracehouse: no store in {settings.data_dir} yet: creating one there; run the server with the "
+              "same TRACEHOUSE_DATA_DIR (or from this directory) for this key to work", file=sys.stderr)  # fmt: skip
     lines = asyncio.run(_keys(settings, args))
     if args.keys_command == "create":
         print(f"created a key for tenant {args.tenant!r}; it is shown only once:", file=sys.stderr)

@@ -131,3 +131,16 @@ def test_serve_with_a_bad_value_exits_with_the_variable_named(tmp_path: Path) ->
     assert "TRACEHOUSE_PORT" in done.stderr and "TRACEHOUSE_LOG_FORMAT" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr, done.stderr
     assert not (tmp_path / "postgres").exists()  # refused before any store was started
+
+
+def test_keys_create_says_when_it_makes_a_new_store(tmp_path: Path) -> None:
+    """A key made for another data dir than the server's gets 401: the CLI says when it starts a new store."""
+    command = [str(Path(sys.executable).parent / "tracehouse"), "keys", "create", "--tenant", "t"]
+    env = {**os.environ, "TRACEHOUSE_DATA_DIR": str(tmp_path / "elsewhere")}
+    env.pop("TRACEHOUSE_DATABASE_URL", None)
+    first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+    assert first.returncode == 0, first.stderr
+    assert f"no store in {tmp_path / 'elsewhere'} yet" in first.stderr
+    assert first.stdout.strip().splitlines()[-1].startswith("th_")  # the key is still the last line
+    again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+    assert again.returncode == 0 and "no store in" not in again.stderr
