@@ -100,10 +100,12 @@ async def test_stalled_subscribers_are_cut_off_and_the_server_holds_a_bounded_am
     stalled: list[StalledSubscriber] = []
     try:
         process = psutil.Process(server.proc.pid)  # type: ignore[union-attr]
+        open_before = await open_subscriptions(client)
         reader = GraphQLWS(server.url)
         await reader.connect({"apiKey": KEY})
         await reader.subscribe(document(names='"warm.tick", "slow.tick"'))
-        await asyncio.sleep(0.3)  # registered before the first event
+        # registered before the first event
+        assert await open_subscriptions(client, open_before + 1, timeout=10) == open_before + 1
         for start in range(0, EVENTS, BATCH):  # warm up the stores and the live path with the same load
             await post(client, ticks("warm.tick", start, BATCH))
             for _ in range(BATCH):
