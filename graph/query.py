@@ -26,7 +26,7 @@ from graph.resource import Resource
 from graph.span import Span
 from graph.time_annotations import From, OptionalDateTime, RequiredDateTime, RequiredFrom
 from graph.time_bucket import TimeBucket
-from resolvers import aggregates
+from resolvers import aggregates, live
 from resolvers.events import events_page
 from resolvers.executions import executions_page
 from resolvers.metrics import MAX_BUCKETS, MetricsFilterValues, metrics_series
@@ -201,3 +201,11 @@ class Query:
         ctx = info.context
         page, traces = await search_spans_page(ctx.stores.ch, ctx.loaders, ctx.tenant_id, search, first, after)
         return Connection.of(page, lambda r: Span.of(r, traces[r.execution_id]), after is not None)
+
+    @strawberry.field(
+        description="The live streams' position now: pass it as `after` to `executionUpdates` or `events` to get "
+        "every update from this moment on. Read it before a snapshot (a trace, a page of events) and nothing "
+        "falls between the snapshot and the stream."
+    )
+    async def live_cursor(self, info: Info) -> str:
+        return await live.live_cursor(info.context.stores.live_bus)

@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from server import docs_routes, errors
+from server import docs_routes, errors, web_routes
 from server.audit_routes import router as audit_router
 from server.auth import AuthMiddleware
 from server.compression import CompressMiddleware, compression_options
@@ -70,4 +70,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(vellum_detail_router)
     app.include_router(graphql_router(settings, cors_origins), prefix="/graphql")
     docs_routes.install(app, settings.graphql_dev_tools)
+    web_routes.install(app)
     return app

@@ -1,5 +1,5 @@
 """API-key authentication for every HTTP route but the probes (/healthz, /readyz), /metrics (its own token)
-and the browser pages (GraphiQL, /docs and their static assets); key scopes, per-key rate limits.
+and the browser pages (GraphiQL, /docs, the viewer and their static assets); key scopes, per-key rate limits.
 
 Keys come as `X-API-Key: KEY`, `Authorization: Bearer KEY` or, from a browser, the `vai_token` cookie.
 A cookie rides along on requests other sites make, so a cookie-authenticated write (any method but
@@ -23,10 +23,12 @@ from graph.context import Principal, StoreUnavailable
 from graph.scopes import allows
 from server.cors import simple_content_type, trusted_origin
 from server.state import AppState
+from server.web_routes import PAGE_PATHS, PAGE_PREFIXES
 
 # Probes have no key; /metrics checks its own token (TRACEHOUSE_METRICS_TOKEN) in server/health_routes.py.
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/openapi.json"})
-OPEN_PREFIXES = ("/static/",)
+# The viewer's page and assets (server/web_routes.py) carry no data: it signs in through the API.
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", *PAGE_PATHS})
+OPEN_PREFIXES = ("/static/", *PAGE_PREFIXES)
 COOKIE = "vai_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MISSING_KEY = f"missing API key: send X-API-Key: KEY, Authorization: Bearer KEY or a {COOKIE} cookie"

@@ -9,42 +9,24 @@ tests/artifacts/.
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.browser import OfflinePage, chromium
 from tests.process import ServerProcess
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parent / "artifacts"
 KEY = "th_browser_test_key"
 QUERY = "{ executions(first: 1) { totalCount } }"
 SUBSCRIPTION = 'subscription { events(filter: {names: ["browser.seen"]}) { name payload } }'
-TIMEOUT_MS = 30_000
-
-
-def _skip_loudly(reason: str) -> None:
-    message = f"SKIPPED LOUDLY: {reason}; the browser tests did not run"
-    warnings.warn(message, stacklevel=2)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _skip_loudly("the playwright package is not installed (dev extras)")
-    if not CHROMIUM.exists():
-        _skip_loudly(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
@@ -53,43 +35,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     proc.start()
     yield proc
     proc.stop()
-
-
-class OfflinePage:
-    """A fresh page that may reach the server and nothing else; it records what it tried."""
-
-    def __init__(self, browser: Any, server: ServerProcess, name: str) -> None:
-        self.server = server
-        self.name = name
-        self.context = browser.new_context(viewport={"width": 1400, "height": 900})
-        self.page = self.context.new_page()
-        self.page.set_default_timeout(TIMEOUT_MS)
-        self.blocked: list[str] = []
-        self.errors: list[str] = []
-        self.page.route("**/*", self._route)
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-
-    def _route(self, route: Any) -> None:
-        if route.request.url.startswith(self.server.url + "/"):
-            route.continue_()
-        else:
-            self.blocked.append(route.request.url)
-            route.abort()
-
-    def screenshot(self, suffix: str = "") -> Path:
-        ARTIFACTS.mkdir(exist_ok=True)
-        path = ARTIFACTS / f"{self.name}{suffix}.png"
-        self.page.screenshot(path=str(path), full_page=True)
-        return path
-
-    def __enter__(self) -> OfflinePage:
-        return self
-
-    def __exit__(self, exc_type: object, *_: object) -> None:
-        try:
-            self.screenshot("-failed" if exc_type is not None else "")
-        finally:
-            self.context.close()
 
 
 def _server_errors(server: ServerProcess) -> str:

@@ -410,3 +410,29 @@ async def test_a_client_sees_its_own_writes_live_in_the_order_it_made_them(serve
     for w in range(3):
         mine = [s for s in seen if s in spans[w::3]]
         assert mine == spans[w::3], (w, mine)
+
+
+async def test_a_live_cursor_read_before_a_snapshot_misses_nothing(server: ServerProcess) -> None:
+    """`liveCursor` then writes then the subscription from that cursor: the writes in between arrive; a cursor
+    read after them replays none of them."""
+    cursor_query = {"query": "{ liveCursor }"}
+    before = (await post(server, "/graphql", cursor_query)).json()["data"]["liveCursor"]
+    await post(server, "/monitoring/v1/events", [vellum("live-cur", "a", "initiated"),
+                                                 vellum("live-cur", "b", "initiated", "a")])  # fmt: skip
+    after = (await post(server, "/graphql", cursor_query)).json()["data"]["liveCursor"]
+    assert before != after
+
+    ws = GraphQLWS(server.url)
+    await ws.connect({"apiKey": KEY})
+    await ws.subscribe(UPDATES, {"id": "live-cur", "after": before})
+    replayed = [(await ws.data(5.0))["executionUpdates"] for _ in range(2)]
+    assert [(u["span"]["id"], u["change"]) for u in replayed] == [("a", "STARTED"), ("b", "STARTED")]
+    await ws.close()
+
+    ws = GraphQLWS(server.url)
+    await ws.connect({"apiKey": KEY})
+    await ws.subscribe(UPDATES, {"id": "live-cur", "after": after})
+    await post(server, "/monitoring/v1/events", vellum("live-cur", "c", "initiated", "a"))
+    update = (await ws.data(5.0))["executionUpdates"]
+    assert update["span"]["id"] == "c", update  # a and b were before the cursor: not sent again
+    await ws.close()
