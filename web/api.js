@@ -8,9 +8,10 @@ const ENDPOINT = "/graphql";
 export class AuthError extends Error {}
 
 export class RequestError extends Error {
-  constructor(message, code) {
+  constructor(message, code, extensions = {}) {
     super(message);
     this.code = code;
+    this.extensions = extensions;
   }
 }
 
@@ -56,7 +57,7 @@ export async function gql(query, variables = {}, { signal } = {}) {
     const first = body.errors[0];
     const code = first.extensions?.code;
     if (code === "UNAUTHENTICATED" || code === "FORBIDDEN") throw new AuthError(first.message);
-    throw new RequestError(body.errors.map((e) => e.message).join("; "), code);
+    throw new RequestError(body.errors.map((e) => e.message).join("; "), code, first.extensions || {});
   }
   return body.data;
 }

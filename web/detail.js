@@ -16,7 +16,7 @@ const SPAN = `query SpanDetail($executionId: ID!, $spanId: ID!) {
   }
 }`;
 const MAX_ITEMS = 200; // entries of one object or array drawn before a "… more" line
-const OPEN_DEPTH = 2;
+const OPEN_DEPTH = 3;
 
 export class Detail {
   constructor(panel, executionId, app) {
@@ -56,11 +56,13 @@ export class Detail {
   render(span) {
     const sections = [];
     if (span.error) sections.push(section("Error", errorView(span.error), "error-section"));
-    sections.push(section("Inputs", value(span.inputs)));
-    sections.push(section("Outputs", value(span.outputs), "outputs"));
+    sections.push(section("Inputs", value(span.inputs, 0, true)));
+    sections.push(section("Outputs", value(span.outputs, 0, true), "outputs"));
     if (span.usage) sections.push(section("Usage", usageView(span.usage)));
     if (span.cost?.length) sections.push(section("Cost", costView(span.cost)));
-    if (span.attributes !== null && span.attributes !== undefined) sections.push(section("Attributes", value(span.attributes)));
+    if (span.attributes !== null && span.attributes !== undefined) {
+      sections.push(section("Attributes", value(span.attributes, 0, true)));
+    }
     if (span.events?.length) sections.push(section(`Events (${span.events.length})`, eventsView(span.events)));
     this.panel.replaceChildren(el("article", { class: "detail", "data-span": span.id },
       el("header", { class: "detail-head" },
@@ -77,8 +79,9 @@ function section(title, body, extra = "") {
   return el("section", { class: `detail-section ${extra}` }, el("h3", {}, title), body);
 }
 
-// A JSON value: scalars inline, strings wrapped, objects and arrays as nested <details>.
-export function value(v, depth = 0) {
+// A JSON value: scalars inline, strings wrapped, objects and arrays as nested <details> (a section's own
+// top-level object is shown open, without a fold of its own).
+export function value(v, depth = 0, bare = false) {
   if (v === null || v === undefined) return el("span", { class: "json-null" }, "null");
   if (typeof v === "string") {
     const parsed = maybeJson(v);
@@ -96,6 +99,10 @@ export function value(v, depth = 0) {
     list.append(el("dt", {}, String(key)), el("dd", {}, value(item, depth + 1)));
   }
   if (entries.length > MAX_ITEMS) list.append(el("dt", {}, "…"), el("dd", { class: "muted" }, `${entries.length - MAX_ITEMS} more`));
+  if (bare) {
+    list.classList.add("bare");
+    return list;
+  }
   return el("details", { class: "json", open: depth < OPEN_DEPTH }, el("summary", {}, label), list);
 }
 
@@ -119,9 +126,9 @@ function errorView(error) {
 
 function usageView(usage) {
   const rows = [["Input tokens", usage.inputTokens], ["Output tokens", usage.outputTokens],
-    ["Cache writes", usage.cacheCreationInputTokens], ["Cache reads", usage.cacheReadInputTokens],
+    ["Cache writes", usage.cacheCreationInputTokens || null], ["Cache reads", usage.cacheReadInputTokens || null],
     ["Total", usage.totalTokens]];
-  const table = el("table", { class: "kv" }, rows.filter(([, n]) => n || n === 0)
+  const table = el("table", { class: "kv" }, rows.filter(([, n]) => n !== null && n !== undefined)
     .map(([k, n]) => el("tr", {}, el("th", {}, k), el("td", { class: "num" }, count(n)))));
   if (usage.byModel?.length > 1 || (usage.byModel?.length === 1 && usage.byModel[0].model)) {
     return el("div", {}, table, el("table", { class: "kv by-model" },

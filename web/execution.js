@@ -10,7 +10,7 @@ import { Minimap } from "./minimap.js";
 import { SpanTree } from "./tree.js";
 import { Waterfall } from "./waterfall.js";
 
-const SKELETON_PAGE = 50_000; // 50,000 skeleton spans fit the default TRACEHOUSE_GRAPHQL_MAX_COST
+const SKELETON_PAGE = 50_000; // smaller when the server's query cost limit says so (see load())
 const HEAD = "id name status startTime endTime durationMs spanCount usage { totalTokens } cost { value unit source }";
 const SKELETON = "pageInfo { hasNextPage endCursor } edges { node { id parentId name kind status startTime endTime } }";
 const TRACE = `query Trace($id: ID!, $first: Int!) { execution(id: $id) { ${HEAD} spans(first: $first) { ${SKELETON} } } }`;
@@ -135,9 +135,10 @@ export function renderExecution(root, executionId, spanId, app) {
         first = await gql(TRACE, { id: executionId, first: page });
         break;
       } catch (error) {
-        // A server configured with a lower TRACEHOUSE_GRAPHQL_MAX_COST: the same skeleton in smaller pages.
-        if (error.code === "QUERY_TOO_COSTLY" && page > 1000) page = Math.floor(page / 4);
-        else throw error;
+        // The server's TRACEHOUSE_GRAPHQL_MAX_COST refuses this page: the same skeleton in pages that fit.
+        if (error.code !== "QUERY_TOO_COSTLY" || page <= 100) throw error;
+        const { cost: asked, limit } = error.extensions;
+        page = asked && limit ? Math.floor((page * limit * 0.98) / asked) : Math.floor(page / 4);
       }
     }
     if (state.closed) return;
@@ -162,6 +163,8 @@ export function renderExecution(root, executionId, spanId, app) {
     waterfall.refresh();
     minimap.draw();
     waterfallBox.dataset.ready = "true";
+    // bench/viewer.py reads this: a timeout queued in the frame's rAF runs once that frame is painted.
+    requestAnimationFrame(() => setTimeout(() => performance.mark("tracehouse:waterfall-painted")));
     if (spanId && tree.nodes.has(spanId)) waterfall.select(spanId, { scroll: true });
     else if (spanId) detail.show(spanId);
   }

@@ -50,8 +50,9 @@ export function cost(entries) {
 
 function money(value) {
   if (value === 0) return "0";
-  if (Math.abs(value) < 0.01) return value.toPrecision(2);
-  return value.toFixed(value < 100 ? 4 : 2).replace(/0+$/, "").replace(/\.$/, "");
+  const size = Math.abs(value);
+  if (size < 0.001) return value.toPrecision(2);
+  return value.toFixed(size < 1 ? 4 : 2);
 }
 
 export function statusBadge(status) {

@@ -95,6 +95,10 @@ export class Waterfall {
     const left = ((node.start - t0) / width) * 100;
     const barWidth = Math.max(((end - node.start) / width) * 100, 0.15);
     const status = (node.status || "").toLowerCase();
+    // The duration sits after the bar, inside a long bar that reaches the right edge, else before it.
+    const place = left + barWidth <= 85 ? "after" : barWidth >= 12 ? "inside" : "before";
+    const placeStyle = place === "after" ? `left:${left + barWidth + 0.5}%`
+      : place === "inside" ? `right:${100 - left - barWidth + 0.5}%` : `right:${100 - left + 0.5}%`;
     const toggle = hasChildren
       ? el("button", { class: "wf-toggle", type: "button", "aria-label": collapsed ? "expand" : "collapse" }, collapsed ? "▸" : "▾")
       : el("span", { class: "wf-toggle-space" });
@@ -108,7 +112,7 @@ export class Waterfall {
       el("div", { class: "wf-track" },
         el("div", { class: `wf-bar status-${status}${node.end === null ? " running" : ""}`,
           style: `left:${left}%;width:${barWidth}%` }),
-        el("span", { class: "wf-dur", style: left + barWidth > 80 ? `right:${100 - left + 0.5}%` : `left:${left + barWidth + 0.5}%` },
+        el("span", { class: `wf-dur${place === "inside" ? " inside" : ""}`, style: placeStyle },
           node.end === null ? "running" : duration(node.end - node.start))));
   }
 
@@ -119,7 +123,7 @@ export class Waterfall {
     const step = niceStep(width / 5);
     const marks = [];
     for (let t = 0; t <= width; t += step) {
-      marks.push(el("span", { class: "wf-tick", style: `left:${(t / width) * 100}%` }, duration(t)));
+      marks.push(el("span", { class: "wf-tick", style: `left:${(t / width) * 100}%` }, t === 0 ? "0" : duration(t)));
     }
     ticks.replaceChildren(...marks);
   }
