@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
+from strawberry.types.nodes import SelectedField
 
 from graph.actor import Actor
 from graph.actor_stats import ActorStats
@@ -34,6 +35,23 @@ from resolvers.nodes import load_nodes
 from resolvers.paging import Page
 from resolvers.records import EventQuery, EventRecord, ExecutionQuery
 from resolvers.search import search_spans_page
+from resolvers.trace import Trace
+
+TREE_FIELDS = frozenset({"parent", "children"})
+
+
+def _walks_the_tree(info: Info) -> bool:
+    """Whether the span's own parent or children are asked for (fragments included): they are read from
+    its whole trace."""
+    pending: list[Any] = list(info.selected_fields[0].selections) if info.selected_fields else []
+    while pending:
+        selection = pending.pop()
+        if isinstance(selection, SelectedField):
+            if selection.name in TREE_FIELDS:
+                return True
+        else:  # a fragment spread or an inline fragment
+            pending.extend(selection.selections)
+    return False
 
 
 def _event_connection(page: Page[EventRecord], after: str | None) -> Connection[Event]:
@@ -75,9 +93,13 @@ class Query:
 
     @strawberry.field(description="One span of an execution.")
     async def span(self, info: Info, execution_id: strawberry.ID, span_id: strawberry.ID) -> Span | None:
-        trace = await info.context.loaders.trace_by_execution.load(str(execution_id))
-        found = trace.by_id.get(str(span_id))
-        return Span.of(found, trace) if found else None
+        if _walks_the_tree(info):
+            trace = await info.context.loaders.trace_by_execution.load(str(execution_id))
+            found = trace.by_id.get(str(span_id))
+            return Span.of(found, trace) if found else None
+        # One span of a 50,000-span trace: read its own pieces, not the whole trace.
+        record = await info.context.loaders.span_by_key.load((str(execution_id), str(span_id)))
+        return Span.of(record, Trace([record])) if record else None
 
     @strawberry.field(description="One event by id.")
     async def event(self, info: Info, id: strawberry.ID) -> Event | None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from ingest.records import Batch, CanonicalEvent, SpanPiece
 from server.state import AppState
-from storage.clickhouse.spans import SpanRecord, spans_of_executions, trace_with_event_ids
+from storage.clickhouse.spans import SpanRecord, spans_by_keys, spans_of_executions, trace_with_event_ids
 from tests.conftest import Tenant
 
 T0 = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
@@ -46,6 +46,8 @@ async def both_reads(state: AppState, tenant_id: str, execution_id: str) -> dict
     listed = {s.id: s for s in await spans_of_executions(state.ch, tenant_id, [execution_id])}
     traced, _ = await trace_with_event_ids(state.ch, tenant_id, execution_id)
     assert [dataclasses.replace(s, basis=None) for s in traced] == list(listed.values())
+    keyed = await spans_by_keys(state.ch, tenant_id, [(execution_id, span_id) for span_id in listed])
+    assert keyed == list(listed.values())  # one span read on its own merges as its trace does
     return listed
 
 
@@ -141,3 +143,28 @@ async def test_reads_see_only_the_callers_tenant_and_execution(
     assert [(s.id, s.name, s.pieces) for s in spans.values()] == [("a", "mine", 1)]
     listed = await spans_of_executions(state.ch, mine, [other_ex, ex])
     assert [(s.execution_id, s.id) for s in listed] == sorted([(ex, "a"), (other_ex, "b")])
+    # by key: an id pair, never a span of the same id in another execution or another tenant's
+    keyed = await spans_by_keys(state.ch, mine, [(ex, "a"), (ex, "b"), (ex, "c"), (other_ex, "a")])
+    assert [(s.execution_id, s.id, s.name) for s in keyed] == [(ex, "a", "mine")]
+
+
+async def test_one_span_reads_the_same_with_or_without_its_tree(tenant: Tenant, other_tenant: Tenant) -> None:
+    """`span(executionId, spanId)` reads only that span unless parent or children are asked for: both ways
+    give the same span, and neither finds another tenant's."""
+    ex = f"e-{uuid.uuid4().hex}"
+    spans = [{"id": "root", "executionId": ex, "name": "root", "startTime": at(0).isoformat(),
+              "endTime": at(5).isoformat()},
+             {"id": "leaf", "executionId": ex, "parentId": "root", "name": "leaf", "kind": "llm",
+              "startTime": at(1).isoformat(), "endTime": at(2).isoformat(), "inputs": {"q": 1}, "outputs": {"a": 2},
+              "usage": {"model": "m", "inputTokens": 3, "outputTokens": 4}, "cost": {"value": 0.5, "unit": "USD"}}]
+    await tenant.gql_data("mutation($s: [SpanInput!]!) { logSpans(spans: $s) { count } }", {"s": spans})
+    fields = "id name kind status startTime endTime inputs outputs usage { totalTokens } cost { value unit source }"
+    alone = f"query($e: ID!, $s: ID!) {{ span(executionId: $e, spanId: $s) {{ {fields} }} }}"
+    tree = f"query($e: ID!, $s: ID!) {{ span(executionId: $e, spanId: $s) {{ {fields} ...up }} }} " \
+        "fragment up on Span { parent { id } children { id } }"
+    one = (await tenant.gql_data(alone, {"e": ex, "s": "leaf"}))["span"]
+    walked = (await tenant.gql_data(tree, {"e": ex, "s": "leaf"}))["span"]
+    assert walked.pop("parent") == {"id": "root"} and walked.pop("children") == []
+    assert one == walked and one["outputs"] == {"a": 2} and one["usage"] == {"totalTokens": 7}
+    assert (await tenant.gql_data(alone, {"e": ex, "s": "missing"}))["span"] is None
+    assert (await other_tenant.gql_data(alone, {"e": ex, "s": "leaf"}))["span"] is None

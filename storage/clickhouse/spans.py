@@ -138,6 +138,20 @@ async def spans_of_executions(ch: ClickHouse, tenant_id: str, execution_ids: lis
     return [SpanRecord.from_row(r) for r in rows.rows]
 
 
+async def spans_by_keys(ch: ClickHouse, tenant_id: str, keys: list[tuple[str, str]]) -> list[SpanRecord]:
+    """The merged spans named by (execution id, span id): a read of their own pieces only (the sorting key
+    leads with tenant, execution and span), not of their whole traces."""
+    rows = await ch.query(
+        f"SELECT {MERGED_COLUMNS} FROM spans FINAL "
+        "WHERE tenant_id = {tenant:String} AND execution_id IN {executions:Array(String)} "
+        "AND span_id IN {spans:Array(String)} "
+        "GROUP BY execution_id, span_id ORDER BY execution_id, start, span_id",
+        {"tenant": tenant_id, "executions": sorted({e for e, _ in keys}), "spans": sorted({s for _, s in keys})},
+    )
+    wanted = set(keys)
+    return [record for record in map(SpanRecord.from_row, rows.rows) if (record.execution_id, record.id) in wanted]
+
+
 async def trace_with_event_ids(ch: ClickHouse, tenant_id: str, execution_id: str) -> tuple[list[SpanRecord], set[str]]:
     """An execution's merged spans, each with its merge basis, and, from the same read, the ids of the events
     they reflect."""
