@@ -7,8 +7,11 @@ Every wait is on a condition in the page with a deadline (Playwright's waits), n
 
 from __future__ import annotations
 
+import fnmatch
+import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -101,6 +104,18 @@ def test_the_page_and_its_assets_load_without_a_key(server: ServerProcess) -> No
         assert http.get("/ui/styles.css").headers["content-type"].startswith("text/css")
         assert http.get("/ui/__init__.py").status_code == 404  # the package marker is not served
         assert http.post("/graphql", json={"query": "{ liveCursor }"}).status_code == 401  # data still needs a key
+
+
+def test_every_viewer_file_ships_in_the_package() -> None:
+    """A non-editable install carries web/: it is a package and every file the page loads matches its
+    package-data globs (a new kind of file without a glob would 404 from an installed server)."""
+    root = Path(__file__).resolve().parent.parent
+    setuptools = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert "web" in setuptools["packages"]
+    globs = setuptools["package-data"]["web"]
+    files = [p.name for p in (root / "web").iterdir() if p.is_file() and p.name != "__init__.py"]
+    assert "index.html" in files and "app.js" in files
+    assert [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)] == []
 
 
 def test_sign_in_list_waterfall_and_detail(browser: Any, server: ServerProcess) -> None:

@@ -156,6 +156,7 @@ export function renderExecution(root, executionId, spanId, app) {
       for (const edge of more.execution.spans.edges) spans.push(edge.node);
       info = more.execution.spans.pageInfo;
     }
+    performance.mark("tracehouse:skeleton-fetched");
     tree.load(spans);
     renderHead(first.execution);
     state.loaded = true;
