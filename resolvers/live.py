@@ -255,6 +255,15 @@ def execution_matches(q: ExecutionQuery, r: ExecutionRecord) -> bool:
     )
 
 
+def _needs_the_store(q: ExecutionQuery) -> bool:
+    """Filters a root span alone cannot answer: a text in any span, the actor of the execution's events."""
+    return q.search is not None or q.actor_type is not None or q.actor_id is not None
+
+
+async def _stored_match(ch: ClickHouse, tenant_id: str, q: ExecutionQuery, execution_id: str) -> bool:
+    return execution_id in await executions_by_ids(ch, tenant_id, [execution_id], q)
+
+
 def _from_root(state: SpanState) -> ExecutionRecord:
     r = state.record
     return ExecutionRecord(r.execution_id, r.id, r.name, r.kind, r.status, r.start_time, r.end_time, r.inputs,
@@ -273,6 +282,7 @@ async def executions(
     """Executions as their root span starts and as it finishes; read from the store when it has them
     (span counts, failures below the root), else from the root span itself."""
     tap = tap or StreamTap()
+    stored_only = _needs_the_store(query)
     async with subscribed(bus, tenant_id) as subscriber:
         roots: dict[tuple[str, str], SpanState] = {}
         delivered = _Seen()
@@ -293,6 +303,9 @@ async def executions(
                 fresh()
                 stored = (await executions_by_ids(ch, tenant_id, [e.execution_id])).get(e.execution_id)
                 record = stored if stored is not None and stored.status == state.record.status else _from_root(state)
-                if execution_matches(query, record):
-                    tap.at(e.id)
-                    yield record
+                if not execution_matches(query, record):
+                    continue
+                if stored_only and not await _stored_match(ch, tenant_id, query, e.execution_id):
+                    continue
+                tap.at(e.id)
+                yield record

@@ -436,3 +436,36 @@ async def test_a_live_cursor_read_before_a_snapshot_misses_nothing(server: Serve
     update = (await ws.data(5.0))["executionUpdates"]
     assert update["span"]["id"] == "c", update  # a and b were before the cursor: not sent again
     await ws.close()
+
+
+async def test_the_executions_subscription_honours_a_search_in_any_span(server: ServerProcess) -> None:
+    """`executions(filter: {search})` sends only executions having a span that contains the text, as the
+    `executions` query would list them; the root span alone does not decide."""
+    log = "mutation($s: [SpanInput!]!) { logSpans(spans: $s) { count } }"
+
+    async def execution(execution_id: str, child_output: str) -> None:
+        spans = [{"id": "root", "executionId": execution_id, "name": "run", "startTime": "2025-01-01T00:00:00Z",
+                  "endTime": "2025-01-01T00:00:02Z"},
+                 {"id": "child", "executionId": execution_id, "parentId": "root", "name": "step",
+                  "startTime": "2025-01-01T00:00:01Z", "endTime": "2025-01-01T00:00:02Z",
+                  "outputs": {"text": child_output}}]  # fmt: skip
+        await post(server, "/graphql", {"query": log, "variables": {"s": spans}})
+
+    ws = GraphQLWS(server.url)
+    await ws.connect({"apiKey": KEY})
+    await ws.subscribe('subscription { executions(filter: {search: "Zebra-Needle"}) { id } }')
+    seen: list[str] = []
+    for attempt in range(10):  # until the subscription is registered: the first match arrives
+        await execution(f"needle-{attempt}", "a zebra-needle here")
+        try:
+            seen.append((await ws.data(2.0))["executions"]["id"])
+            break
+        except TimeoutError:
+            continue
+    assert seen, "no matching execution arrived"
+    await execution("plain", "nothing to see")
+    await execution("needle-last", "ZEBRA-NEEDLE again")
+    while seen[-1] != "needle-last":
+        seen.append((await ws.data(5.0))["executions"]["id"])
+    assert "plain" not in seen and all(i.startswith("needle-") for i in seen), seen
+    await ws.close()

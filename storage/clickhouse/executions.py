@@ -131,8 +131,11 @@ def _summaries(tenant_id: str, q: ExecutionQuery, ids: list[str] | None = None) 
     return sql, params
 
 
-async def executions_by_ids(ch: ClickHouse, tenant_id: str, ids: list[str]) -> dict[str, ExecutionRecord]:
-    sql, params = _summaries(tenant_id, ExecutionQuery(), ids)
+async def executions_by_ids(
+    ch: ClickHouse, tenant_id: str, ids: list[str], q: ExecutionQuery | None = None
+) -> dict[str, ExecutionRecord]:
+    """Summaries of these executions; with `q`, only those of them that match it."""
+    sql, params = _summaries(tenant_id, q or ExecutionQuery(), ids)
     rows = await ch.query(f"SELECT {_COLUMNS} FROM ({sql})", params)
     return {r[0]: ExecutionRecord.from_row(r) for r in rows.rows}
 
