@@ -235,3 +235,32 @@ def test_a_deep_link_opens_with_its_span_selected_inside_a_cut_wide_level(browse
         assert page.locator(".wf-more").inner_text().strip() == f"+{WIDE_CHILDREN - 20} more"
         assert len(_rows(page)) == 21
         assert offline.errors == [], offline.errors
+
+
+def test_the_list_filters_sorts_and_pages_as_it_scrolls(browser: Any, server: ServerProcess) -> None:
+    bulk = [_span(f"bulk-{i:03}", "root", None, 60_000 + i, 10 + i, name=f"bulk run {i:03}") for i in range(130)]
+    bulk[7]["status"] = "FAILED"
+    _log(server, bulk)
+    with _signed_in(browser, server, "viewer-list-paging") as offline:
+        page = offline.page
+        page.goto(f"{server.url}/")
+        page.wait_for_selector('table.executions tr[data-id="wf-1"]')
+        page.fill("#filter-search", "BULK RUN")
+        page.wait_for_function("() => document.querySelector('#list-summary').innerText === '100 of 130'")
+        assert page.eval_on_selector("table.executions tbody tr", "tr => tr.dataset.id") == "bulk-129"  # newest
+
+        page.eval_on_selector(".sentinel", "el => el.scrollIntoView()")  # the next page loads as it scrolls
+        page.wait_for_function("() => document.querySelector('#list-summary').innerText === '130 of 130'")
+        ids = page.eval_on_selector_all("table.executions tbody tr", "rows => rows.map(r => r.dataset.id)")
+        assert ids == [f"bulk-{i:03}" for i in range(129, -1, -1)]
+
+        page.click('th[data-column="duration"]')  # longest first
+        page.wait_for_function("() => document.querySelector('th[data-column=\"duration\"]').ariaSort === 'descending'")
+        page.wait_for_function("() => document.querySelector('table.executions tbody tr')?.dataset.id === 'bulk-129'")
+        page.click('th[data-column="duration"]')  # then shortest first
+        page.wait_for_function("() => document.querySelector('table.executions tbody tr')?.dataset.id === 'bulk-000'")
+
+        page.select_option("#filter-status", "FAILED")
+        page.wait_for_function("() => document.querySelector('#list-summary').innerText === '1 of 1'")
+        assert page.eval_on_selector("table.executions tbody tr", "tr => tr.dataset.id") == "bulk-007"
+        assert offline.errors == [], offline.errors
