@@ -26,12 +26,12 @@ class Loaders:
     resource_by_key: ResourceByKeyLoader
     execution_by_id: ExecutionByIdLoader
     trace_by_execution: TraceByExecutionLoader
-    span_by_key: SpanByKeyLoader
     rollup_by_execution: RollupByExecutionLoader
     actor_by_execution: ActorByExecutionLoader
     events_by_group: EventsByGroupLoader
     event_count_by_group: EventCountByGroupLoader
     actor_stats_by_actor: ActorStatsByActorLoader
+    span_by_key: SpanByKeyLoader
 
     @classmethod
     def build(cls, ch: ClickHouse, pg: PgPool, tenant_id: str) -> Loaders:
@@ -41,10 +41,10 @@ class Loaders:
             resource_by_key=ResourceByKeyLoader(pg, tenant_id),
             execution_by_id=ExecutionByIdLoader(ch, tenant_id),
             trace_by_execution=TraceByExecutionLoader(ch, tenant_id),
-            span_by_key=SpanByKeyLoader(ch, tenant_id),
             rollup_by_execution=RollupByExecutionLoader(ch, tenant_id),
             actor_by_execution=ActorByExecutionLoader(ch, tenant_id),
             events_by_group=EventsByGroupLoader(ch, tenant_id),
             event_count_by_group=EventCountByGroupLoader(ch, tenant_id),
             actor_stats_by_actor=ActorStatsByActorLoader(ch, tenant_id),
+            span_by_key=SpanByKeyLoader(ch, tenant_id),
         )

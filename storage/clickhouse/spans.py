@@ -138,6 +138,18 @@ async def spans_of_executions(ch: ClickHouse, tenant_id: str, execution_ids: lis
     return [SpanRecord.from_row(r) for r in rows.rows]
 
 
+async def trace_with_event_ids(ch: ClickHouse, tenant_id: str, execution_id: str) -> tuple[list[SpanRecord], set[str]]:
+    """An execution's merged spans, each with its merge basis, and, from the same read, the ids of the events
+    they reflect."""
+    rows = await ch.query(
+        f"SELECT {MERGED_COLUMNS}, {_BASIS}, groupArray(event_id) FROM spans FINAL "
+        "WHERE tenant_id = {tenant:String} AND execution_id = {id:String} "
+        "GROUP BY execution_id, span_id ORDER BY start, span_id",
+        {"tenant": tenant_id, "id": execution_id},
+    )
+    return [SpanRecord.with_basis(r) for r in rows.rows], {i for r in rows.rows for i in r[-1]}
+
+
 async def spans_by_keys(ch: ClickHouse, tenant_id: str, keys: list[tuple[str, str]]) -> list[SpanRecord]:
     """The merged spans named by (execution id, span id): a read of their own pieces only (the sorting key
     leads with tenant, execution and span), not of their whole traces."""
@@ -150,15 +162,3 @@ async def spans_by_keys(ch: ClickHouse, tenant_id: str, keys: list[tuple[str, st
     )
     wanted = set(keys)
     return [record for record in map(SpanRecord.from_row, rows.rows) if (record.execution_id, record.id) in wanted]
-
-
-async def trace_with_event_ids(ch: ClickHouse, tenant_id: str, execution_id: str) -> tuple[list[SpanRecord], set[str]]:
-    """An execution's merged spans, each with its merge basis, and, from the same read, the ids of the events
-    they reflect."""
-    rows = await ch.query(
-        f"SELECT {MERGED_COLUMNS}, {_BASIS}, groupArray(event_id) FROM spans FINAL "
-        "WHERE tenant_id = {tenant:String} AND execution_id = {id:String} "
-        "GROUP BY execution_id, span_id ORDER BY start, span_id",
-        {"tenant": tenant_id, "id": execution_id},
-    )
-    return [SpanRecord.with_basis(r) for r in rows.rows], {i for r in rows.rows for i in r[-1]}
