@@ -157,6 +157,13 @@ export function renderList(root, app) {
     });
   }
 
+  // A click anywhere on a row opens it (the name is the link, for keyboards and new tabs).
+  body.addEventListener("click", (event) => {
+    const tr = event.target.closest("tr[data-id]");
+    if (!tr || event.target.closest("a") || window.getSelection()?.toString()) return;
+    app.navigate(`/executions/${encodeURIComponent(tr.dataset.id)}`);
+  });
+
   const observer = new IntersectionObserver((entries) => {
     if (entries.some((e) => e.isIntersecting) && state.more) load();
   });
