@@ -264,3 +264,30 @@ def test_the_list_filters_sorts_and_pages_as_it_scrolls(browser: Any, server: Se
         page.wait_for_function("() => document.querySelector('#list-summary').innerText === '1 of 1'")
         assert page.eval_on_selector("table.executions tbody tr", "tr => tr.dataset.id") == "bulk-007"
         assert offline.errors == [], offline.errors
+
+
+def test_the_tree_is_one_skeleton_request_and_heavy_fields_come_on_selection(
+    browser: Any, server: ServerProcess
+) -> None:
+    """Opening an execution asks for no inputs, outputs, attributes, usage or cost of its spans; one request
+    answers the whole skeleton; selecting a span then asks for that span's heavy fields alone."""
+    heavy = ("inputs", "outputs", "attributes", "usage", "events")
+    with _signed_in(browser, server, "viewer-requests") as offline:
+        page = offline.page
+        responses: list[Any] = []
+        page.on("response", lambda r: responses.append(r) if r.url == f"{server.url}/graphql" else None)
+        page.goto(f"{server.url}/executions/wf-1")
+        page.wait_for_selector("#waterfall[data-ready=true]")
+        opened = [(r.request.post_data_json["query"], r.json()) for r in responses]
+        skeletons = [body for query, body in opened if "spans(" in query and body.get("data")]
+        assert len(skeletons) == 1 and len(skeletons[0]["data"]["execution"]["spans"]["edges"]) == 26
+        for query, _ in opened:
+            span_fields = query.split("spans(")[-1]
+            assert not any(f" {name} " in f" {span_fields} " for name in heavy), query
+
+        del responses[:]
+        page.click('.wf-row[data-id="llm-0-0"]')
+        page.wait_for_selector('.detail[data-span="llm-0-0"]')
+        (selected,) = [r.request.post_data_json for r in responses]
+        assert selected["variables"] == {"executionId": "wf-1", "spanId": "llm-0-0"}
+        assert "outputs" in selected["query"] and "spans(" not in selected["query"]
