@@ -16,7 +16,7 @@ const SKELETON = "pageInfo { hasNextPage endCursor } edges { node { id parentId 
 const TRACE = `query Trace($id: ID!, $first: Int!) { execution(id: $id) { ${HEAD} spans(first: $first) { ${SKELETON} } } }`;
 const MORE = `query TraceMore($id: ID!, $first: Int!, $after: String) { execution(id: $id) { spans(first: $first, after: $after) { ${SKELETON} } } }`;
 const HEADER = `query ExecutionHead($id: ID!) { execution(id: $id) { ${HEAD} } }`;
-const OPEN = "query OpenExecution($id: ID!) { liveCursor execution(id: $id) { spanCount } }";
+const CURSOR = "query LiveCursor { liveCursor }";
 const UPDATES = `subscription ExecutionUpdates($id: ID!, $after: String) {
   executionUpdates(executionId: $id, after: $after) { cursor change span { id parentId name kind status startTime endTime } }
 }`;
@@ -126,12 +126,10 @@ export function renderExecution(root, executionId, spanId, app) {
   }
 
   async function load() {
-    // The cursor is read before the skeleton, so the subscription replays whatever lands while it loads;
-    // the span count sizes the skeleton's page (a smaller page is a cheaper query for the cost limit).
-    const opened = await gql(OPEN, { id: executionId });
-    const liveCursor = opened.liveCursor;
-    const known = opened.execution?.spanCount ?? 0;
-    let page = Math.min(SKELETON_PAGE, Math.max(1000, known + 1000));
+    // Read before the skeleton, so the subscription replays whatever lands while the skeleton loads. (Only
+    // the cursor: asking the span count here too, to size the page, cost more than a refused page does.)
+    const { liveCursor } = await gql(CURSOR);
+    let page = SKELETON_PAGE;
     let first;
     for (;;) {
       try {
