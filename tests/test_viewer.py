@@ -213,6 +213,13 @@ def test_a_new_execution_appears_in_the_list_live(browser: Any, server: ServerPr
 
         assert any(appears(attempt) for attempt in range(5))
         assert page.evaluate("() => window.notReloaded") is True
+
+        # After a dropped websocket the list reloads its first page and follows new executions again.
+        page.evaluate("() => window.tracehouse.live.drop()")
+        page.wait_for_selector(".live-dot[data-state=reconnecting]")
+        page.wait_for_selector(".live-dot[data-state=live]")
+        assert any(appears(attempt) for attempt in range(10, 15))
+        assert offline.errors == [], offline.errors
         first = page.eval_on_selector("table.executions tbody tr", "tr => tr.dataset.id")
         assert str(first).startswith("new-")  # newest first
 

@@ -95,7 +95,7 @@ export class Live {
     if (this.acked) this.send(id, sub);
     else this.connect();
     return () => {
-      this.subs.delete(id);
+      if (!this.subs.delete(id)) return;
       if (this.acked) this.socket.send(JSON.stringify({ id, type: "complete" }));
       if (this.subs.size === 0) this.close();
     };
@@ -135,9 +135,10 @@ export class Live {
       const resumed = this.attempt > 0;
       this.attempt = 0;
       this.setState("live");
-      for (const [id, sub] of this.subs) {
+      // A snapshot: `resumed` may replace its subscription (which subscribe() then sends itself).
+      for (const [id, sub] of [...this.subs]) {
         if (resumed) sub.resumed?.();
-        this.send(id, sub);
+        if (this.subs.get(id) === sub) this.send(id, sub);
       }
     } else if (message.type === "ping") {
       this.socket?.send(JSON.stringify({ type: "pong" }));
