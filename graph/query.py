@@ -8,6 +8,9 @@ import strawberry
 
 from graph.actor import Actor
 from graph.actor_stats import ActorStats
+from graph.annotation_score_point import AnnotationScorePoint
+from graph.annotation_scores import AnnotationScores
+from graph.annotation_source import AnnotationSource
 from graph.connection import Connection
 from graph.context import Info
 from graph.event import Event
@@ -27,6 +30,7 @@ from graph.span import Span
 from graph.time_annotations import From, OptionalDateTime, RequiredDateTime, RequiredFrom
 from graph.time_bucket import TimeBucket
 from resolvers import aggregates
+from resolvers.annotation_scores import annotation_scores
 from resolvers.events import events_page
 from resolvers.executions import executions_page
 from resolvers.metrics import MAX_BUCKETS, MetricsFilterValues, metrics_series
@@ -201,3 +205,25 @@ class Query:
         ctx = info.context
         page, traces = await search_spans_page(ctx.stores.ch, ctx.loaders, ctx.tenant_id, search, first, after)
         return Connection.of(page, lambda r: Span.of(r, traces[r.execution_id]), after is not None)
+
+    @strawberry.field(
+        description="One annotation name's scores over [from, to): per UTC bucket (by when the feedback was given), "
+        f"how many, and their average, minimum and maximum. At most {MAX_BUCKETS} buckets a request."
+    )
+    async def annotation_scores(
+        self,
+        info: Info,
+        name: str,
+        from_: RequiredFrom,
+        to: RequiredDateTime,
+        bucket: TimeBucket,
+        source: AnnotationSource | None = None,
+    ) -> AnnotationScores:
+        ctx = info.context
+        rows = await annotation_scores(
+            ctx.stores.ch, ctx.tenant_id, name, from_, to, str(bucket.value), source.value if source else None
+        )
+        return AnnotationScores(
+            name=name, from_=from_, to=to, bucket=bucket, source=source,
+            points=[AnnotationScorePoint.of(r) for r in rows],
+        )  # fmt: skip
