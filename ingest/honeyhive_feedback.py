@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from ingest.annotations import MAX_LABEL, build, derived_id
+from ingest.annotations import MAX_LABEL, build, derived_id, score_of
 from ingest.records import Batch, CanonicalEvent
 from storage.clickhouse.annotations import AnnotationRecord
 
@@ -35,6 +35,8 @@ def feedback_annotations(batch: Batch, author: str) -> list[AnnotationRecord]:
             fields = _fields(key, value)
             if fields is None:
                 continue
+            if "score" in fields:  # checked here so that the error names the key itself: feedback.rating
+                fields["score"] = score_of(fields["score"], ("feedback", key))
             span_id = "" if event.span_id == event.execution_id else event.span_id
             record = build(
                 ("feedback", key), event.execution_id, span_id, key, "HUMAN", "honeyhive", author,

@@ -177,9 +177,9 @@ async def test_vellum_actuals_become_annotations_of_the_execution(tenant: Tenant
     assert response.status_code == 200 and response.content == b""
     own, by_span = await read(tenant, "ex-v")
     assert [(a["name"], a["score"], a["comment"], a["source"], a["origin"]) for a in own] == [
-        ("out-2", None, '{"a":1}', "HUMAN", "vellum"), ("answer", 0.25, "shipped", "HUMAN", "vellum")]
-    assert own[1]["createdAt"] == "2025-06-01T12:30:00.000000Z"
-    assert own[0]["metadata"] == {"output_type": "JSON", "output_id": "out-2", "desired_output_value": {"a": 1},
+        ("answer", 0.25, "shipped", "HUMAN", "vellum"), ("out-2", None, '{"a":1}', "HUMAN", "vellum")]
+    assert own[0]["createdAt"] == "2025-06-01T12:30:00.000000Z"  # the actual's timestamp; oldest first
+    assert own[1]["metadata"] == {"output_type": "JSON", "output_id": "out-2", "desired_output_value": {"a": 1},
                                   "metadata": {"by": "qa"}}  # fmt: skip
     assert all(v == [] for v in by_span.values())
     # Submitting an output's actual again replaces it.
