@@ -4,6 +4,7 @@ whole or not at all; the reads cost the same queries however many executions and
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -312,3 +313,23 @@ async def test_annotation_lists_query_count_is_flat(state: AppState, two: tuple[
     assert sum(len(e["node"]["annotations"]) for e in data["executions"]["edges"]) == 20
     assert all(len(s["node"]["annotations"]) == 1 for e in data["executions"]["edges"]
                for s in e["node"]["spans"]["edges"])  # fmt: skip
+
+
+async def test_the_readme_annotation_examples_work_as_printed(tenant: Tenant) -> None:
+    from tests.test_readme_example import README, _example
+
+    body, _ = _example()  # the README's workflow, trace-1
+    assert (await tenant.http.post("/monitoring/v1/events", json=body)).status_code == 200
+    text = README.read_text()
+    section = text[text.index("## Feedback and annotations") :]
+    section = section[: section.index("\n## ")]
+    mutation, read_back, aggregate = re.findall(r"```graphql\n(.*?)\n```", section, re.S)
+    assert (await tenant.gql_data(mutation))["annotate"]["id"]
+    for path, payload in re.findall(r"curl -s '?localhost:8000([^' ]+)'? .*?-d '(.*?)'", section, re.S):
+        response = await tenant.http.post(path, content=payload, headers={"Content-Type": "application/json"})
+        assert response.status_code == 200, (path, response.text)
+    execution = (await tenant.gql_data(read_back))["execution"]
+    assert [(a["name"], a["score"], a["origin"]) for a in execution["annotations"]] == [("answer", 0.9, "vellum")]
+    by_span = {e["node"]["name"]: e["node"]["annotations"] for e in execution["spans"]["edges"]}
+    assert [(a["name"], a["score"]) for a in by_span["lookup-order"]] == [("correctness", 0.2), ("relevance", 0.8)]
+    assert "points" in (await tenant.gql_data(aggregate))["annotationScores"]
