@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from graph.annotation_source import AnnotationSource
+from graph.node import Node
 from graph.scalars import JSON, DateTime, json_value
 from resolvers import node_ids
 from resolvers.records import AnnotationRecord
@@ -12,8 +13,12 @@ from resolvers.records import AnnotationRecord
 
 @strawberry.type(description="Feedback on an execution or a span. Written by `annotate`, HoneyHive `feedback`, "
                  "Vellum actuals or OpenInference span annotations; at least one of score, label, comment is set.")
-class Annotation:
+class Annotation(Node):
     record: strawberry.Private[AnnotationRecord]
+
+    def node_key(self) -> tuple[str, ...]:
+        r = self.record
+        return ("Annotation", r.execution_id, r.span_id, r.id)
 
     @strawberry.field
     def id(self) -> strawberry.ID:

@@ -79,9 +79,15 @@ async def test_annotate_a_span_and_an_execution_and_read_them_back(tenant: Tenan
         ("correctness", "cites the wrong order", "s1")]  # fmt: skip
     assert by_span["s0"] == [] and by_span["s2"] == []
     node = await tenant.gql_data(
-        "query($id: ID!) { node(id: $id) { ... on Span { annotations { name } } } }", {"id": spans["s1"]}
+        "query($id: ID!) { node(id: $id) { ... on Span { annotations { name nodeId } } } }", {"id": spans["s1"]}
     )
-    assert node["node"]["annotations"] == [{"name": "correctness"}]
+    (annotation,) = node["node"]["annotations"]
+    refetched = await tenant.gql_data("query($id: ID!) { node(id: $id) { __typename ... on Annotation { name } } }",
+                                      {"id": annotation["nodeId"]})  # fmt: skip
+    assert refetched["node"] == {"__typename": "Annotation", "name": "correctness"}
+    not_a_target = error_of(await tenant.gql(ANNOTATE, {"t": annotation["nodeId"], "n": "r", "s": "HUMAN",
+                                                        "score": 1}))  # fmt: skip
+    assert not_a_target["extensions"] == {"code": "BAD_USER_INPUT", "field": "targetId"}
 
 
 async def test_annotate_refuses_bad_input_and_stores_nothing(tenant: Tenant, other_tenant: Tenant) -> None:

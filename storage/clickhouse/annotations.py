@@ -94,12 +94,15 @@ async def existing_targets(
     """Which (execution_id, span_id) targets exist in the tenant; span_id '' names the execution itself
     (it exists when any of its spans does). One query, reading only the executions named."""
     executions = sorted({e for e, _ in targets})
-    rows = await ch.query(
-        "SELECT DISTINCT execution_id, span_id FROM spans WHERE tenant_id = {tenant:String} "
-        "AND execution_id IN {ids:Array(String)} AND span_id IN {spans:Array(String)}",
-        {"tenant": tenant_id, "ids": executions, "spans": sorted({s for _, s in targets if s})},
-    )
-    found = {(e, s) for e, s in rows.rows}
+    spans = sorted({s for _, s in targets if s})
+    found: set[tuple[str, str]] = set()
+    if spans:
+        rows = await ch.query(
+            "SELECT DISTINCT execution_id, span_id FROM spans WHERE tenant_id = {tenant:String} "
+            "AND execution_id IN {ids:Array(String)} AND span_id IN {spans:Array(String)}",
+            {"tenant": tenant_id, "ids": executions, "spans": spans},
+        )
+        found = {(e, s) for e, s in rows.rows}
     if any(s == "" for _, s in targets):
         rows = await ch.query(
             "SELECT DISTINCT execution_id FROM spans WHERE tenant_id = {tenant:String} "
