@@ -339,3 +339,34 @@ async def test_the_readme_annotation_examples_work_as_printed(tenant: Tenant) ->
     by_span = {e["node"]["name"]: e["node"]["annotations"] for e in execution["spans"]["edges"]}
     assert [(a["name"], a["score"]) for a in by_span["lookup-order"]] == [("correctness", 0.2), ("relevance", 0.8)]
     assert "points" in (await tenant.gql_data(aggregate))["annotationScores"]
+
+
+def test_format_mappings_at_their_edges() -> None:
+    from ingest import honeyhive
+    from ingest.honeyhive_feedback import feedback_annotations
+    from ingest.openinference_annotations import adapt_span_annotations
+    from ingest.validation import InvalidInput
+    from ingest.vellum_actuals import adapt_actuals
+
+    long_text = "x" * 1001
+    batch = honeyhive.adapt_create({"event_type": "tool", "event_id": "e", "session_id": "s", "inputs": {},
+                                    "feedback": {"note": long_text, "ok": False, "n": 2, "obj": {"a": 1}}})  # fmt: skip
+    got = {r.name: (r.span_id, r.score, r.label, r.comment) for r in feedback_annotations(batch, "api_key:k")}
+    assert got == {"note": ("e", None, None, long_text), "ok": ("e", None, "false", None), "n": ("e", 2.0, None, None)}
+    again = {r.name: r.id for r in feedback_annotations(batch, "api_key:k")}
+    assert again == {r.name: r.id for r in feedback_annotations(batch, "api_key:other")}  # ids name the feedback
+
+    # Vellum timestamps in milliseconds read as such; an actual's id is its execution and output key.
+    _, (ms,) = adapt_actuals({"execution_id": "x", "actuals": [{"output_key": "k", "quality": 0,
+                                                                "timestamp": 1_748_781_000_000}]}, "a")  # fmt: skip
+    _, (seconds,) = adapt_actuals({"external_id": "x", "actuals": [{"output_key": "k", "quality": 0,
+                                                                    "timestamp": 1_748_781_000}]}, "a")  # fmt: skip
+    assert ms.created_at == seconds.created_at == datetime(2025, 6, 1, 12, 30, tzinfo=UTC) and ms.id == seconds.id
+    assert ms.score == 0.0  # a quality of 0 is a score, not a missing one
+
+    # Phoenix's field names in errors: the explanation is result.explanation, the source annotator_kind.
+    long_note = {"data": [{"span_id": "s", "name": "n", "annotator_kind": "HUMAN",
+                           "result": {"explanation": "y" * 70_000}}]}  # fmt: skip
+    with pytest.raises(InvalidInput) as refused:
+        adapt_span_annotations(long_note, "a")
+    assert refused.value.errors[0]["loc"] == ["data", 0, "result", "explanation"]
