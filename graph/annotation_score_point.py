@@ -14,8 +14,8 @@ class AnnotationScorePoint:
     count: int = strawberry.field(description="How many annotations of that name.")
     scored: int = strawberry.field(description="How many of them have a score.")
     average: float | None = strawberry.field(description="The mean score; null when none has one.")
-    min: float | None
-    max: float | None
+    min: float | None = strawberry.field(description="The lowest score; null when none has one.")
+    max: float | None = strawberry.field(description="The highest score; null when none has one.")
 
     @classmethod
     def of(cls, r: ScoreRow) -> AnnotationScorePoint:
