@@ -3,8 +3,8 @@ deletion does not replay what was deleted.
 
 The log holds the events of the last TRACEHOUSE_LIVE_RETENTION_SECONDS as the group commit published them
 (ingest/live_codec.py). Everything in it was stored before it was published, so an event the log holds and
-ClickHouse no longer does was deleted (or expired): it is dropped from its message. Message ids stay, so
-cursors stay valid. Idempotent: running it again finds nothing more to drop.
+ClickHouse no longer does was deleted (or expired): its row becomes null. Message ids and the other
+events' places stay, so cursors stay valid. Idempotent: running it again finds nothing more to drop.
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ PAGE = 500  # messages per round: one ClickHouse lookup of their event ids, one 
 
 
 def event_ids(body: bytes) -> list[str]:
-    """The ids of a message's events (the first field of each encoded row)."""
-    return [row[0] for row in orjson.loads(body)]
+    """The ids of a message's events still in it (the first field of each encoded row)."""
+    return [row[0] for row in orjson.loads(body) if row is not None]
 
 
 def without(body: bytes, dropped: set[str]) -> bytes:
-    return orjson.dumps([row for row in orjson.loads(body) if row[0] not in dropped])
+    """The message with each dropped event replaced by null: the others keep their index, which cursors name."""
+    return orjson.dumps([None if row is None or row[0] in dropped else row for row in orjson.loads(body)])
 
 
 async def scrub(bus: LiveBus, ch: ClickHouse, tenant_id: str) -> int:
