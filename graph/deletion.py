@@ -51,4 +51,3 @@ class Deletion:
     @strawberry.field(description="Whole executions deleted; 0 for a deletion of events.")
     def executions(self) -> int:
         return self.record.executions
-

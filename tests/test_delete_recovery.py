@@ -4,7 +4,7 @@ the two tables of a batch is redone from the batch the record names."""
 
 from __future__ import annotations
 
-import threading
+import asyncio
 import time
 import uuid
 from pathlib import Path
@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 import httpx
+import pytest
 
 from graph.delete_mutations import resume_pending
 from server.state import AppState
@@ -33,15 +34,19 @@ def _spans(prefix: str, n: int, name: str) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def _gql(client: httpx.Client, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    body = client.post("/graphql", json={"query": query, "variables": variables or {}}).json()
+async def _gql(client: httpx.AsyncClient, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = (await client.post("/graphql", json={"query": query, "variables": variables or {}})).json()
     assert "errors" not in body, body
     return body["data"]
 
 
-def _count(client: httpx.Client, name: str) -> int:
+async def _count(client: httpx.AsyncClient, name: str) -> int:
     query = "query($n: String) { executions(filter: {name: $n}) { totalCount } }"
-    return int(_gql(client, query, {"n": name})["executions"]["totalCount"])
+    return int((await _gql(client, query, {"n": name}))["executions"]["totalCount"])
+
+
+LOG = "mutation($s: [SpanInput!]!) { logSpans(spans: $s) { count } }"
+DELETE = 'mutation { deleteExecutionsByFilter(filter: {name: "doomed"}) { executions } }'
 
 
 async def test_killed_during_a_delete_the_restarted_server_finishes_it(tmp_path: Path, database_url: str) -> None:
@@ -52,43 +57,31 @@ async def test_killed_during_a_delete_the_restarted_server_finishes_it(tmp_path:
     try:
         key = await keys.create_key(conn, tenant)
         tenant_id = await keys.ensure_tenant(conn, tenant)
-        client = httpx.Client(base_url=server.url, headers={"X-API-Key": key}, timeout=120)
-        for start in range(0, DOOMED, 1000):
-            batch = _spans("doomed", DOOMED, "doomed")[start : start + 1000]
-            _gql(client, "mutation($s: [SpanInput!]!) { logSpans(spans: $s) { count } }", {"s": batch})
-        kept = _spans("kept", KEPT, "kept")
-        _gql(client, "mutation($s: [SpanInput!]!) { logSpans(spans: $s) { count } }", {"s": kept})
-        assert (_count(client, "doomed"), _count(client, "kept")) == (DOOMED, KEPT)
+        async with httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": key}, timeout=120) as client:
+            doomed = _spans("doomed", DOOMED, "doomed")
+            for start in range(0, DOOMED, 1000):
+                await _gql(client, LOG, {"s": doomed[start : start + 1000]})
+            await _gql(client, LOG, {"s": _spans("kept", KEPT, "kept")})
+            assert (await _count(client, "doomed"), await _count(client, "kept")) == (DOOMED, KEPT)
 
-        outcome: list[object] = []
-
-        def delete() -> None:
-            try:
-                outcome.append(client.post("/graphql", json={
-                    "query": 'mutation { deleteExecutionsByFilter(filter: {name: "doomed"}) { executions } }'}))  # fmt: skip
-            except httpx.HTTPError as exc:  # the server died under the request
-                outcome.append(exc)
-
-        thread = threading.Thread(target=delete)
-        thread.start()
-        deadline = time.monotonic() + 60
-        while not await conn.fetchval("SELECT count(*) FROM deletions WHERE tenant_id = $1", tenant_id):
-            assert time.monotonic() < deadline, "the deletion was never recorded"
-        assert server.proc is not None
-        server.proc.kill()  # kill -9: no shutdown, mid-delete
-        server.proc.wait()
-        server.proc = None
-        thread.join()
-        assert isinstance(outcome[0], httpx.HTTPError), "the kill came after the response"
+            request = asyncio.create_task(client.post("/graphql", json={"query": DELETE}))
+            deadline = time.monotonic() + 60
+            while not await conn.fetchval("SELECT count(*) FROM deletions WHERE tenant_id = $1", tenant_id):
+                assert time.monotonic() < deadline, "the deletion was never recorded"
+            assert server.proc is not None
+            server.proc.kill()  # kill -9: no shutdown, mid-delete
+            server.proc.wait()
+            server.proc = None
+            with pytest.raises(httpx.HTTPError):  # the server died under the request: it never answered
+                await request
         state = await conn.fetchval("SELECT state FROM deletions WHERE tenant_id = $1", tenant_id)
         assert state == "pending"
 
         server.start()  # finishes the pending deletion before it serves
-        with httpx.Client(base_url=server.url, headers={"X-API-Key": key}, timeout=60) as again:
-            assert (_count(again, "doomed"), _count(again, "kept")) == (0, KEPT)
-            record = _gql(again, "{ deletions { state executions filter } }")["deletions"]
+        async with httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": key}, timeout=60) as again:
+            assert (await _count(again, "doomed"), await _count(again, "kept")) == (0, KEPT)
+            record = (await _gql(again, "{ deletions { state executions filter } }"))["deletions"]
             assert record == [{"state": "DONE", "executions": DOOMED, "filter": {"name": "doomed"}}]
-        client.close()
     finally:
         server.stop()
         await conn.close()
@@ -122,4 +115,3 @@ async def test_a_batch_cut_between_its_two_tables_is_redone(tenant: Tenant, stat
     assert found == {"a": None, "b": {"id": "cut-1"}}
     [record] = await deletions.list_deletions(state.pg, principal.tenant_id, 10)
     assert (record.state, record.executions, record.events, record.execution_ids) == ("done", 1, 2, [])
-

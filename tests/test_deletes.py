@@ -27,8 +27,11 @@ DELETION = "id target filter state keyId requestedAt finishedAt events execution
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("deletes"), BOOTSTRAP, {"TRACEHOUSE_DATABASE_URL": database_url,
-                                                                    "TRACEHOUSE_METRICS_TOKEN": METRICS_TOKEN})
+    proc = ServerProcess(
+        tmp_path_factory.mktemp("deletes"),
+        BOOTSTRAP,
+        {"TRACEHOUSE_DATABASE_URL": database_url, "TRACEHOUSE_METRICS_TOKEN": METRICS_TOKEN},
+    )
     proc.start()
     yield proc
     proc.stop()
@@ -132,7 +135,7 @@ async def test_a_deleted_execution_is_gone_from_every_read_path(tenants: tuple[C
     before = await reads(owner, "x-del", node_ids, "zebra")
     assert before["execution"] and before["bySearch"]["totalCount"] == 1 and before["actor"]
 
-    deleted = (await owner.data(f'mutation {{ deleteExecutions(ids: ["x-del", "never-was"]) {{ {DELETION} }} }}'))
+    deleted = await owner.data(f'mutation {{ deleteExecutions(ids: ["x-del", "never-was"]) {{ {DELETION} }} }}')
     record = deleted["deleteExecutions"]
     assert record["state"] == "DONE" and record["target"] == "EXECUTIONS" and record["finishedAt"]
     assert (record["executions"], record["events"]) == (1, 3)
@@ -227,8 +230,9 @@ async def test_delete_executions_by_filter(tenants: tuple[Client, Client]) -> No
     for client in (owner, other):
         await log_execution(client, "f-1", "a", "ann", "d-1")
         await log_execution(client, "f-2", "b", "bob", "d-2")
-        await client.data(LOG_SPANS, {"s": [{"id": "r", "executionId": "f-3", "name": "plan", "status": "FAILED",
-                                             "startTime": "2026-11-01T11:00:00Z", "endTime": "2026-11-01T11:00:01Z"}]})  # fmt: skip
+        failed = {"id": "r", "executionId": "f-3", "name": "plan", "status": "FAILED",
+                  "startTime": "2026-11-01T11:00:00Z", "endTime": "2026-11-01T11:00:01Z"}  # fmt: skip
+        await client.data(LOG_SPANS, {"s": [failed]})
     by_resource = await owner.data(
         'mutation { deleteExecutionsByFilter(filter: {resourceType: "doc", resourceId: "d-2"}) { executions events } }'
     )
@@ -258,7 +262,7 @@ async def test_only_admin_keys_delete_and_empty_filters_are_refused(
 
     for mutation, field in (
         ("deleteEvents(filter: {})", "filter"),
-        ("deleteExecutionsByFilter(filter: {statuses: [], name: \"\"})", "filter"),
+        ('deleteExecutionsByFilter(filter: {statuses: [], name: ""})', "filter"),
         ("deleteExecutionsByFilter(filter: {})", "filter"),
         ('deleteEvents(filter: {all: true, actorId: "ann"})', "filter.all"),
         ('deleteEvents(filter: {from: "2026-01-02T00:00:00Z", to: "2026-01-01T00:00:00Z"})', "filter.to"),
@@ -280,4 +284,3 @@ async def _tenant_name(database_url: str, key: str) -> str:
         return principal.tenant_name
     finally:
         await conn.close()
-
