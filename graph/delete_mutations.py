@@ -88,8 +88,9 @@ class DeleteMutations:
 class DeletionQueries:
     @strawberry.field(description="This tenant's deletions, newest first. Needs the `admin` scope (a filter may "
                       "name who was deleted).")  # fmt: skip
-    async def deletions(self, info: Info, first: int = 50) -> list[Deletion]:
+    async def deletions(self, info: Info, first: int | None = 50) -> list[Deletion]:
         _require_admin(info.context)
+        first = 50 if first is None else first
         if not 1 <= first <= 1000:
             raise bad_input("`first` must be between 1 and 1000", "first")
         records = await deletes.list_deletions(info.context.stores.pg, info.context.tenant_id, first)

@@ -50,6 +50,7 @@ async def _seed(tenant: Tenant) -> None:
     audit = {"id": EVENT_ID, "eventType": "iso.happened", "actorType": ACTOR[0], "actorId": ACTOR[1],
              "resourceType": RESOURCE[0], "resourceId": RESOURCE[1], "correlationId": CORRELATION}  # fmt: skip
     assert (await tenant.http.post("/api/v1/events", json=audit)).status_code == 200
+    await tenant.gql_data('mutation { deleteEvents(filter: {names: ["iso.never"]}) { id } }')  # for `deletions`
 
 
 def _selection(field_type: Any, depth: int = 0) -> str:
