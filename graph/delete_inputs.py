@@ -29,6 +29,9 @@ def _common(
     if from_ is not None and to is not None and to <= from_:
         raise bad_input("`to` must be later than `from`", f"{field}.to")
     out = {k: v for k, v in conditions.items() if v not in (None, [], "")}
+    for key, value in out.items():  # the record keeps the filter in Postgres, whose JSON has no NUL
+        if any("\x00" in v for v in (value if isinstance(value, list) else [value])):
+            raise bad_input("a condition may not contain the NUL character", f"{field}.{key}")
     if from_ is not None:
         out["from"] = _iso(from_)
     if to is not None:

@@ -67,6 +67,8 @@ class DeleteMutations:
         wanted = sorted({str(i) for i in ids})
         if not wanted:
             raise bad_input("give at least one execution id", "ids")
+        if any("\x00" in i for i in wanted):  # the record keeps the ids in Postgres, whose JSON has no NUL
+            raise bad_input("an id may not contain the NUL character", "ids")
         if len(wanted) > MAX_IDS:
             raise bad_input(f"{len(wanted)} ids exceed the limit of {MAX_IDS}; delete by filter instead", "ids")
         return await _delete(info, "executions", {"ids": wanted})

@@ -267,6 +267,8 @@ async def test_only_admin_keys_delete_and_empty_filters_are_refused(
         ('deleteEvents(filter: {all: true, actorId: "ann"})', "filter.all"),
         ('deleteEvents(filter: {from: "2026-01-02T00:00:00Z", to: "2026-01-01T00:00:00Z"})', "filter.to"),
         ("deleteExecutions(ids: [])", "ids"),
+        ('deleteEvents(filter: {names: ["a\\u0000b"]})', "filter.names"),
+        ('deleteExecutions(ids: ["a\\u0000b"])', "ids"),
     ):
         body = await owner.gql(f"mutation {{ {mutation} {{ events }} }}")
         assert body.get("data") is None and body["errors"], (mutation, body)
