@@ -1,0 +1,52 @@
+"""The record of deletions: who, when, what filter, how many rows; read by `deletions` (in queries that do
+not grow with the record) and by `tracehouse deletions list`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from server.state import AppState
+from storage.postgres import keys
+from tests.conftest import Tenant, make_tenant
+from tests.test_query_counts import _count
+
+RECORD = "{ deletions { id target filter state keyId requestedAt finishedAt events executions } }"
+
+
+async def _delete_names(tenant: Tenant, n: int) -> None:
+    for i in range(n):
+        await tenant.gql_data(f'mutation {{ deleteEvents(filter: {{names: ["never-{i}"]}}) {{ id }} }}')
+
+
+async def test_listing_deletions_costs_the_same_queries_for_one_or_many(app: Any, state: AppState) -> None:
+    counts = []
+    for n in (1, 6):
+        async for tenant in make_tenant(app, state):
+            await _delete_names(tenant, n)
+            assert len((await tenant.gql_data(RECORD))["deletions"]) == n
+            counts.append(await _count(state, tenant, RECORD))
+    assert counts[0] == counts[1] and counts[0][0] == 0  # Postgres only, one read whatever the length
+
+
+async def test_the_record_names_the_key_and_the_cli_lists_it(
+    tenant: Tenant, state: AppState, database_url: str, tmp_path: Path
+) -> None:
+    await tenant.gql_data("mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }",
+                          {"e": [{"name": "gone"}, {"name": "gone"}, {"name": "stays"}]})  # fmt: skip
+    await tenant.gql_data('mutation { deleteEvents(filter: {names: ["gone"]}) { id } }')
+    principal = await keys.find_principal(state.pg, tenant.key)
+    assert principal is not None
+    [record] = (await tenant.gql_data(RECORD))["deletions"]
+    assert record["keyId"] == principal.key_id and record["events"] == 2 and record["filter"] == {"names": ["gone"]}
+    assert record["state"] == "DONE" and record["requestedAt"] <= record["finishedAt"]
+
+    env = {**os.environ, "TRACEHOUSE_DATABASE_URL": database_url, "TRACEHOUSE_DATA_DIR": str(tmp_path)}
+    exe = Path(sys.executable).parent / "tracehouse"
+    listed = subprocess.run([str(exe), "deletions", "list", "--tenant", tenant.name], env=env, capture_output=True,
+                            text=True, timeout=120, check=True).stdout.splitlines()  # fmt: skip
+    assert len(listed) == 1 and listed[0].startswith(f"{record['id']}  {tenant.name}  done  events  2 events")
+    assert f"key {principal.key_id}" in listed[0] and "{'names': ['gone']}" in listed[0]
