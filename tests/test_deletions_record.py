@@ -3,6 +3,7 @@ not grow with the record) and by `tracehouse deletions list`."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -46,7 +47,9 @@ async def test_the_record_names_the_key_and_the_cli_lists_it(
 
     env = {**os.environ, "TRACEHOUSE_DATABASE_URL": database_url, "TRACEHOUSE_DATA_DIR": str(tmp_path)}
     exe = Path(sys.executable).parent / "tracehouse"
-    listed = subprocess.run([str(exe), "deletions", "list", "--tenant", tenant.name], env=env, capture_output=True,
-                            text=True, timeout=120, check=True).stdout.splitlines()  # fmt: skip
+    command = [str(exe), "deletions", "list", "--tenant", tenant.name]
+    done = await asyncio.to_thread(subprocess.run, command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    listed = done.stdout.splitlines()
     assert len(listed) == 1 and listed[0].startswith(f"{record['id']}  {tenant.name}  done  events  2 events")
     assert f"key {principal.key_id}" in listed[0] and "{'names': ['gone']}" in listed[0]
