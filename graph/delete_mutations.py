@@ -6,6 +6,7 @@ here in graph/ because it wires resolvers/ to ingest/'s live log scrub, which re
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from typing import Any
 
@@ -17,11 +18,13 @@ from graph.delete_inputs import DeleteEventsFilter, DeleteExecutionsFilter
 from graph.deletion import Deletion
 from ingest import live_scrub
 from resolvers import deletes
+from resolvers.deletes import DeletionRecord
 from resolvers.errors import bad_input, unavailable
 from resolvers.stores import ClickHouse, LiveBus, PgPool
 
 NEEDED_SCOPE = "admin"
 MAX_IDS = 10_000
+_RUNNING: set[asyncio.Task[DeletionRecord]] = set()  # deletions under way, referenced until they finish
 
 
 def _require_admin(ctx: Context) -> str:
@@ -49,10 +52,14 @@ async def _delete(info: Info, target: str, f: dict[str, Any]) -> Deletion:
     ctx = info.context
     key_id = _require_admin(ctx)
     stores = ctx.stores
+    running = asyncio.create_task(
+        deletes.delete(stores.ch, stores.pg, scrubber(stores.live_bus, stores.ch), ctx.tenant_id, key_id, target, f)
+    )
+    _RUNNING.add(running)
+    running.add_done_callback(_RUNNING.discard)
     try:
-        record = await deletes.delete(
-            stores.ch, stores.pg, scrubber(stores.live_bus, stores.ch), ctx.tenant_id, key_id, target, f
-        )
+        # Shielded: a client that hangs up mid-delete does not leave it half done until the next start.
+        record = await asyncio.shield(running)
     except StoreUnavailable as exc:
         raise unavailable(f"{exc.store} is unavailable; retry later (a deletion already recorded is finished "
                           "when the server next starts)") from None  # fmt: skip
