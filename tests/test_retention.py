@@ -4,19 +4,23 @@ another tenant's data is untouched. Tenant ids reach the TTL statement only quot
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from server.cli import parse_retention
 from server.state import AppState
 from storage.clickhouse import retention
 from tests.conftest import Tenant
+from tests.process import ServerProcess
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -94,3 +98,45 @@ async def test_tenant_ids_reach_the_ttl_only_quoted(state: AppState, tenant: Ten
     assert (await tenant.gql_data("{ events { totalCount } }"))["events"]["totalCount"] == 1
     assert state.retention is not None
     await state.retention.check(wait=True)  # back to the settings Postgres holds
+
+
+def test_the_ttl_maps_tenants_to_their_days_and_the_rest_to_the_default() -> None:
+    assert retention.ttl_expression("ts", {}, 0) is None  # nobody has a limit: no TTL at all
+    assert retention.ttl_expression("ts", {"a": 30}, 0) == (
+        "toDateTime(ts) + toIntervalDay(transform(tenant_id, ['a'], [30], 0)) "
+        "WHERE transform(tenant_id, ['a'], [30], 0) > 0"
+    )
+    assert retention.ttl_expression("timestamp", {}, 7) == "toDateTime(timestamp) + toIntervalDay(7) WHERE 7 > 0"
+    both = retention.ttl_expression("ts", {"b": 5, "a": 30}, 90)
+    assert both is not None and "transform(tenant_id, ['a', 'b'], [30, 5], 90)" in both
+
+
+async def test_the_configured_default_applies_at_start_to_data_already_stored(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A real server restarted with TRACEHOUSE_RETENTION_DAYS: its start rewrites the TTL and materializes it
+    in the background; the rows older than the default go, the others stay."""
+    key = "th_retention_default_key"
+    env = {"TRACEHOUSE_DATABASE_URL": database_url}
+    server = ServerProcess(tmp_path / "data", key, env)
+    server.start()
+    try:
+        async with httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": key}, timeout=60) as client:
+            tenant = Tenant("default", key, client)
+            events = [{"name": f"default.{age}d", "timestamp": _at(age)} for age in (400, 1)]
+            await tenant.gql_data("mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }", {"e": events})
+        server.stop()
+        server.env["TRACEHOUSE_RETENTION_DAYS"] = "365"
+        server.start()
+        async with httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": key}, timeout=60) as client:
+            tenant = Tenant("default", key, client)
+            query = '{ events(filter: {names: ["default.400d", "default.1d"]}) { edges { node { name } } } }'
+            deadline = time.monotonic() + 60
+            while True:
+                names = [e["node"]["name"] for e in (await tenant.gql_data(query))["events"]["edges"]]
+                if names == ["default.1d"] or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(0.2)
+            assert names == ["default.1d"]
+    finally:
+        server.stop()
