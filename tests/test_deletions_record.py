@@ -1,5 +1,5 @@
 """The record of deletions: who, when, what filter, how many rows; read by `deletions` (in queries that do
-not grow with the record) and by `tracehouse deletions list`."""
+not grow with the record) and by `tracehouse deletions list`. And what deleting events does to spans."""
 
 from __future__ import annotations
 
@@ -53,3 +53,18 @@ async def test_the_record_names_the_key_and_the_cli_lists_it(
     listed = done.stdout.splitlines()
     assert len(listed) == 1 and listed[0].startswith(f"{record['id']}  {tenant.name}  done  events  2 events")
     assert f"key {principal.key_id}" in listed[0] and "{'names': ['gone']}" in listed[0]
+
+
+async def test_deleting_a_spans_end_event_leaves_it_running(tenant: Tenant, other_tenant: Tenant) -> None:
+    """Span pieces go with the events that carried them: the span is the merge of the pieces left."""
+    phases = enumerate(("initiated", "fulfilled"))
+    events = [{"name": f"node.execution.{phase}", "executionId": "piece-x", "spanId": "n1",
+               "timestamp": f"2026-11-01T10:00:0{i}Z"} for i, phase in phases]  # fmt: skip
+    query = '{ span(executionId: "piece-x", spanId: "n1") { status endTime } }'
+    for t in (tenant, other_tenant):
+        await t.gql_data("mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }", {"e": events})
+        assert (await t.gql_data(query))["span"]["status"] == "SUCCEEDED"
+    done = await tenant.gql_data('mutation { deleteEvents(filter: {names: ["node.execution.fulfilled"]}) { events } }')
+    assert done["deleteEvents"]["events"] == 1
+    assert (await tenant.gql_data(query))["span"] == {"status": "RUNNING", "endTime": None}
+    assert (await other_tenant.gql_data(query))["span"]["status"] == "SUCCEEDED"
