@@ -12,6 +12,7 @@ from graph.annotation import Annotation
 from graph.annotation_input import AnnotationInput
 from graph.annotation_source import AnnotationSource
 from graph.context import Context, Info
+from graph.delete_mutations import DeleteMutations
 from graph.ingest_result import IngestResult
 from graph.inputs import EventInput, SpanInput
 from graph.raw_arguments import as_graphql_dict
@@ -32,7 +33,7 @@ async def log_spans_raw(ctx: Context, items: list[dict[str, Any]]) -> IngestResu
 
 
 @strawberry.type
-class Mutation:
+class Mutation(DeleteMutations):
     @strawberry.mutation(description="Lifecycle and audit events; a batch is stored whole or not at all.")
     async def ingest_events(self, info: Info, events: list[EventInput]) -> IngestResult:
         return await ingest_events_raw(info.context, as_graphql_dict(events))

@@ -13,6 +13,7 @@ from graph.annotation_scores import AnnotationScores
 from graph.annotation_source import AnnotationSource
 from graph.connection import Connection
 from graph.context import Info
+from graph.delete_mutations import DeletionQueries
 from graph.event import Event
 from graph.event_aggregates import EventAggregates
 from graph.execution import Execution
@@ -45,7 +46,7 @@ def _event_connection(page: Page[EventRecord], after: str | None) -> Connection[
 
 
 @strawberry.type
-class Query:
+class Query(DeletionQueries):
     @strawberry.field(description="Any object by its `nodeId`; null when this tenant has no such object.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return node_of((await load_nodes(info.context.loaders, [str(id)], "id"))[0])

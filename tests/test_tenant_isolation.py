@@ -54,6 +54,7 @@ async def _seed(tenant: Tenant) -> None:
     actual = {"output_key": "iso-quality", "quality": 0.5, "timestamp": 1709253000}  # 2024-03-01T00:30Z
     actuals = {"execution_id": EXECUTION, "actuals": [actual]}
     assert (await tenant.http.post("/v1/submit-workflow-execution-actuals", json=actuals)).status_code == 200
+    await tenant.gql_data('mutation { deleteEvents(filter: {names: ["iso.never"]}) { id } }')  # for `deletions`
 
 
 def _selection(field_type: Any, depth: int = 0) -> str:

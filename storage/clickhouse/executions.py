@@ -173,6 +173,13 @@ async def count_executions(ch: ClickHouse, tenant_id: str, q: ExecutionQuery) ->
     return int(rows.rows[0][0])
 
 
+def matching_ids_sql(tenant_id: str, q: ExecutionQuery) -> tuple[str, dict[str, Any]]:
+    """SQL selecting the ids (column `id`) of the tenant's executions matching q, and its parameters: what a
+    deletion by filter deletes (storage/clickhouse/deletes.py)."""
+    sql, params = _summaries(tenant_id, q)
+    return f"SELECT id FROM ({sql})", params
+
+
 @dataclass(slots=True)
 class Rollup:
     """Usage per model and cost per unit summed over an execution's spans."""

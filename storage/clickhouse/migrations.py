@@ -127,6 +127,17 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         ],
     ),
     (
+        7,
+        "retention: the TTL applied",
+        [
+            # The retention TTL last applied to each table (storage/clickhouse/retention.py), so a start or a
+            # check that finds the same settings does not rewrite the tables again.
+            "CREATE TABLE IF NOT EXISTS retention_applied (table_name String, expression String, "
+            "applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = ReplacingMergeTree(applied_at) "
+            "ORDER BY table_name",
+        ],
+    ),
+    (
         8,
         "annotations",
         [
