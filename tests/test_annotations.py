@@ -370,3 +370,20 @@ def test_format_mappings_at_their_edges() -> None:
     with pytest.raises(InvalidInput) as refused:
         adapt_span_annotations(long_note, "a")
     assert refused.value.errors[0]["loc"] == ["data", 0, "result", "explanation"]
+
+
+async def test_deleting_an_execution_deletes_its_annotations(tenant: Tenant) -> None:
+    for execution_id in ("ex-kept", "ex-gone"):
+        await log_trace(tenant, execution_id, count=2, depth=1)
+        execution, spans = await node_ids(tenant, execution_id)
+        await tenant.gql_data(ANNOTATE, {"t": execution, "n": "rating", "s": "HUMAN", "score": 3})
+        await tenant.gql_data(ANNOTATE, {"t": spans["s1"], "n": "rating", "s": "HUMAN", "score": 5})
+    assert await filtered(tenant, name="rating") == ["ex-gone", "ex-kept"]
+
+    await tenant.gql_data('mutation { deleteExecutions(ids: ["ex-gone"]) { id } }')
+
+    assert await filtered(tenant, name="rating") == ["ex-kept"]
+    now = datetime.now(UTC)
+    series = (await tenant.gql_data(SCORES, {"n": "rating", "from": (now - timedelta(hours=1)).isoformat(),
+                                             "to": (now + timedelta(hours=1)).isoformat(), "b": "HOUR"}))  # fmt: skip
+    assert sum(p["count"] for p in series["annotationScores"]["points"]) == 2
