@@ -65,3 +65,15 @@ _KIND_VALUES = {value: value for value in _KINDS}
 class SortDirection(Enum):
     ASC = "ASC"
     DESC = "DESC"
+
+
+@strawberry.enum(description="What a deletion removed: whole executions, or events.")
+class DeletionTarget(Enum):
+    EXECUTIONS = "executions"
+    EVENTS = "events"
+
+
+@strawberry.enum(description="PENDING until every store is clean; a restarted server finishes pending ones.")
+class DeletionState(Enum):
+    PENDING = "pending"
+    DONE = "done"

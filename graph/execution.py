@@ -23,6 +23,7 @@ from resolvers.executions import spans_page
 from resolvers.records import ExecutionRecord
 
 if TYPE_CHECKING:
+    from graph.annotation import Annotation
     from graph.event import Event
 
 
@@ -133,3 +134,10 @@ class Execution(RunResult, Node):
         if ref is None:
             return None
         return Actor(type=ref[0], id=strawberry.ID(ref[1]))
+
+    @strawberry.field(description="Feedback on the execution itself, oldest first (its spans' is on each Span).")
+    async def annotations(self, info: Info) -> list[Annotated[Annotation, strawberry.lazy("graph.annotation")]]:
+        from graph.annotation import Annotation
+
+        found = await info.context.loaders.annotations_by_target.load((self.record.id, ""))
+        return [Annotation(record=r) for r in found]

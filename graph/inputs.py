@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from graph.annotation_filter import AnnotationFilter
 from graph.entity_ref import EntityRefInput
 from graph.enums import SpanStatus
 from graph.scalars import JSON, DateTime
@@ -92,6 +93,9 @@ class ExecutionFilter:
         default=None,
         description="Any of its spans' name, inputs, outputs or error contains it (case-insensitive substring).",
     )
+    annotation: AnnotationFilter | None = strawberry.field(
+        default=None, description="It or one of its spans has an annotation matching this."
+    )
 
     def to_query(self) -> ExecutionQuery:
         return ExecutionQuery(
@@ -106,4 +110,5 @@ class ExecutionFilter:
             until=self.to,
             failed=self.failed,
             search=self.search,
+            annotation=self.annotation.to_query() if self.annotation else None,
         )

@@ -7,13 +7,14 @@ from typing import cast
 import strawberry
 
 from graph.actor import Actor
+from graph.annotation import Annotation
 from graph.event import Event
 from graph.execution import Execution
 from graph.node import Node
 from graph.resource import Resource
 from graph.span import Span
 from resolvers.nodes import Found
-from resolvers.records import EventRecord, ExecutionRecord, SpanRecord
+from resolvers.records import AnnotationRecord, EventRecord, ExecutionRecord, SpanRecord
 from resolvers.trace import Trace
 
 
@@ -28,6 +29,8 @@ def node_of(found: Found | None) -> Node | None:
         return Span.of(record, trace)
     if found.type_name == "Event":
         return Event(record=cast(EventRecord, value))
+    if found.type_name == "Annotation":
+        return Annotation(record=cast(AnnotationRecord, value))
     entity_type, entity_id = cast(tuple[str, str], value)
     cls = Actor if found.type_name == "Actor" else Resource
     return cls(type=entity_type, id=strawberry.ID(entity_id))

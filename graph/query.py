@@ -9,8 +9,12 @@ from strawberry.types.nodes import SelectedField
 
 from graph.actor import Actor
 from graph.actor_stats import ActorStats
+from graph.annotation_score_point import AnnotationScorePoint
+from graph.annotation_scores import AnnotationScores
+from graph.annotation_source import AnnotationSource
 from graph.connection import Connection
 from graph.context import Info
+from graph.delete_mutations import DeletionQueries
 from graph.event import Event
 from graph.event_aggregates import EventAggregates
 from graph.execution import Execution
@@ -28,6 +32,7 @@ from graph.span import Span
 from graph.time_annotations import From, OptionalDateTime, RequiredDateTime, RequiredFrom
 from graph.time_bucket import TimeBucket
 from resolvers import aggregates, live
+from resolvers.annotation_scores import annotation_scores
 from resolvers.events import events_page
 from resolvers.executions import executions_page
 from resolvers.metrics import MAX_BUCKETS, MetricsFilterValues, metrics_series
@@ -59,7 +64,7 @@ def _event_connection(page: Page[EventRecord], after: str | None) -> Connection[
 
 
 @strawberry.type
-class Query:
+class Query(DeletionQueries):
     @strawberry.field(description="Any object by its `nodeId`; null when this tenant has no such object.")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return node_of((await load_nodes(info.context.loaders, [str(id)], "id"))[0])
@@ -231,3 +236,25 @@ class Query:
     )
     async def live_cursor(self, info: Info) -> str:
         return await live.live_cursor(info.context.stores.live_bus)
+
+    @strawberry.field(
+        description="One annotation name's scores over [from, to): per UTC bucket (by when the feedback was given), "
+        f"how many, and their average, minimum and maximum. At most {MAX_BUCKETS} buckets a request."
+    )
+    async def annotation_scores(
+        self,
+        info: Info,
+        name: str,
+        from_: RequiredFrom,
+        to: RequiredDateTime,
+        bucket: TimeBucket,
+        source: AnnotationSource | None = None,
+    ) -> AnnotationScores:
+        ctx = info.context
+        rows = await annotation_scores(
+            ctx.stores.ch, ctx.tenant_id, name, from_, to, str(bucket.value), source.value if source else None
+        )
+        return AnnotationScores(
+            name=name, from_=from_, to=to, bucket=bucket, source=source,
+            points=[AnnotationScorePoint.of(r) for r in rows],
+        )  # fmt: skip

@@ -19,6 +19,7 @@ from resolvers.records import SpanRecord
 from resolvers.trace import Trace
 
 if TYPE_CHECKING:
+    from graph.annotation import Annotation
     from graph.event import Event
     from graph.execution import Execution
 
@@ -93,3 +94,10 @@ class Span(RunResult, Node):
         found = await info.context.loaders.execution_by_id.load(self.record.execution_id)
         assert found is not None  # a span always has its execution
         return Execution(record=found)
+
+    @strawberry.field(description="Feedback on this span, oldest first.")
+    async def annotations(self, info: Info) -> list[Annotated[Annotation, strawberry.lazy("graph.annotation")]]:
+        from graph.annotation import Annotation
+
+        found = await info.context.loaders.annotations_by_target.load((self.record.execution_id, self.record.id))
+        return [Annotation(record=r) for r in found]

@@ -18,6 +18,7 @@ from graph.inputs import EventFilter, ExecutionFilter
 from graph.span import Span
 from graph.span_update import SpanChange, SpanUpdate
 from resolvers import live
+from resolvers.errors import bad_input
 from resolvers.live import StreamTap as StreamTap  # the operation root the websocket layer hands in
 from resolvers.records import EventQuery, ExecutionQuery
 
@@ -60,6 +61,8 @@ class Subscription:
     @strawberry.subscription(description="Executions as they start and as they finish.")
     async def executions(self, info: Info, filter: ExecutionFilter | None = None) -> AsyncGenerator[Execution, None]:
         ctx = info.context
+        if filter is not None and filter.annotation is not None:  # live roots carry no annotations to match
+            raise bad_input("the executions subscription does not filter by annotation", "filter.annotation")
         query = filter.to_query() if filter else ExecutionQuery()
         stream = live.executions(
             ctx.stores.live_bus, ctx.stores.ch, ctx.tenant_id, query, ctx.refresh_loaders, ctx.guard, _tap(info)

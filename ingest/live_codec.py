@@ -36,9 +36,14 @@ def _time(value: Any) -> datetime | None:
     return datetime.fromisoformat(value) if value is not None else None
 
 
-def decode(body: bytes) -> list[LiveEvent]:
-    out = []
+def decode(body: bytes) -> list[LiveEvent | None]:
+    """The message's events in order; None holds the place of one deleted since (ingest/live_scrub.py), so
+    cursors (message id, index) keep naming the same events."""
+    out: list[LiveEvent | None] = []
     for row in orjson.loads(body):
+        if row is None:
+            out.append(None)
+            continue
         *head, piece_values = row
         head[2] = _time(head[2])
         piece = None

@@ -80,7 +80,7 @@ class _Seen:
 
 
 @lru_cache(maxsize=32)
-def _decoded(message: Message) -> list[LiveEvent]:
+def _decoded(message: Message) -> list[LiveEvent | None]:
     """Every subscriber of a tenant gets the same message: decode it once, not once per subscriber. Streams
     read a message within moments of each other, so a few suffice; a message can be megabytes decoded."""
     return decode(message.body)
@@ -91,7 +91,7 @@ Guard = Callable[[], Awaitable[None]]
 
 async def _messages(
     bus: LiveBus, subscriber: Subscriber, tenant_id: str, after: tuple[int, int] | None, guard: Guard
-) -> AsyncIterator[tuple[Message, list[LiveEvent], int]]:
+) -> AsyncIterator[tuple[Message, list[LiveEvent | None], int]]:
     """Replayed then live messages, each once, with the index of the first event not yet delivered.
 
     `guard` runs every few seconds even when nothing arrives, so a revoked key ends the stream."""
@@ -187,6 +187,8 @@ async def execution_updates(
         delivered = _Seen()
         async for message, events, first in _messages(bus, subscriber, tenant_id, position or (start + 1, -1), guard):
             for index, live in enumerate(events):
+                if live is None:  # deleted since it was published
+                    continue
                 e, piece = live.event, live.piece
                 if index < first or piece is None or e.execution_id != execution_id:
                     continue
@@ -236,6 +238,8 @@ async def events(
         delivered = _Seen()
         async for message, live_events, first in _messages(bus, subscriber, tenant_id, start, guard):
             for index, live in enumerate(live_events):
+                if live is None:  # deleted since it was published
+                    continue
                 if index >= first and event_matches(query, live.event) and delivered.add(live.event.id):
                     tap.at(live.event.id)
                     yield EventItem(live.event, encode_cursor(message.id, index))
@@ -292,6 +296,8 @@ async def executions(
             return
         async for _message, live_events, _first in _messages(bus, subscriber, tenant_id, start, guard):
             for live in live_events:
+                if live is None:  # deleted since it was published
+                    continue
                 e, piece = live.event, live.piece
                 if piece is None or piece.parent_span_id or not delivered.add(e.id):
                     continue

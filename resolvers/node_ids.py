@@ -12,7 +12,7 @@ import base64
 import orjson
 
 # How many natural-key parts each type's id carries.
-KEY_PARTS: dict[str, int] = {"Execution": 1, "Span": 2, "Event": 1, "Actor": 2, "Resource": 2}
+KEY_PARTS: dict[str, int] = {"Execution": 1, "Span": 2, "Event": 1, "Actor": 2, "Resource": 2, "Annotation": 3}
 
 
 class InvalidNodeId(ValueError):

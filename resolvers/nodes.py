@@ -50,6 +50,9 @@ async def _load(loaders: Loaders, type_name: str, key: tuple[str, ...]) -> Found
         value = (span, trace) if span is not None else None
     elif type_name == "Event":
         value = await loaders.event_by_id.load(key[0])
+    elif type_name == "Annotation":  # (execution, span or '', id): read with its target's other annotations
+        found = await loaders.annotations_by_target.load((key[0], key[1]))
+        value = next((r for r in found if r.id == key[2]), None)
     else:  # Actor, Resource: known when this tenant's registry has it
         loader = loaders.actor_by_key if type_name == "Actor" else loaders.resource_by_key
         value = key if await loader.load((key[0], key[1])) is not None else None

@@ -7,6 +7,7 @@ from here so that it depends on resolvers/ alone.
 from __future__ import annotations
 
 from storage.clickhouse.aggregates import ActorStatsRecord, Aggregates
+from storage.clickhouse.annotations import AnnotationQuery, AnnotationRecord, ScoreRow
 from storage.clickhouse.events import EventQuery, EventRecord
 from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord
 from storage.clickhouse.spans import SpanRecord
@@ -15,10 +16,13 @@ from storage.postgres.entities import EntityRecord
 __all__ = [
     "ActorStatsRecord",
     "Aggregates",
+    "AnnotationQuery",
+    "AnnotationRecord",
     "EntityRecord",
     "EventQuery",
     "EventRecord",
     "ExecutionQuery",
     "ExecutionRecord",
+    "ScoreRow",
     "SpanRecord",
 ]

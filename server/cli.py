@@ -1,11 +1,15 @@
-"""The `tracehouse` command: `serve`, and `keys create|list|revoke`."""
+"""The `tracehouse` command: `serve`, `keys create|list|revoke`, `tenants list|set-retention` and
+`deletions list`."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import re
 import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from server.settings import Settings, SettingsError
 
@@ -62,6 +66,67 @@ async def _keys(settings: Settings, args: argparse.Namespace) -> list[str]:
             await asyncio.to_thread(embedded.stop)
 
 
+_RETENTION = re.compile(r"^(\d+)\s*([dw]?)$")
+FOREVER = ("forever", "none", "off", "unlimited")
+
+
+def parse_retention(text: str) -> int | None:
+    """`30d`, `30` (days), `4w`; `forever` (or none, off, unlimited) clears the tenant's own setting."""
+    text = text.strip().lower()
+    if text in FOREVER:
+        return None
+    match = _RETENTION.match(text)
+    days = int(match.group(1)) * (7 if match.group(2) == "w" else 1) if match else 0
+    if not 0 < days <= 36_500:
+        raise SystemExit(f"retention must be days like 30d (or 4w), at most 36500d, or forever; got {text!r}")
+    return days
+
+
+async def _with_postgres(settings: Settings, fn: Callable[[Any], Awaitable[list[str]]]) -> list[str]:
+    """Run fn(connection) against the configured (or embedded) Postgres, migrated; returns lines to print."""
+    import asyncpg
+
+    from server.state import start_postgres
+    from storage.postgres import migrations
+
+    dsn, embedded = await start_postgres(settings)
+    try:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await migrations.migrate(conn)
+            return await fn(conn)
+        finally:
+            await conn.close()
+    finally:
+        if embedded is not None:
+            await asyncio.to_thread(embedded.stop)
+
+
+async def _tenants(conn: Any, args: argparse.Namespace, default_days: int | None) -> list[str]:
+    from storage.postgres import retention
+
+    default = f"{default_days}d (TRACEHOUSE_RETENTION_DAYS)" if default_days else "forever"
+    if args.tenants_command == "list":
+        return [f"{name}  {tenant_id}  retention {f'{days}d' if days else default}"
+                for name, tenant_id, days in await retention.list_tenants(conn)]  # fmt: skip
+    days = parse_retention(args.retention)
+    if not await retention.set_retention(conn, args.tenant, days):
+        raise SystemExit(f"no tenant named {args.tenant!r} (`tracehouse tenants list` shows them)")
+    kept = f"{days} days" if days else f"the default ({default})"
+    return [f"tenant {args.tenant!r} keeps {kept}; a running server applies it within "
+            f"TRACEHOUSE_RETENTION_CHECK_SECONDS, a starting one at once, to the data already stored too"]  # fmt: skip
+
+
+async def _deletions(conn: Any, args: argparse.Namespace) -> list[str]:
+    from storage.postgres import deletions
+
+    return [
+        f"{d.id}  {d.tenant}  {d.state}  {d.target}  {d.events} events  {d.executions} executions  "
+        f"key {d.key_id}  {d.requested_at:%Y-%m-%d %H:%M:%S}  filter {d.filter}"
+        for d in await deletions.list_deletions(conn, None, args.limit, args.tenant)
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tracehouse", description="Trace store for LLM and agent workflows")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -75,6 +140,17 @@ def main(argv: list[str] | None = None) -> int:
     listing.add_argument("--tenant", help="only this tenant's keys")
     revoke = keys_sub.add_parser("revoke", help="revoke a key by id, by the key itself, or by its listed prefix")
     revoke.add_argument("key")
+    tenants_parser = sub.add_parser("tenants", help="list tenants, set their retention")
+    tenants_sub = tenants_parser.add_subparsers(dest="tenants_command", required=True)
+    tenants_sub.add_parser("list", help="tenants with their retention")
+    set_retention = tenants_sub.add_parser("set-retention", help="days of data a tenant keeps: 30d, 4w or forever")
+    set_retention.add_argument("tenant", help="tenant name")
+    set_retention.add_argument("retention", help="30d, 4w, or forever (back to TRACEHOUSE_RETENTION_DAYS)")
+    deletions_parser = sub.add_parser("deletions", help="the record of deletions")
+    deletions_sub = deletions_parser.add_subparsers(dest="deletions_command", required=True)
+    listing_deletions = deletions_sub.add_parser("list", help="deletions, newest first: who, when, filter, rows")
+    listing_deletions.add_argument("--tenant", help="only this tenant's deletions")
+    listing_deletions.add_argument("--limit", type=int, default=50)
     args = parser.parse_args(argv)
 
     try:
@@ -87,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
         _serve(settings)
         return 0
     logging.basicConfig(level=logging.WARNING)
+    if args.command == "tenants":
+        print("\n".join(asyncio.run(_with_postgres(settings, lambda c: _tenants(c, args, settings.retention_days)))))
+        return 0
+    if args.command == "deletions":
+        print("\n".join(asyncio.run(_with_postgres(settings, lambda c: _deletions(c, args)))))
+        return 0
     if settings.database_url is None and not (settings.embedded_postgres_dir / "PG_VERSION").exists():
         # A key goes into the store of this data dir: one made for another dir gets 401 from the server.
         print(f"tracehouse: no store in {settings.data_dir} yet: creating one there; run the server with the "

@@ -15,6 +15,7 @@ from ingest import honeyhive
 from ingest.records import Batch
 from ingest.stored import stored_span
 from ingest.validation import InvalidInput
+from server.annotation_routes import write_with_feedback
 from server.otlp_route import export_traces
 from server.request_body import app_state, json_body, principal, reraise_for_rest
 from server.request_schemas import (
@@ -37,7 +38,7 @@ async def _write(request: Request, adapt: Callable[[], Any]) -> Any:
     except InvalidInput as exc:
         raise reraise_for_rest(exc, True) from None
     batch: Batch = result[0] if isinstance(result, tuple) else result
-    await app_state(request).writer.write(principal(request).tenant_id, batch)
+    await write_with_feedback(request, batch)  # its `feedback` becomes annotations too
     return result
 
 

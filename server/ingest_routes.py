@@ -10,8 +10,9 @@ from fastapi import APIRouter, Request
 from ingest import audit, honeyhive, vellum
 from ingest.records import Batch
 from ingest.validation import InvalidInput
+from server.annotation_routes import write_with_feedback
 from server.errors import MalformedJSON
-from server.request_body import app_state, as_items, json_body, principal, reraise_for_rest
+from server.request_body import as_items, json_body, reraise_for_rest
 from server.request_schemas import AuditEventInput, HoneyHiveEvent, HoneyHiveSessionEvent, VellumEvent, openapi_body
 from server.responses import JSON
 
@@ -23,7 +24,7 @@ async def _ingest(request: Request, adapt: Callable[[], Batch], single: bool) ->
         batch = adapt()
     except InvalidInput as exc:
         raise reraise_for_rest(exc, single) from None
-    await app_state(request).writer.write(principal(request).tenant_id, batch)
+    await write_with_feedback(request, batch)  # HoneyHive `feedback` becomes annotations too
     return batch
 
 

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # /readyz answers 503 when the data dir or ClickHouse's disk has less room than this.
     min_free_disk_mb: int = Field(512, ge=0)
     cors_origins: str = ""  # comma-separated origins browsers may call from (server/cors.py)
+    # Days of data every tenant keeps unless `tracehouse tenants set-retention` says otherwise; unset: forever.
+    retention_days: PositiveInt | None = None
+    retention_check_seconds: PositiveFloat = 60.0  # how soon a changed retention setting reaches ClickHouse
 
     @property
     def graphql_dev_tools(self) -> bool:

@@ -10,6 +10,7 @@ from functools import partial
 
 import asyncpg
 
+from graph.delete_mutations import resume_pending
 from ingest import live_codec
 from ingest.prices import PriceTable
 from ingest.records import Batch, CanonicalEvent
@@ -27,6 +28,7 @@ from storage.postgres.health import postgres_state
 from storage.postgres.live_bus import LiveBus
 from storage.postgres.pool import QueryCounter, create_pool
 from storage.postgres.supervisor import PostgresSupervisor
+from storage.retention import RetentionEnforcer
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ class AppState:
     metrics: Metrics = field(default_factory=Metrics)
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
     key_cache: dict[str, tuple[float, keys.Principal | None]] = field(default_factory=dict)
+    retention: RetentionEnforcer | None = None
 
     # The stores as the request path uses them: this module is the composition root, the one place in
     # server/ that names storage/ (routes and middleware reach it through these, graph/ and ingest/).
@@ -89,6 +92,13 @@ async def open_state(settings: Settings) -> AppState:
     writer = GroupCommitWriter(ch, pg, prices=prices)
     bus = LiveBus(pg, dsn, settings.subscriber_queue_size, timedelta(seconds=settings.live_retention_seconds))
     writer.listeners.append(partial(publish_live, bus))
+    # Before serving: no read may see what a deletion interrupted by a stop was to remove.
+    resumed = await resume_pending(ch, pg, bus)
+    if resumed:
+        log.warning("finished %d deletion(s) left pending by the last stop", resumed)
+    retention = RetentionEnforcer(ch, pg, settings.retention_days, settings.retention_check_seconds)
+    await retention.check()
+    retention.start()
     writer.start()
     bus.start()
     supervisor = PostgresSupervisor(embedded) if embedded is not None else None
@@ -115,6 +125,7 @@ async def open_state(settings: Settings) -> AppState:
         prices=prices,
         metrics=metrics,
         rate_limiter=RateLimiter(settings.rate_limit_per_second),
+        retention=retention,
     )
 
 
@@ -130,6 +141,8 @@ async def publish_live(bus: LiveBus, flushed: list[tuple[str, Batch]]) -> None:
 async def close_state(state: AppState) -> None:
     if state.supervisor is not None:  # first: a shutdown must not look like a death to restart from
         await state.supervisor.stop()
+    if state.retention is not None:
+        await state.retention.stop()
     await state.writer.stop()
     if state.bus is not None:
         await state.bus.stop()

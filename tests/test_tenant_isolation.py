@@ -40,8 +40,9 @@ OPTIONAL_SKIPPED = {"filter", "first", "after", "from", "to", "last", "before", 
 ROOT_ARGS = {
     "metrics": 'from: "2024-03-01T00:00:00Z", to: "2024-03-02T00:00:00Z", bucket: HOUR, groupBy: STATUS',
     "searchSpans": 'search: "STEP"',
+    "annotationScores": 'name: "iso-quality", from: "2024-03-01T00:00:00Z", to: "2024-03-02T00:00:00Z", bucket: HOUR',
 }
-SELECTIONS = {"metrics": "series { key points { count inputTokens } }"}
+SELECTIONS = {"metrics": "series { key points { count inputTokens } }", "annotationScores": "points { count average }"}
 
 
 async def _seed(tenant: Tenant) -> None:
@@ -50,6 +51,10 @@ async def _seed(tenant: Tenant) -> None:
     audit = {"id": EVENT_ID, "eventType": "iso.happened", "actorType": ACTOR[0], "actorId": ACTOR[1],
              "resourceType": RESOURCE[0], "resourceId": RESOURCE[1], "correlationId": CORRELATION}  # fmt: skip
     assert (await tenant.http.post("/api/v1/events", json=audit)).status_code == 200
+    actual = {"output_key": "iso-quality", "quality": 0.5, "timestamp": 1709253000}  # 2024-03-01T00:30Z
+    actuals = {"execution_id": EXECUTION, "actuals": [actual]}
+    assert (await tenant.http.post("/v1/submit-workflow-execution-actuals", json=actuals)).status_code == 200
+    await tenant.gql_data('mutation { deleteEvents(filter: {names: ["iso.never"]}) { id } }')  # for `deletions`
 
 
 def _selection(field_type: Any, depth: int = 0) -> str:

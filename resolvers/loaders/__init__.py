@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from resolvers.loaders.actor_by_execution import ActorByExecutionLoader
 from resolvers.loaders.actor_by_key import ActorByKeyLoader
 from resolvers.loaders.actor_stats_by_actor import ActorStatsByActorLoader
+from resolvers.loaders.annotations_by_target import AnnotationsByTargetLoader
 from resolvers.loaders.event_by_id import EventByIdLoader
 from resolvers.loaders.event_count_by_group import EventCountByGroupLoader
 from resolvers.loaders.events_by_group import EventsByGroupLoader
@@ -32,6 +33,7 @@ class Loaders:
     event_count_by_group: EventCountByGroupLoader
     actor_stats_by_actor: ActorStatsByActorLoader
     span_by_key: SpanByKeyLoader
+    annotations_by_target: AnnotationsByTargetLoader
 
     @classmethod
     def build(cls, ch: ClickHouse, pg: PgPool, tenant_id: str) -> Loaders:
@@ -47,4 +49,5 @@ class Loaders:
             event_count_by_group=EventCountByGroupLoader(ch, tenant_id),
             actor_stats_by_actor=ActorStatsByActorLoader(ch, tenant_id),
             span_by_key=SpanByKeyLoader(ch, tenant_id),
+            annotations_by_target=AnnotationsByTargetLoader(ch, tenant_id),
         )

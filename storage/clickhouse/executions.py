@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from storage.clickhouse.annotations import AnnotationQuery, matching_executions_sql
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.search import matching_spans_sql
 from storage.clickhouse.spans import MERGED_COLUMNS
@@ -96,6 +97,7 @@ class ExecutionQuery:
     until: datetime | None = None
     failed: bool | None = None
     search: str | None = None  # any span's name, inputs, outputs or error contains it (search.py)
+    annotation: AnnotationQuery | None = None  # it or one of its spans has a matching annotation
 
 
 def _summaries(tenant_id: str, q: ExecutionQuery, ids: list[str] | None = None) -> tuple[str, dict[str, Any]]:
@@ -113,6 +115,8 @@ def _summaries(tenant_id: str, q: ExecutionQuery, ids: list[str] | None = None) 
         inner.append(f"execution_id IN (SELECT execution_id FROM events WHERE {' AND '.join(actor)})")
     if q.search is not None:
         inner.append(f"execution_id IN (SELECT execution_id FROM ({matching_spans_sql(q.search, params)}))")
+    if q.annotation is not None:
+        inner.append(f"execution_id IN ({matching_executions_sql(q.annotation, params)})")
     outer: list[str] = []
     add_filter(outer, params, "x_status IN {statuses:Array(String)}", "statuses", q.statuses)
     add_filter(outer, params, "x_kind IN {kinds:Array(String)}", "kinds", q.kinds)
@@ -170,6 +174,13 @@ async def count_executions(ch: ClickHouse, tenant_id: str, q: ExecutionQuery) ->
     sql, params = _summaries(tenant_id, q)
     rows = await ch.query(f"SELECT count() FROM ({sql})", params)
     return int(rows.rows[0][0])
+
+
+def matching_ids_sql(tenant_id: str, q: ExecutionQuery) -> tuple[str, dict[str, Any]]:
+    """SQL selecting the ids (column `id`) of the tenant's executions matching q, and its parameters: what a
+    deletion by filter deletes (storage/clickhouse/deletes.py)."""
+    sql, params = _summaries(tenant_id, q)
+    return f"SELECT id FROM ({sql})", params
 
 
 @dataclass(slots=True)

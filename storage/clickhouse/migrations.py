@@ -126,6 +126,48 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE spans MATERIALIZE INDEX idx_search",
         ],
     ),
+    (
+        7,
+        "retention: the TTL applied",
+        [
+            # The retention TTL last applied to each table (storage/clickhouse/retention.py), so a start or a
+            # check that finds the same settings does not rewrite the tables again.
+            "CREATE TABLE IF NOT EXISTS retention_applied (table_name String, expression String, "
+            "applied_at DateTime64(3, 'UTC') DEFAULT now64(3)) ENGINE = ReplacingMergeTree(applied_at) "
+            "ORDER BY table_name",
+        ],
+    ),
+    (
+        8,
+        "annotations",
+        [
+            # Feedback on an execution ('' span_id) or a span: storage/clickhouse/annotations.py says why
+            # here and how ids replace. One key range per execution; the bloom filter serves the
+            # name filter of executions and score series, the minmax index their time range.
+            """
+            CREATE TABLE IF NOT EXISTS annotations (
+                tenant_id String,
+                execution_id String,
+                span_id String,
+                id String,
+                name String,
+                score Nullable(Float64),
+                label Nullable(String),
+                comment Nullable(String),
+                source LowCardinality(String),
+                origin LowCardinality(String),
+                author String,
+                metadata String,
+                created_at DateTime64(6, 'UTC'),
+                ingested_at DateTime64(6, 'UTC') DEFAULT now64(6),
+                INDEX idx_name name TYPE bloom_filter GRANULARITY 4,
+                INDEX idx_created created_at TYPE minmax GRANULARITY 1
+            )
+            ENGINE = ReplacingMergeTree(ingested_at)
+            ORDER BY (tenant_id, execution_id, span_id, id)
+            """,
+        ],
+    ),
 ]
 
 

@@ -16,3 +16,14 @@ async def span_by_id(ch: ClickHouse, tenant_id: str, span_id: str) -> SpanRecord
         {"tenant": tenant_id, "id": span_id},
     )
     return SpanRecord.from_row(rows.rows[0]) if rows.rows else None
+
+
+async def executions_of_spans(ch: ClickHouse, tenant_id: str, span_ids: list[str]) -> dict[str, str]:
+    """The execution of each span id found in the tenant (OpenInference annotations name a span alone);
+    an id that repeats across executions maps to the most recently touched. One query for all of them."""
+    rows = await ch.query(
+        "SELECT span_id, argMax(execution_id, ts) FROM spans "
+        "WHERE tenant_id = {tenant:String} AND span_id IN {ids:Array(String)} GROUP BY span_id",
+        {"tenant": tenant_id, "ids": span_ids},
+    )
+    return {r[0]: r[1] for r in rows.rows}

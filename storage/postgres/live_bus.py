@@ -110,6 +110,22 @@ class LiveBus:
         )
         return [Message(int(r["id"]), r["tenant_id"], bytes(r["body"])) for r in rows]
 
+    async def rewrite(self, bodies: dict[int, tuple[bytes, bytes]]) -> int:
+        """Replace logged messages' bodies, id -> (old, new), each only if it still is the old one (two
+        rewrites at once must not undo each other); returns how many were replaced. Ids stay, so cursors
+        naming them stay valid."""
+        if not bodies:
+            return 0
+        rows = await self._pg.fetch(
+            "UPDATE live_messages SET body = u.new "
+            "FROM unnest($1::bigint[], $2::bytea[], $3::bytea[]) AS u(id, old, new) "
+            "WHERE live_messages.id = u.id AND live_messages.body = u.old RETURNING live_messages.id",
+            list(bodies),
+            [old for old, _ in bodies.values()],
+            [new for _, new in bodies.values()],
+        )
+        return len(rows)
+
     def _deliver(self, message: Message) -> None:
         for subscriber in list(self._subscribers.get(message.tenant_id, ())):
             subscriber.offer(message)

@@ -87,6 +87,34 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "CREATE INDEX live_messages_created_at ON live_messages (created_at)",
         ],
     ),
+    (
+        3,
+        "deletions and retention",
+        [
+            # Each deletion, recorded before it runs (state 'pending') and marked 'done' after: start-up
+            # re-applies pending ones, so a crash mid-delete loses neither the delete nor other data.
+            # `execution_ids` is the batch of executions being deleted right now (re-deleted on recovery).
+            """
+            CREATE TABLE deletions (
+                id bigserial PRIMARY KEY,
+                tenant_id text NOT NULL REFERENCES tenants(id),
+                key_id text NOT NULL,
+                target text NOT NULL CHECK (target IN ('executions', 'events')),
+                filter jsonb NOT NULL,
+                state text NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done')),
+                execution_ids text[] NOT NULL DEFAULT '{}',
+                events bigint NOT NULL DEFAULT 0,
+                executions bigint NOT NULL DEFAULT 0,
+                requested_at timestamptz NOT NULL DEFAULT now(),
+                finished_at timestamptz
+            )
+            """,
+            "CREATE INDEX deletions_tenant ON deletions (tenant_id, id)",
+            "CREATE INDEX deletions_pending ON deletions (id) WHERE state = 'pending'",
+            # Days of data a tenant keeps (NULL: the configured default, TRACEHOUSE_RETENTION_DAYS).
+            "ALTER TABLE tenants ADD COLUMN retention_days integer CHECK (retention_days > 0)",
+        ],
+    ),
 ]
 
 

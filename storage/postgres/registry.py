@@ -85,3 +85,29 @@ async def upsert_sightings(
     rows = sorted(r for r in _fold(definitions) if r[3])
     if rows:
         await conn.execute(_UPSERT_DEFINITIONS, *_columns(rows, 7))
+
+
+# registry table -> its key columns; fixed identifiers, never user input
+_REGISTRIES = ("actors", "resources")
+
+
+async def registry_keys(conn: PgConnection | PgPool, registry: str, tenant_id: str) -> list[tuple[str, str]]:
+    """Every (type, id) a tenant's actor or resource registry holds."""
+    assert registry in _REGISTRIES
+    rows = await conn.fetch(f"SELECT type, id FROM {registry} WHERE tenant_id = $1 ORDER BY type, id", tenant_id)
+    return [(r["type"], r["id"]) for r in rows]
+
+
+async def forget(conn: PgConnection | PgPool, registry: str, tenant_id: str, keys: list[tuple[str, str]]) -> int:
+    """Remove these (type, id) from a tenant's actor or resource registry (their events were deleted)."""
+    assert registry in _REGISTRIES
+    if not keys:
+        return 0
+    rows = await conn.fetch(
+        f"DELETE FROM {registry} WHERE tenant_id = $1 AND (type, id) IN "
+        "(SELECT * FROM unnest($2::text[], $3::text[])) RETURNING id",
+        tenant_id,
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
+    return len(rows)
