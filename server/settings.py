@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, ValidationError, field_validator
+from pydantic import (
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+)
 from pydantic_core.core_schema import ValidationInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -69,6 +77,9 @@ class Settings(BaseSettings):
     # /readyz answers 503 when the data dir or ClickHouse's disk has less room than this.
     min_free_disk_mb: int = Field(512, ge=0)
     cors_origins: str = ""  # comma-separated origins browsers may call from (server/cors.py)
+    # After an HTTP response of at least this many bytes, malloc's free memory goes back to the OS
+    # (server/memory_trim.py); 0 turns it off.
+    trim_after_response_bytes: NonNegativeInt = 4 * 1024 * 1024
 
     @property
     def graphql_dev_tools(self) -> bool:

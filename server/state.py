@@ -14,6 +14,7 @@ from ingest import live_codec
 from ingest.prices import PriceTable
 from ingest.records import Batch, CanonicalEvent
 from ingest.writer import GroupCommitWriter
+from server.memory_trim import Trimmer
 from server.metrics import Gauges, Metrics
 from server.rate_limit import RateLimiter
 from server.settings import Settings
@@ -45,6 +46,7 @@ class AppState:
     metrics: Metrics = field(default_factory=Metrics)
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
     key_cache: dict[str, tuple[float, keys.Principal | None]] = field(default_factory=dict)
+    trimmer: Trimmer = field(default_factory=lambda: Trimmer(None))  # malloc trims after big responses
 
     # The stores as the request path uses them: this module is the composition root, the one place in
     # server/ that names storage/ (routes and middleware reach it through these, graph/ and ingest/).
@@ -95,12 +97,14 @@ async def open_state(settings: Settings) -> AppState:
     if supervisor is not None:
         supervisor.start()
     metrics = Metrics(settings.metrics_max_operations)
+    trimmer = Trimmer.for_this_libc()
     metrics.read_from(
         lambda: Gauges(
             events_ingested=writer.rows,
             clickhouse_inserts=writer.inserts,
             open_subscriptions=bus.subscriber_count,
             postgres_restarts=supervisor.restarts if supervisor is not None else 0,
+            malloc_trims=trimmer.trims,
         )
     )
     return AppState(
@@ -115,6 +119,7 @@ async def open_state(settings: Settings) -> AppState:
         prices=prices,
         metrics=metrics,
         rate_limiter=RateLimiter(settings.rate_limit_per_second),
+        trimmer=trimmer,
     )
 
 
