@@ -21,24 +21,19 @@ log = logging.getLogger(__name__)
 
 
 class Trimmer:
-    def __init__(self, trim: Callable[[], bool] | None, on_trim: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, trim: Callable[[], bool] | None) -> None:
         self._trim = trim
-        self._on_trim = on_trim
         self._task: asyncio.Task[None] | None = None
         self._again = False
-        self.trims = 0
+        self.trims = 0  # how many trims ran: /metrics shows it
 
     @classmethod
-    def for_this_libc(cls, on_trim: Callable[[], None] = lambda: None) -> Trimmer:
+    def for_this_libc(cls) -> Trimmer:
         try:
-            return cls(glibc_malloc.load(), on_trim)
+            return cls(glibc_malloc.load())
         except glibc_malloc.UnsupportedLibc as exc:
             log.warning("memory is not trimmed after big responses: %s", exc)
-            return cls(None, on_trim)
-
-    @property
-    def supported(self) -> bool:
-        return self._trim is not None
+            return cls(None)
 
     def request(self) -> None:
         """Trim soon; coalesces with a trim already under way (which then runs once more)."""
@@ -50,13 +45,16 @@ class Trimmer:
         self._task = asyncio.get_running_loop().create_task(self._run(self._trim), name="malloc-trim")
 
     async def _run(self, trim: Callable[[], bool]) -> None:
-        while True:
+        again = True
+        while again:
             self._again = False
-            await asyncio.to_thread(trim)
-            self.trims += 1
-            self._on_trim()
-            if not self._again:
+            try:
+                await asyncio.to_thread(trim)
+            except Exception:  # a failed trim costs memory, never a request
+                log.exception("malloc_trim failed")
                 return
+            self.trims += 1
+            again = self._again
 
 
 class TrimAfterBigResponses:
