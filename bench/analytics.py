@@ -117,17 +117,21 @@ async def p50(fn: Callable[[], Awaitable[Any]]) -> float:
     return median(times)
 
 
+def print_aggregates(aggregates: list[list[object]]) -> None:
+    table(
+        f"Event analytics (p50 ms of {RUNS} runs; one tenant of {EVENTS:,} events)",
+        ["query", "as inserted (5 parts)", "merged (1 part)", "merged + fresh 1,000-event part", "goal"],
+        aggregates,
+    )
+
+
 async def events_only() -> None:
     with tempfile.TemporaryDirectory(prefix="tracehouse-bench-analytics-") as d:
         ch = ChdbClickHouse(f"chdb://{Path(d) / 'clickhouse'}", pool_size=1)
         await migrate(ch)
         aggregates = await aggregate_rows(ch)
         await ch.close()
-    table(
-        f"Event analytics (p50 ms of {RUNS} runs; one tenant of {EVENTS:,} events)",
-        ["query", "as inserted (5 parts)", "merged (1 part)", "merged + fresh 1,000-event part", "goal"],
-        aggregates,
-    )
+    print_aggregates(aggregates)
 
 
 async def main() -> None:
@@ -172,11 +176,7 @@ async def main() -> None:
         ["query", "1M spans", "5M spans"],
         rows,
     )
-    table(
-        f"Event analytics (p50 ms of {RUNS} runs; one tenant of {EVENTS:,} events)",
-        ["query", "as inserted (5 parts)", "merged (1 part)", "merged + fresh 1,000-event part", "goal"],
-        aggregates,
-    )
+    print_aggregates(aggregates)
 
 
 if __name__ == "__main__":
