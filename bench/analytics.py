@@ -1,10 +1,15 @@
-"""Analytics and search: the `metrics` time series over 1,000,000 and 5,000,000 spans and text search over
-1,000,000, as the storage functions behind the GraphQL fields run them (one query each).
+"""Analytics and search: the `metrics` time series over 1,000,000 and 5,000,000 spans, text search over
+1,000,000, and eventAggregates / actorStats over 5,000,000 events, as the storage functions behind the
+GraphQL fields run them (one query each).
 
 Spans are generated inside ClickHouse (INSERT … SELECT from numbers()) into a fresh chDB, one tenant of
 1M and one of 5M spread over the same week: 20 spans an execution, ~400-character inputs and outputs, a
 usage entry and USD cost on every fourth span (three models), 2% failed.
-Run: `make bench` (or `.venv/bin/python -m bench.analytics`). Prints a markdown table.
+Events (audit-like, 500 actors) are read in three layouts of the same rows, because deduplication
+(FINAL) costs what the parts make it cost: as inserted (five parts of ~1M), merged into one part, and merged
+plus one fresh part of 1,000 events (a settled table under ingest). Goal (issue 15): 5M events <= 300 ms p50.
+Run: `make bench` (or `.venv/bin/python -m bench.analytics [events]`, `events` for the event analytics alone).
+Prints markdown tables.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import median, table
+from storage.clickhouse.aggregates import actor_stats, event_aggregates
 from storage.clickhouse.client import ChdbClickHouse
 from storage.clickhouse.executions import ExecutionQuery, list_executions
 from storage.clickhouse.metrics import MetricsQuery, metrics
@@ -29,6 +35,8 @@ RUNS = 5
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 WEEK = timedelta(days=7)
 SIZES = {"t-1m": 1_000_000, "t-5m": 5_000_000}
+EVENTS = 5_000_000
+AGGREGATES_GOAL_MS = 300
 FILLER = "lorem ipsum dolor sit amet consectetur adipiscing elit " * 7  # ~400 characters
 
 
@@ -60,6 +68,45 @@ async def load(ch: ChdbClickHouse, tenant: str, n: int) -> float:
     return time.perf_counter() - started
 
 
+async def load_events(ch: ChdbClickHouse, tenant: str, n: int, first: int = 0) -> None:
+    """`n` audit-like events (as bench/trace_query.py makes them), generated inside ClickHouse."""
+    await ch.command(
+        "INSERT INTO events (tenant_id, id, name, timestamp, source, actor_type, actor_id, resource_type, "
+        "resource_id, correlation_id, outcome, payload, is_span) "
+        "SELECT {tenant:String}, toString(generateUUIDv4()), "
+        "['schedule.fired', 'automation_run.completed', 'automation_run.failed', 'artifact.created'][number % 4 + 1], "
+        "{t0:DateTime64(6, 'UTC')} + toIntervalMillisecond(number), 'audit', "
+        "['user', 'agent', 'schedule', 'service'][number % 4 + 1], concat('actor-', toString(number % 500)), "
+        "['action_run', 'automation', 'artifact'][number % 3 + 1], concat('res-', toString(number % 10000)), "
+        "concat('corr-', toString(number % 50000)), ['', 'success', 'failure', ''][number % 4 + 1], '{}', 0 "
+        "FROM numbers({first:UInt64}, {n:UInt64})",
+        {"tenant": tenant, "n": n, "first": first, "t0": T0},
+    )
+
+
+async def aggregate_rows(ch: ChdbClickHouse) -> list[list[object]]:
+    """eventAggregates and actorStats over 5M events, in the three layouts of parts."""
+    tenant = "t-events"
+    started = time.perf_counter()
+    await load_events(ch, tenant, EVENTS)
+    print(f"loaded {EVENTS:,} events in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    queries: list[tuple[str, Callable[[], Awaitable[Any]]]] = [
+        ("eventAggregates over 5M events", lambda: event_aggregates(ch, tenant, None, None)),
+        ("actorStats over 5M events (500 actors)", lambda: actor_stats(ch, tenant, None, None)),
+    ]
+    figures: dict[str, list[float]] = {label: [] for label, _ in queries}
+    for layout in ("as inserted", "merged", "merged + fresh part"):
+        if layout == "merged":
+            await ch.command("OPTIMIZE TABLE events FINAL")
+        elif layout == "merged + fresh part":
+            await load_events(ch, tenant, 1_000, first=EVENTS)
+        parts = (await ch.query("SELECT count() FROM system.parts WHERE table = 'events' AND active")).rows[0][0]
+        print(f"events: {layout}, {parts} parts", file=sys.stderr)
+        for label, fn in queries:
+            figures[label].append(await p50(fn))
+    return [[label, *values, f"<= {AGGREGATES_GOAL_MS}"] for label, values in figures.items()]
+
+
 async def p50(fn: Callable[[], Awaitable[Any]]) -> float:
     await fn()  # warm: the first read after a load pays for caches
     times = []
@@ -70,7 +117,27 @@ async def p50(fn: Callable[[], Awaitable[Any]]) -> float:
     return median(times)
 
 
+def print_aggregates(aggregates: list[list[object]]) -> None:
+    table(
+        f"Event analytics (p50 ms of {RUNS} runs; one tenant of {EVENTS:,} events)",
+        ["query", "as inserted (5 parts)", "merged (1 part)", "merged + fresh 1,000-event part", "goal"],
+        aggregates,
+    )
+
+
+async def events_only() -> None:
+    with tempfile.TemporaryDirectory(prefix="tracehouse-bench-analytics-") as d:
+        ch = ChdbClickHouse(f"chdb://{Path(d) / 'clickhouse'}", pool_size=1)
+        await migrate(ch)
+        aggregates = await aggregate_rows(ch)
+        await ch.close()
+    print_aggregates(aggregates)
+
+
 async def main() -> None:
+    if sys.argv[1:] == ["events"]:  # only the event analytics (the span loads take minutes)
+        await events_only()
+        return
     with tempfile.TemporaryDirectory(prefix="tracehouse-bench-analytics-") as d:
         ch = ChdbClickHouse(f"chdb://{Path(d) / 'clickhouse'}", pool_size=1)
         await migrate(ch)
@@ -102,12 +169,14 @@ async def main() -> None:
         ]
         for label, fn in searches:
             rows.append([label, await p50(lambda fn=fn: fn("t-1m")), "-"])
+        aggregates = await aggregate_rows(ch)
         await ch.close()
     table(
         f"Analytics (p50 ms of {RUNS} runs; load: 1M spans {loads['t-1m']:.0f} s, 5M {loads['t-5m']:.0f} s)",
         ["query", "1M spans", "5M spans"],
         rows,
     )
+    print_aggregates(aggregates)
 
 
 if __name__ == "__main__":

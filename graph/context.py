@@ -70,6 +70,12 @@ class Context(BaseContext):
         Built on first use: most live payloads select nothing that loads."""
         self._loaders = None
 
+    def release_loaders(self) -> None:
+        """Empty the loaders' caches and pending batches and drop them (graph/release_loaders.py says why)."""
+        loaders, self._loaders = self._loaders, None
+        if loaders is not None:
+            loaders.release()
+
     @property
     def loaders(self) -> Loaders:
         if self._loaders is None:

@@ -17,6 +17,7 @@ from graph.mutation import Mutation, ingest_events_raw, log_spans_raw
 from graph.operation_label import OperationLabel
 from graph.parser_cache import SyntaxSafeParserCache
 from graph.query import Query
+from graph.release_loaders import ReleaseLoaders
 from graph.scopes import ScopeGuard
 from graph.subscription import Subscription
 
@@ -36,6 +37,7 @@ def build_schema(
         partial(BoundedValidation, limits),
         OperationLabel,
         MaskUnexpectedErrors,
+        ReleaseLoaders,
     ]
     if not limits.dev_tools:
         extensions.append(DisableIntrospection)

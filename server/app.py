@@ -2,7 +2,8 @@
 
 Middleware, outermost first: request id and access log; CORS (answers preflights before anything asks
 for a key); response compression (zstd, br or gzip, as the client accepts, for bodies above 1 KiB);
-authentication; then the routes.
+authentication; a byte count that trims malloc's arenas after big responses (server/memory_trim.py); then
+the routes.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from server.graphql_route import graphql_router
 from server.health_routes import router as health_router
 from server.honeyhive_routes import router as honeyhive_router
 from server.ingest_routes import router as ingest_router
+from server.memory_trim import TrimAfterBigResponses, Trimmer
 from server.observe import ObserveMiddleware
 from server.otlp_route import router as otlp_router
 from server.settings import Settings
@@ -57,6 +59,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/openapi.json" if settings.graphql_dev_tools else None,
     )  # fmt: skip
     app.state.cors_origins = cors_origins
+
+    def trimmer() -> Trimmer | None:
+        state = getattr(app.state, "tracehouse", None)
+        return state.trimmer if state is not None else None
+
+    # Innermost: counts the bytes a route produced, before compression.
+    app.add_middleware(TrimAfterBigResponses, trimmer=trimmer, min_bytes=settings.trim_after_response_bytes)
     app.add_middleware(AuthMiddleware)
     app.add_middleware(CompressMiddleware, **compression_options())
     if cors_origins:

@@ -33,6 +33,7 @@ class Gauges:
     clickhouse_inserts: int = 0
     open_subscriptions: int = 0
     postgres_restarts: int = 0
+    malloc_trims: int = 0
 
 
 class _ServerCollector(Collector):
@@ -53,6 +54,10 @@ class _ServerCollector(Collector):
         yield CounterMetricFamily(
             "tracehouse_postgres_restarts", "Embedded Postgres restarts after it died.", value=g.postgres_restarts
         )
+        yield CounterMetricFamily(
+            "tracehouse_malloc_trims", "Times malloc's free memory went back to the OS after big responses.",
+            value=g.malloc_trims,
+        )  # fmt: skip
 
 
 class Metrics:

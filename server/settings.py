@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, NonNegativeFloat, PositiveFloat, PositiveInt, ValidationError, field_validator
+from pydantic import (
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    ValidationError,
+    field_validator,
+)
 from pydantic_core.core_schema import ValidationInfo
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
@@ -72,6 +80,9 @@ class Settings(BaseSettings):
     # Days of data every tenant keeps unless `tracehouse tenants set-retention` says otherwise; unset: forever.
     retention_days: PositiveInt | None = None
     retention_check_seconds: PositiveFloat = 60.0  # how soon a changed retention setting reaches ClickHouse
+    # After an HTTP response of at least this many bytes, malloc's free memory goes back to the OS
+    # (server/memory_trim.py); 0 turns it off.
+    trim_after_response_bytes: NonNegativeInt = 4 * 1024 * 1024
 
     @property
     def graphql_dev_tools(self) -> bool:

@@ -15,6 +15,7 @@ from ingest import live_codec
 from ingest.prices import PriceTable
 from ingest.records import Batch, CanonicalEvent
 from ingest.writer import GroupCommitWriter
+from server.memory_trim import Trimmer
 from server.metrics import Gauges, Metrics
 from server.rate_limit import RateLimiter
 from server.settings import Settings
@@ -48,6 +49,7 @@ class AppState:
     rate_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(0))
     key_cache: dict[str, tuple[float, keys.Principal | None]] = field(default_factory=dict)
     retention: RetentionEnforcer | None = None
+    trimmer: Trimmer = field(default_factory=lambda: Trimmer(None))  # malloc trims after big responses
 
     # The stores as the request path uses them: this module is the composition root, the one place in
     # server/ that names storage/ (routes and middleware reach it through these, graph/ and ingest/).
@@ -105,12 +107,14 @@ async def open_state(settings: Settings) -> AppState:
     if supervisor is not None:
         supervisor.start()
     metrics = Metrics(settings.metrics_max_operations)
+    trimmer = Trimmer.for_this_libc()
     metrics.read_from(
         lambda: Gauges(
             events_ingested=writer.rows,
             clickhouse_inserts=writer.inserts,
             open_subscriptions=bus.subscriber_count,
             postgres_restarts=supervisor.restarts if supervisor is not None else 0,
+            malloc_trims=trimmer.trims,
         )
     )
     return AppState(
@@ -126,6 +130,7 @@ async def open_state(settings: Settings) -> AppState:
         metrics=metrics,
         rate_limiter=RateLimiter(settings.rate_limit_per_second),
         retention=retention,
+        trimmer=trimmer,
     )
 
 

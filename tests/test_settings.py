@@ -36,6 +36,7 @@ def test_defaults_are_the_readmes(env: pytest.MonkeyPatch, tmp_path: Path) -> No
         15, 30, 20_000, 1_000_000)  # fmt: skip
     assert s.graphql_dev_tools is True
     assert (s.rate_limit_per_second, s.log_format) == (500, "text")
+    assert s.trim_after_response_bytes == 4 * 1024 * 1024
 
 
 def test_values_are_read_from_their_variables(env: pytest.MonkeyPatch, tmp_path: Path) -> None:

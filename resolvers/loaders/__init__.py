@@ -35,6 +35,16 @@ class Loaders:
     span_by_key: SpanByKeyLoader
     annotations_by_target: AnnotationsByTargetLoader
 
+    def release(self) -> None:
+        """Forget every cached load and the last batch's tasks, so what was loaded is not reachable from these
+        loaders. (A dispatched batch stays in a reference cycle of Strawberry's after the operation: emptied
+        here, it holds nothing. Earlier batches of the same loader in one operation are not reached.)"""
+        for loader in vars(self).values():
+            loader.clear_all()
+            if loader.batch is not None:
+                loader.batch.tasks.clear()
+                loader.batch = None
+
     @classmethod
     def build(cls, ch: ClickHouse, pg: PgPool, tenant_id: str) -> Loaders:
         return cls(
