@@ -49,7 +49,7 @@ async def _load(loaders: Loaders, type_name: str, key: tuple[str, ...]) -> Found
         span = trace.by_id.get(key[1])
         value = (span, trace) if span is not None else None
     elif type_name == "Event":
-        value = await loaders.event_by_id.load(key[0])
+        value = await loaders.event_by_id.load(("", key[0]) if len(key) == 1 else (key[0], key[1]))
     else:  # Actor, Resource: known when this tenant's registry has it
         loader = loaders.actor_by_key if type_name == "Actor" else loaders.resource_by_key
         value = key if await loader.load((key[0], key[1])) is not None else None

@@ -59,15 +59,19 @@ class EventQuery:
     since: datetime | None = None
     until: datetime | None = None
     ascending: bool = False
+    audit_view: bool = False  # only the events of the audit view (AUDIT_VIEW)
 
 
 # Rows that only carry a span piece for another row's sake (HoneyHive `children_ids` give each child its
 # parent): stored as events so spans build from them, but not facts a user sent, so never read as events.
 VISIBLE = "name != 'honeyhive.child_link'"
+# The audit view: the audit format's events, and other formats' events that say who did what (GraphQL events
+# with an actor). The trace formats' span events name no actor and are not in it.
+AUDIT_VIEW = "(source = 'audit' OR actor_type != '')"
 
 
 def _where(tenant_id: str, q: EventQuery) -> tuple[str, dict[str, Any]]:
-    clauses = ["tenant_id = {tenant:String}", VISIBLE]
+    clauses = ["tenant_id = {tenant:String}", VISIBLE, *([AUDIT_VIEW] if q.audit_view else [])]
     params: dict[str, Any] = {"tenant": tenant_id}
     for column, value in (
         ("actor_type", q.actor_type),
@@ -86,13 +90,18 @@ def _where(tenant_id: str, q: EventQuery) -> tuple[str, dict[str, Any]]:
     return " AND ".join(clauses), params
 
 
-async def events_by_ids(ch: ClickHouse, tenant_id: str, ids: list[str]) -> dict[str, EventRecord]:
+async def events_by_ids(ch: ClickHouse, tenant_id: str, ids: list[str]) -> dict[str, list[EventRecord]]:
+    """Every format's event with each id (an id is unique within a format, not across formats), newest
+    first, then by source."""
     rows = await ch.query(
         f"SELECT {_COLUMNS} FROM events FINAL WHERE tenant_id = {{tenant:String}} AND id IN {{ids:Array(String)}} "
-        f"AND {VISIBLE}",
+        f"AND {VISIBLE} ORDER BY timestamp DESC, source",
         {"tenant": tenant_id, "ids": ids},
     )
-    return {r[0]: EventRecord.from_row(r) for r in rows.rows}
+    found: dict[str, list[EventRecord]] = {}
+    for r in rows.rows:
+        found.setdefault(r[0], []).append(EventRecord.from_row(r))
+    return found
 
 
 async def list_events(
