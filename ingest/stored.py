@@ -7,7 +7,6 @@ from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.span_lookup import span_by_id
 from storage.clickhouse.spans import SpanRecord
 
-
 # What HoneyHive's SDK writes: its events and sessions, and its tracer's spans (OTLP).
 HONEYHIVE_SOURCES = ("honeyhive", "otlp")
 

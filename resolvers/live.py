@@ -26,7 +26,7 @@ from resolvers.live_trace import LiveTrace
 from resolvers.trace import Trace
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.events import EventQuery, EventRecord
-from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord, executions_by_ids
+from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord, executions_by_ids, session_attribute
 from storage.clickhouse.spans import SpanRecord, trace_with_event_ids
 from storage.postgres.live_bus import LiveBus, Message, Subscriber
 
@@ -241,7 +241,7 @@ def execution_matches(q: ExecutionQuery, r: ExecutionRecord) -> bool:
         or (q.kinds and r.kind not in q.kinds)
         or (q.name is not None and r.name != q.name)
         or (q.name_contains is not None and q.name_contains.lower() not in r.name.lower())
-        or (q.session_id is not None and r.id != q.session_id)
+        or (q.session_id is not None and r.session_id != q.session_id and r.id != q.session_id)
         or (q.since is not None and r.start_time < q.since)
         or (q.until is not None and r.start_time >= q.until)
         or (q.failed is not None and failed != q.failed)
@@ -251,7 +251,8 @@ def execution_matches(q: ExecutionQuery, r: ExecutionRecord) -> bool:
 def _from_root(state: SpanState) -> ExecutionRecord:
     r = state.record
     return ExecutionRecord(r.execution_id, r.id, r.name, r.kind, r.status, r.start_time, r.end_time, r.inputs,
-                           r.outputs, r.error, r.attributes, 1, int(r.status == "FAILED"))  # fmt: skip
+                           r.outputs, r.error, r.attributes, 1, int(r.status == "FAILED"),
+                           session_attribute=session_attribute(r.attributes))  # fmt: skip
 
 
 async def executions(

@@ -22,7 +22,8 @@ INGEST = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }"
 
 
 async def _send_every_seed(tenant: Tenant) -> None:
-    assert (await tenant.http.post("/monitoring/v1/events", json=seeds.VELLUM_CREATE_MONITORING_EVENT)).status_code == 200
+    vellum = await tenant.http.post("/monitoring/v1/events", json=seeds.VELLUM_CREATE_MONITORING_EVENT)
+    assert vellum.status_code == 200
     assert (await tenant.http.post("/api/v1/events", json=seeds.AUDIT_EVENT)).status_code == 200
     assert (await tenant.http.post("/v1/events", json=seeds.HONEYHIVE_CREATE_EVENT)).status_code == 200
     await tenant.gql_data(INGEST, {"e": [GRAPHQL_EVENT]})
@@ -79,7 +80,8 @@ async def test_the_honeyhive_update_finds_honeyhives_event_not_anothers_with_its
 async def test_the_audit_view_lists_documented_shapes_only(tenant: Tenant) -> None:
     await _send_every_seed(tenant)
     session = urllib.parse.quote(seeds.HONEYHIVE_SESSION_LOG_EVENT["session_id"], safe="")
-    assert (await tenant.http.post(f"/session/{session}/event", json=seeds.HONEYHIVE_SESSION_LOG_EVENT)).status_code == 200
+    logged = await tenant.http.post(f"/session/{session}/event", json=seeds.HONEYHIVE_SESSION_LOG_EVENT)
+    assert logged.status_code == 200
     listed = (await tenant.http.get("/api/v1/events")).json()
     assert {(e["eventType"], e["id"]) for e in listed["events"]} == {("schedule.fired", "string"),
                                                                      ("deploy.started", "string")}  # fmt: skip
@@ -96,7 +98,8 @@ async def test_the_audit_view_lists_documented_shapes_only(tenant: Tenant) -> No
 async def test_the_vai_token_cookie_authenticates_every_audit_route(tenant: Tenant, anon: httpx.AsyncClient) -> None:
     await _send_every_seed(tenant)
     routes = ["/api/v1/events", "/api/v1/events/aggregate", "/api/v1/events/correlation/string",
-              "/api/v1/events/resource/action_run/string", "/api/v1/events/stats/by-actor", "/api/v1/events/string"]  # fmt: skip
+              "/api/v1/events/resource/action_run/string", "/api/v1/events/stats/by-actor",
+              "/api/v1/events/string"]  # fmt: skip
     for route in routes:
         assert (await anon.get(route)).status_code == 401, route
         response = await anon.get(route, headers={"Cookie": f"vai_token={tenant.key}"})
