@@ -25,6 +25,8 @@ from server.cors import simple_content_type, trusted_origin
 from server.state import AppState
 
 # Probes have no key; /metrics checks its own token (TRACEHOUSE_METRICS_TOKEN) in server/health_routes.py.
+# REST reads that take their query as a POST body (HoneyHive's event export).
+READ_POSTS = frozenset({"/v1/events/export"})
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/openapi.json"})
 OPEN_PREFIXES = ("/static/",)
 COOKIE = "vai_token"
@@ -94,7 +96,7 @@ def _needed_scope(scope: Scope) -> str | None:
     """REST: reads need `read`, writes `ingest`. GraphQL checks its operation itself."""
     if scope["path"] == "/graphql":
         return None
-    return "read" if scope["method"] in ("GET", "HEAD") else "ingest"
+    return "read" if scope["method"] in ("GET", "HEAD") or scope["path"] in READ_POSTS else "ingest"
 
 
 def _csrf_unsafe(scope: Scope) -> bool:
