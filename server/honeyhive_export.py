@@ -30,9 +30,9 @@ def _filters(body: dict[str, Any]) -> list[FieldFilter]:
         loc: Loc = ("filters", index)
         item = obj(raw, loc)
         field, operator, value = item.get("field"), item.get("operator", "is"), item.get("value")
-        if field not in FIELDS:
+        if not isinstance(field, str) or field not in FIELDS:
             raise InvalidInput((*loc, "field"), f"must be one of {', '.join(FIELDS)}", "enum")
-        if operator not in _OPERATORS:
+        if not isinstance(operator, str) or operator not in _OPERATORS:
             raise InvalidInput((*loc, "operator"), f"must be one of {', '.join(_OPERATORS)}", "enum")
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise InvalidInput((*loc, "value"), "must be a string", "string_type")

@@ -70,3 +70,8 @@ async def test_honeyhive_paths_answer_422_naming_the_field(tenant: Tenant) -> No
     assert bad.status_code == 422 and _detail_names(bad, ["body", "event_type"])
     logged = await tenant.http.post("/session/s/event", json={**seeds.HONEYHIVE_SESSION_LOG_EVENT, "inputs": 5})
     assert logged.status_code == 422 and _detail_names(logged, ["body", "inputs"])
+    for bad_filter, key in (({"field": {}, "value": "x"}, "field"),
+                            ({"field": "session_id", "operator": ["is"], "value": "x"}, "operator"),
+                            ({"field": "session_id", "value": None}, "value")):  # fmt: skip
+        export = await tenant.http.post("/v1/events/export", json={"filters": [bad_filter]})
+        assert export.status_code == 422 and _detail_names(export, ["body", "filters", 0, key]), export.text
