@@ -106,3 +106,32 @@ async def test_the_vai_token_cookie_authenticates_every_audit_route(tenant: Tena
         assert response.status_code == 200, (route, response.text)
     stats = (await anon.get("/api/v1/events/stats/by-actor", headers={"Cookie": f"vai_token={tenant.key}"})).json()
     assert {(a["actorType"], a["actorId"]) for a in stats["actors"]} == {("user", "string"), ("service", "ci")}
+
+
+async def test_paging_keeps_both_formats_events_with_one_id_and_time(tenant: Tenant) -> None:
+    at = "2024-05-01T00:00:00Z"
+    audit = {"id": "dup", "eventType": "x.happened", "occurredAt": at, "actorType": "user", "actorId": "u"}
+    assert (await tenant.http.post("/api/v1/events", json=audit)).status_code == 200
+    await tenant.gql_data(INGEST, {"e": [{"id": "dup", "name": "x.happened", "timestamp": at}]})
+    page = """query($after: String, $o: EventOrder) { events(first: 1, after: $after, orderBy: $o) {
+      edges { cursor node { id source } } pageInfo { hasNextPage } } }"""
+    for order in ({"field": "TIMESTAMP", "direction": "DESC"}, {"field": "NAME", "direction": "ASC"}):
+        seen, after = [], None
+        while True:
+            events = (await tenant.gql_data(page, {"after": after, "o": order}))["events"]
+            seen += [e["node"]["source"] for e in events["edges"]]
+            if not events["pageInfo"]["hasNextPage"]:
+                break
+            after = events["edges"][-1]["cursor"]
+        assert sorted(seen) == ["audit", "graphql"], (order, seen)
+    execution_events = """{ actor(type: "user", id: "u") { events(first: 1) { edges { node { source } } } } }"""
+    assert (await tenant.gql_data(execution_events))["actor"]["events"]["edges"] == [{"node": {"source": "audit"}}]
+    vellum = {"id": "dup2", "name": "node.execution.initiated", "timestamp": at, "trace_id": "x-dup", "span_id": "s"}
+    assert (await tenant.http.post("/monitoring/v1/events", json=vellum)).status_code == 200
+    await tenant.gql_data(INGEST, {"e": [{"id": "dup2", "name": "note", "timestamp": at, "executionId": "x-dup"}]})
+    nested = """query($after: String) { execution(id: "x-dup") { events(first: 1, after: $after) {
+      edges { cursor node { source } } pageInfo { hasNextPage } } } }"""
+    first = (await tenant.gql_data(nested))["execution"]["events"]
+    second = (await tenant.gql_data(nested, {"after": first["edges"][0]["cursor"]}))["execution"]["events"]
+    assert first["pageInfo"]["hasNextPage"] and not second["pageInfo"]["hasNextPage"]
+    assert sorted(e["node"]["source"] for e in first["edges"] + second["edges"]) == ["graphql", "vellum"]
