@@ -56,6 +56,12 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
     return message_id, index
 
 
+def event_key(event: EventRecord) -> str:
+    """What tells one event from another: its id within its format (two formats may send the same id), as
+    storage/clickhouse/spans.trace_with_event_ids gives the events a stored trace reflects."""
+    return f"{event.source}\x00{event.id}"
+
+
 class _Seen:
     """A bounded set of what a stream already delivered (event ids, message ids)."""
 
@@ -122,7 +128,7 @@ class StreamTap:
     history_only: bool = False
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     reflected: set[str] = field(default_factory=set)
-    event_id: str | None = None  # the event behind the item just yielded
+    event_id: str | None = None  # the event behind the item just yielded (its event_key)
     history: bool = False  # whether the item just yielded came from the store rather than the bus
 
     def at(self, event_id: str | None, history: bool = False) -> None:
@@ -183,7 +189,7 @@ async def execution_updates(
                 e, piece = live.event, live.piece
                 if index < first or piece is None or e.execution_id != execution_id:
                     continue
-                if e.id in reflected or not delivered.add(e.id):
+                if event_key(e) in reflected or not delivered.add(event_key(e)):
                     continue
                 state = states.get(e.span_id)
                 if state is None:
@@ -193,7 +199,7 @@ async def execution_updates(
                 trace.moved(e.span_id, old_parent)
                 if position is not None and message.id <= start:
                     change = change_of_piece(piece)  # replayed: the stored base state already holds it
-                tap.at(e.id)
+                tap.at(event_key(e))
                 yield SpanUpdateItem(state.record, trace, change, e, encode_cursor(message.id, index))
 
 
@@ -229,8 +235,8 @@ async def events(
         delivered = _Seen()
         async for message, live_events, first in _messages(bus, subscriber, tenant_id, start, guard):
             for index, live in enumerate(live_events):
-                if index >= first and event_matches(query, live.event) and delivered.add(live.event.id):
-                    tap.at(live.event.id)
+                if index >= first and event_matches(query, live.event) and delivered.add(event_key(live.event)):
+                    tap.at(event_key(live.event))
                     yield EventItem(live.event, encode_cursor(message.id, index))
 
 
@@ -277,7 +283,7 @@ async def executions(
         async for _message, live_events, _first in _messages(bus, subscriber, tenant_id, start, guard):
             for live in live_events:
                 e, piece = live.event, live.piece
-                if piece is None or piece.parent_span_id or not delivered.add(e.id):
+                if piece is None or piece.parent_span_id or not delivered.add(event_key(e)):
                     continue
                 key = (e.execution_id, e.span_id)
                 state = roots.get(key) or roots.setdefault(key, SpanState.new(e.execution_id, e.span_id, e.timestamp))
@@ -288,5 +294,5 @@ async def executions(
                 stored = (await executions_by_ids(ch, tenant_id, [e.execution_id])).get(e.execution_id)
                 record = stored if stored is not None and stored.status == state.record.status else _from_root(state)
                 if execution_matches(query, record):
-                    tap.at(e.id)
+                    tap.at(event_key(e))
                     yield record

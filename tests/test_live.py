@@ -410,3 +410,29 @@ async def test_a_client_sees_its_own_writes_live_in_the_order_it_made_them(serve
     for w in range(3):
         mine = [s for s in seen if s in spans[w::3]]
         assert mine == spans[w::3], (w, mine)
+
+
+async def test_two_formats_events_with_one_id_both_arrive(server: ServerProcess) -> None:
+    """An event id is unique within its format: a Vellum event and a GraphQL event that share one are two
+    updates, on the execution's stream and on the event tail."""
+    trace = f"live-dup-{uuid.uuid4()}"
+    ws = GraphQLWS(server.url)
+    await ws.connect({"apiKey": KEY})
+    await ws.subscribe(UPDATES, {"id": trace})
+    tail = GraphQLWS(server.url)
+    await tail.connect({"apiKey": KEY})
+    await tail.subscribe("subscription($f: EventFilter) { events(filter: $f) { id source } }",
+                         {"f": {"executionId": trace}})  # fmt: skip
+    await asyncio.sleep(0.3)
+    await post(server, "/monitoring/v1/events", {**vellum(trace, "a", "initiated"), "id": "shared-id"})
+    mutation = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }"
+    canonical = {"id": "shared-id", "name": "node.step.completed", "executionId": trace, "spanId": "a"}
+    await post(server, "/graphql", {"query": mutation, "variables": {"e": [canonical]}})
+    updates = [(await ws.data(2.0))["executionUpdates"] for _ in range(2)]
+    assert [(u["event"]["name"], u["change"]) for u in updates] == [
+        ("node.execution.initiated", "STARTED"), ("node.step.completed", "FINISHED"),
+    ]  # fmt: skip
+    tailed = sorted([(await tail.data(2.0))["events"]["source"] for _ in range(2)])
+    assert tailed == ["graphql", "vellum"]
+    await ws.close()
+    await tail.close()
