@@ -109,8 +109,10 @@ async def rekey_events(ch: ClickHouse) -> None:
     writers stopped (the server migrates before it listens): rows written to the old table during the copy
     would not be copied."""
     key = await _sorting_key(ch, "events")
+    renamed = False
     if key is None and await _sorting_key(ch, "events_v4") is not None:
         await ch.command("RENAME TABLE events_v4 TO events")  # a crash between the two renames
+        renamed = True
     elif key is not None and "source" not in key:
         await ch.command("DROP TABLE IF EXISTS events_v4")
         await ch.command(_events_table("events_v4", "tenant_id, id, source"))
@@ -118,6 +120,10 @@ async def rekey_events(ch: ClickHouse) -> None:
             f"INSERT INTO events_v4 ({_EVENT_COLUMNS_V1}) SELECT {_EVENT_COLUMNS_V1} FROM events"
         )
         await ch.command("RENAME TABLE events TO events_v3, events_v4 TO events")
+        renamed = True
+    if renamed and await _sorting_key(ch, "retention_applied") is not None:
+        # the new table has no TTL yet: recorded as having none, the retention is applied to it again
+        await ch.insert("retention_applied", [("events", "")], ["table_name", "expression"])
     # The view follows the table it was made on, so it is made again on the new `events` (and now also
     # carries the source into `spans`); the old table goes once nothing reads it.
     await ch.command("DROP VIEW IF EXISTS spans_from_events")
