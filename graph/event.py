@@ -27,7 +27,7 @@ class Event(Node):
     )
 
     def node_key(self) -> tuple[str, ...]:
-        return ("Event", self.record.id)
+        return ("Event", self.record.source, self.record.id)
 
     @strawberry.field
     def id(self) -> strawberry.ID:
@@ -85,7 +85,10 @@ class Event(Node):
     async def caused_by(self, info: Info) -> Event | None:
         if not self.record.causation_id:
             return None
-        found = await info.context.loaders.event_by_id.load(self.record.causation_id)
+        # the cause is looked for in the event's own format first
+        loader = info.context.loaders.event_by_id
+        found = await loader.load((self.record.source, self.record.causation_id))
+        found = found or await loader.load(("", self.record.causation_id))
         return Event(record=found) if found else None
 
     @strawberry.field

@@ -70,9 +70,13 @@ class Execution(RunResult, Node):
     def metadata(self) -> JSON | None:
         return JSON(json_value(self.record.attributes))
 
-    @strawberry.field(description="The session id when the execution is a session (HoneyHive).")
+    @strawberry.field(
+        description="The session it belongs to: a HoneyHive session is its own; a trace whose spans carry the "
+        "OpenInference `session.id` attribute belongs to that session. `executions(filter: {sessionId})` "
+        "lists a session's executions."
+    )
     def session_id(self) -> str | None:
-        return self.record.id if self.record.kind == "SESSION" else None
+        return self.record.session_id
 
     @strawberry.field
     def span_count(self) -> int:

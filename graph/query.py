@@ -106,9 +106,12 @@ class Query(DeletionQueries):
         record = await info.context.loaders.span_by_key.load((str(execution_id), str(span_id)))
         return Span.of(record, Trace([record])) if record else None
 
-    @strawberry.field(description="One event by id.")
-    async def event(self, info: Info, id: strawberry.ID) -> Event | None:
-        found = await info.context.loaders.event_by_id.load(str(id))
+    @strawberry.field(
+        description="One event by id. Ids are unique within a format (`Event.source`), not across formats: "
+        "without `source`, the newest event with that id."
+    )
+    async def event(self, info: Info, id: strawberry.ID, source: str | None = None) -> Event | None:
+        found = await info.context.loaders.event_by_id.load((source or "", str(id)))
         return Event(record=found) if found else None
 
     @strawberry.field(description="The event log, newest first unless orderBy says otherwise, keyset-paged.")

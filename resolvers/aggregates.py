@@ -10,9 +10,9 @@ from storage.clickhouse.client import ClickHouse
 
 
 async def event_aggregates(
-    ch: ClickHouse, tenant_id: str, since: datetime | None, until: datetime | None
+    ch: ClickHouse, tenant_id: str, since: datetime | None, until: datetime | None, audit_view: bool = False
 ) -> Aggregates:
-    return await aggregates.event_aggregates(ch, tenant_id, since, until)
+    return await aggregates.event_aggregates(ch, tenant_id, since, until, audit_view)
 
 
 async def actor_stats(

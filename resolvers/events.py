@@ -22,7 +22,12 @@ EVENT_ORDERS: dict[str, tuple[type, Callable[[EventRecord], Any]]] = {
 
 def event_order(field: str = "TIMESTAMP", descending: bool = True) -> Order[EventRecord]:
     kind, value = EVENT_ORDERS[field]
-    return Order(field, descending, kind, value)
+    return Order(field, descending, kind, value, tie_of)
+
+
+def tie_of(record: EventRecord) -> str:
+    """The tie-break of an event in a list, as storage/clickhouse/events.TIE computes it."""
+    return f"{record.id}\x00{record.source}"
 
 
 async def events_page(

@@ -26,7 +26,7 @@ from resolvers.live_trace import LiveTrace
 from resolvers.trace import Trace
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.events import EventQuery, EventRecord
-from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord, executions_by_ids
+from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord, executions_by_ids, session_attribute
 from storage.clickhouse.spans import SpanRecord, trace_with_event_ids
 from storage.postgres.live_bus import LiveBus, Message, Subscriber
 
@@ -61,6 +61,12 @@ def decode_cursor(cursor: str) -> tuple[int, int]:
     except cursors.InvalidCursor as exc:
         raise bad_input(str(exc), "after") from None
     return message_id, index
+
+
+def event_key(event: EventRecord) -> str:
+    """What tells one event from another: its id within its format (two formats may send the same id), as
+    storage/clickhouse/spans.trace_with_event_ids gives the events a stored trace reflects."""
+    return f"{event.source}\x00{event.id}"
 
 
 class _Seen:
@@ -129,7 +135,7 @@ class StreamTap:
     history_only: bool = False
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     reflected: set[str] = field(default_factory=set)
-    event_id: str | None = None  # the event behind the item just yielded
+    event_id: str | None = None  # the event behind the item just yielded (its event_key)
     history: bool = False  # whether the item just yielded came from the store rather than the bus
 
     def at(self, event_id: str | None, history: bool = False) -> None:
@@ -192,7 +198,7 @@ async def execution_updates(
                 e, piece = live.event, live.piece
                 if index < first or piece is None or e.execution_id != execution_id:
                     continue
-                if e.id in reflected or not delivered.add(e.id):
+                if event_key(e) in reflected or not delivered.add(event_key(e)):
                     continue
                 state = states.get(e.span_id)
                 if state is None:
@@ -202,7 +208,7 @@ async def execution_updates(
                 trace.moved(e.span_id, old_parent)
                 if position is not None and message.id <= start:
                     change = change_of_piece(piece)  # replayed: the stored base state already holds it
-                tap.at(e.id)
+                tap.at(event_key(e))
                 yield SpanUpdateItem(state.record, trace, change, e, encode_cursor(message.id, index))
 
 
@@ -240,8 +246,8 @@ async def events(
             for index, live in enumerate(live_events):
                 if live is None:  # deleted since it was published
                     continue
-                if index >= first and event_matches(query, live.event) and delivered.add(live.event.id):
-                    tap.at(live.event.id)
+                if index >= first and event_matches(query, live.event) and delivered.add(event_key(live.event)):
+                    tap.at(event_key(live.event))
                     yield EventItem(live.event, encode_cursor(message.id, index))
 
 
@@ -252,7 +258,7 @@ def execution_matches(q: ExecutionQuery, r: ExecutionRecord) -> bool:
         or (q.kinds and r.kind not in q.kinds)
         or (q.name is not None and r.name != q.name)
         or (q.name_contains is not None and q.name_contains.lower() not in r.name.lower())
-        or (q.session_id is not None and r.id != q.session_id)
+        or (q.session_id is not None and r.session_id != q.session_id and r.id != q.session_id)
         or (q.since is not None and r.start_time < q.since)
         or (q.until is not None and r.start_time >= q.until)
         or (q.failed is not None and failed != q.failed)
@@ -271,7 +277,8 @@ async def _stored_match(ch: ClickHouse, tenant_id: str, q: ExecutionQuery, execu
 def _from_root(state: SpanState) -> ExecutionRecord:
     r = state.record
     return ExecutionRecord(r.execution_id, r.id, r.name, r.kind, r.status, r.start_time, r.end_time, r.inputs,
-                           r.outputs, r.error, r.attributes, 1, int(r.status == "FAILED"))  # fmt: skip
+                           r.outputs, r.error, r.attributes, 1, int(r.status == "FAILED"),
+                           session_attribute=session_attribute(r.attributes))  # fmt: skip
 
 
 async def executions(
@@ -299,7 +306,7 @@ async def executions(
                 if live is None:  # deleted since it was published
                     continue
                 e, piece = live.event, live.piece
-                if piece is None or piece.parent_span_id or not delivered.add(e.id):
+                if piece is None or piece.parent_span_id or not delivered.add(event_key(e)):
                     continue
                 key = (e.execution_id, e.span_id)
                 state = roots.get(key) or roots.setdefault(key, SpanState.new(e.execution_id, e.span_id, e.timestamp))
@@ -313,5 +320,5 @@ async def executions(
                     continue
                 if stored_only and not await _stored_match(ch, tenant_id, query, e.execution_id):
                     continue
-                tap.at(e.id)
+                tap.at(event_key(e))
                 yield record

@@ -11,8 +11,10 @@ import base64
 
 import orjson
 
-# How many natural-key parts each type's id carries.
-KEY_PARTS: dict[str, int] = {"Execution": 1, "Span": 2, "Event": 1, "Actor": 2, "Resource": 2, "Annotation": 3}
+# How many natural-key parts each type's id carries. An Event's is its source (format) and id, since an id is
+# unique only within a format; ids made before that (["Event", id]) still read, as the newest with that id.
+KEY_PARTS: dict[str, int] = {"Execution": 1, "Span": 2, "Event": 2, "Actor": 2, "Resource": 2, "Annotation": 3}
+_LEGACY_KEY_PARTS: dict[str, int] = {"Event": 1}
 
 
 class InvalidNodeId(ValueError):
@@ -33,7 +35,7 @@ def decode(node_id: str) -> tuple[str, tuple[str, ...]]:
         not isinstance(parts, list)
         or not parts
         or parts[0] not in KEY_PARTS
-        or len(parts) != 1 + KEY_PARTS[parts[0]]
+        or len(parts) - 1 not in (KEY_PARTS[parts[0]], _LEGACY_KEY_PARTS.get(parts[0]))
         or not all(isinstance(p, str) for p in parts)
     ):
         raise InvalidNodeId(f"invalid node id {node_id!r}")

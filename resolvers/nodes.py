@@ -49,7 +49,7 @@ async def _load(loaders: Loaders, type_name: str, key: tuple[str, ...]) -> Found
         span = trace.by_id.get(key[1])
         value = (span, trace) if span is not None else None
     elif type_name == "Event":
-        value = await loaders.event_by_id.load(key[0])
+        value = await loaders.event_by_id.load(("", key[0]) if len(key) == 1 else (key[0], key[1]))
     elif type_name == "Annotation":  # (execution, span or '', id): read with its target's other annotations
         found = await loaders.annotations_by_target.load((key[0], key[1]))
         value = next((r for r in found if r.id == key[2]), None)

@@ -28,13 +28,16 @@ class Order(Generic[T]):
     descending: bool
     kind: type  # the sort value's type inside a cursor
     value: Callable[[T], Any]
+    # what breaks ties: the row's id, or what identifies a row where the id alone does not (an event's id
+    # is unique within its format: storage/clickhouse/events.TIE)
+    tie: Callable[[T], str] | None = None
 
     @property
     def tag(self) -> str:
         return f"{self.field}:{'DESC' if self.descending else 'ASC'}"
 
     def key(self, item: T) -> tuple[Any, ...]:
-        return (self.tag, self.value(item), item.id)  # type: ignore[attr-defined]
+        return (self.tag, self.value(item), self.tie(item) if self.tie else item.id)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)

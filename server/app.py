@@ -23,6 +23,7 @@ from server.compression import CompressMiddleware, compression_options
 from server.cors import cors_middleware, parse_origins
 from server.graphql_route import graphql_router
 from server.health_routes import router as health_router
+from server.honeyhive_export import router as honeyhive_export_router
 from server.honeyhive_routes import router as honeyhive_router
 from server.ingest_routes import router as ingest_router
 from server.memory_trim import TrimAfterBigResponses, Trimmer
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(ingest_router)
     app.include_router(honeyhive_router)
+    app.include_router(honeyhive_export_router)
     app.include_router(otlp_router)
     app.include_router(audit_router)
     app.include_router(annotation_router)

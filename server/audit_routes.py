@@ -1,7 +1,10 @@
-"""The audit read API (`GET /api/v1/events…`), in the shapes of ../shared/seeds/audit-events-api.txt."""
+"""The audit read API (`GET /api/v1/events…`) in the audit document's shapes: a view of the audit format's
+events and of the GraphQL events that name an actor. The trace formats' span events name no actor or
+resource, so they are not in it: read them through GraphQL."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -11,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from graph.scalars import format_datetime
 from resolvers import aggregates
 from resolvers.records import EventQuery, EventRecord
-from resolvers.rest_reads import event_by_id, event_page
+from resolvers.rest_reads import audit_event_by_id, event_page
 from server.request_body import app_state, principal
 from server.responses import JSON
 
@@ -41,7 +44,7 @@ def audit_event(record: EventRecord, tenant_id: str) -> dict[str, Any]:
 
 async def _page(request: Request, query: EventQuery, limit: int, offset: int) -> JSON:
     ch, tenant_id = app_state(request).ch, principal(request).tenant_id
-    rows, total = await event_page(ch, tenant_id, query, limit, offset)
+    rows, total = await event_page(ch, tenant_id, replace(query, audit_view=True), limit, offset)
     return JSON(
         {
             "events": [audit_event(r, tenant_id) for r in rows],
@@ -77,7 +80,7 @@ async def list_audit_events(
 
 @router.get("/aggregate")
 async def aggregate_events(request: Request, from_: From = None, to: To = None) -> JSON:
-    found = await aggregates.event_aggregates(app_state(request).ch, principal(request).tenant_id, from_, to)
+    found = await aggregates.event_aggregates(app_state(request).ch, principal(request).tenant_id, from_, to, True)
 
     def counts(pairs: list[tuple[str, int]]) -> list[dict[str, Any]]:
         return [{"count": c, "key": k} for k, c in pairs]
@@ -120,7 +123,7 @@ async def stats_by_actor(request: Request, from_: From = None, to: To = None) ->
 @router.get("/{event_id}")
 async def get_event(request: Request, event_id: str) -> JSON:
     tenant_id = principal(request).tenant_id
-    found = await event_by_id(app_state(request).ch, tenant_id, event_id)
+    found = await audit_event_by_id(app_state(request).ch, tenant_id, event_id)
     if found is None:
         raise HTTPException(status_code=404, detail="Not Found")
     return JSON(audit_event(found, tenant_id))

@@ -29,6 +29,8 @@ from server.web_routes import PAGE_PATHS, PAGE_PREFIXES
 # The viewer's page and assets (server/web_routes.py) carry no data: it signs in through the API.
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", *PAGE_PATHS})
 OPEN_PREFIXES = ("/static/", *PAGE_PREFIXES)
+# REST reads that take their query as a POST body (HoneyHive's event export).
+READ_POSTS = frozenset({"/v1/events/export"})
 COOKIE = "vai_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MISSING_KEY = f"missing API key: send X-API-Key: KEY, Authorization: Bearer KEY or a {COOKIE} cookie"
@@ -96,7 +98,7 @@ def _needed_scope(scope: Scope) -> str | None:
     """REST: reads need `read`, writes `ingest`. GraphQL checks its operation itself."""
     if scope["path"] == "/graphql":
         return None
-    return "read" if scope["method"] in ("GET", "HEAD") else "ingest"
+    return "read" if scope["method"] in ("GET", "HEAD") or scope["path"] in READ_POSTS else "ingest"
 
 
 def _csrf_unsafe(scope: Scope) -> bool:

@@ -100,6 +100,24 @@ class HoneyHiveUpdate(_Open):
     duration: float | None = None
 
 
+class HoneyHiveExportFilter(_Open):
+    field: str
+    operator: str = "is"
+    value: str
+    type: str | None = None
+
+
+class HoneyHiveExport(_Open):
+    """`POST /v1/events/export` (the SDK's `events.export`, `events.list`, `get_by_session_id`)."""
+
+    filters: list[HoneyHiveExportFilter] | None = None
+    dateRange: dict[str, str] | None = None
+    projections: list[str] | None = None
+    limit: int | None = None
+    page: int | None = None
+    project: str | None = None
+
+
 class AuditEventInput(_Open):
     """An audit event, shaped like the ones `GET /api/v1/events` returns."""
 

@@ -36,13 +36,16 @@ async def test_every_node_type_refetches_by_its_node_id(tenant: Tenant) -> None:
     expected = {
         ex["nodeId"]: ("Execution", "ex:1", global_id("Execution", "ex:1")),
         span["nodeId"]: ("Span", "s1", global_id("Span", "ex:1", "s1")),
-        event["nodeId"]: ("Event", event["id"], global_id("Event", event["id"])),
+        event["nodeId"]: ("Event", event["id"], global_id("Event", "graphql", event["id"])),
         event["actor"]["nodeId"]: ("Actor", event["actor"]["id"], global_id("Actor", "agent", event["actor"]["id"])),
         event["resource"]["nodeId"]: (
             "Resource", event["resource"]["id"], global_id("Resource", "artifact", event["resource"]["id"])
         ),
     }  # fmt: skip
     assert event["id"] in event_ids
+    # an Event's id before it carried the format still reads (the newest event with that id)
+    legacy = (await tenant.gql_data(NODE, {"id": global_id("Event", event["id"])}))["node"]
+    assert (legacy["id"], legacy["nodeId"]) == (event["id"], event["nodeId"])
     for node_id, (typename, own_id, stable) in expected.items():
         assert node_id == stable  # deterministic: the same id after a restart, on any replica
         node = (await tenant.gql_data(NODE, {"id": node_id}))["node"]

@@ -137,7 +137,7 @@ async def test_sql_and_python_merge_agree(
     stored, event_ids = await trace_with_event_ids(state.ch, tenant_id, execution_id)
     live = _python_merge(execution_id, generated, arrival)
     assert len(stored) == 1
-    assert event_ids == {event_id for event_id, _, _ in generated}
+    assert event_ids == {f"graphql\x00{event_id}" for event_id, _, _ in generated}  # source NUL id
     assert _shown(stored[0]) == _shown(live)
 
 
@@ -157,8 +157,8 @@ async def test_stored_span_then_live_pieces_agree_with_sql(
     await _write(state, tenant_id, execution_id, generated, arrival[split:])
     for index in arrival[split:]:
         event_id, ts, piece = generated[index]
-        if event_id not in reflected:
-            reflected.add(event_id)
+        if f"graphql\x00{event_id}" not in reflected:
+            reflected.add(f"graphql\x00{event_id}")
             live.apply(piece, ts)
     (stored,), _ = await trace_with_event_ids(state.ch, tenant_id, execution_id)
     assert _shown(stored) == _shown(live.record)

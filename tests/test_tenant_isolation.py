@@ -28,11 +28,12 @@ ACTOR, RESOURCE = ("user", "iso-user"), ("artifact", "iso-art")
 # by argument name (and, for type/id pairs, by root field): the first tenant's values
 ARGS: dict[str, Any] = {
     "executionId": EXECUTION, "spanId": SPAN, "correlationId": CORRELATION,
-    "resourceType": RESOURCE[0], "resourceId": RESOURCE[1],
+    "resourceType": RESOURCE[0], "resourceId": RESOURCE[1], "source": "audit",
 }  # fmt: skip
 PAIRS = {"actor": ACTOR, "resource": RESOURCE}
 IDS = {"execution": EXECUTION, "event": EVENT_ID, "node": node_ids.encode("Execution", EXECUTION)}
-NODE_IDS = [node_ids.encode("Span", EXECUTION, SPAN), node_ids.encode("Event", EVENT_ID),
+NODE_IDS = [node_ids.encode("Span", EXECUTION, SPAN), node_ids.encode("Event", "audit", EVENT_ID),
+            node_ids.encode("Event", EVENT_ID),
             node_ids.encode("Actor", *ACTOR), node_ids.encode("Resource", *RESOURCE)]  # fmt: skip
 OPTIONAL_SKIPPED = {"filter", "first", "after", "from", "to", "last", "before", "orderBy"}
 # Root fields whose required arguments are not the first tenant's ids: their arguments (enums unquoted),

@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from storage.clickhouse.client import ClickHouse
-from storage.clickhouse.events import VISIBLE
+from storage.clickhouse.events import AUDIT_VIEW, VISIBLE
 from storage.clickhouse.values import add_time_range
 
 
-def _range(tenant_id: str, since: datetime | None, until: datetime | None) -> tuple[str, dict[str, Any]]:
-    where = ["tenant_id = {tenant:String}", VISIBLE]
+def _range(
+    tenant_id: str, since: datetime | None, until: datetime | None, audit_view: bool = False
+) -> tuple[str, dict[str, Any]]:
+    where = ["tenant_id = {tenant:String}", VISIBLE, *([AUDIT_VIEW] if audit_view else [])]
     params: dict[str, Any] = {"tenant": tenant_id}
     add_time_range("timestamp", since, until, where, params)
     return " AND ".join(where), params
@@ -27,10 +29,11 @@ class Aggregates:
 
 
 async def event_aggregates(
-    ch: ClickHouse, tenant_id: str, since: datetime | None, until: datetime | None
+    ch: ClickHouse, tenant_id: str, since: datetime | None, until: datetime | None, audit_view: bool = False
 ) -> Aggregates:
-    """One pass with GROUPING SETS; events without an actor or resource are not counted under those keys."""
-    where, params = _range(tenant_id, since, until)
+    """One pass with GROUPING SETS; events without an actor or resource are not counted under those keys
+    (`audit_view`: only the audit view's events are counted)."""
+    where, params = _range(tenant_id, since, until, audit_view)
     rows = await ch.query(
         "SELECT grouping(name, actor_type, resource_type) AS g, name, actor_type, resource_type, count() "
         f"FROM events FINAL WHERE {where} "

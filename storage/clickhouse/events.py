@@ -13,6 +13,8 @@ _COLUMNS = (
     "id, name, timestamp, source, execution_id, span_id, actor_type, actor_id, resource_type, "
     "resource_id, correlation_id, causation_id, outcome, payload"
 )
+# Ties of the sort value are broken by this, not the id alone: the same id may be two formats' events.
+TIE = "concat(id, '\\0', source)"
 # The orders the event log can be listed in: a fixed whitelist, never user text.
 # Field → (column, parameter type of its keyset value).
 ORDERS: dict[str, tuple[str, str]] = {"TIMESTAMP": ("timestamp", "DateTime64(6, 'UTC')"), "NAME": ("name", "String")}
@@ -59,15 +61,19 @@ class EventQuery:
     since: datetime | None = None
     until: datetime | None = None
     ascending: bool = False
+    audit_view: bool = False  # only the events of the audit view (AUDIT_VIEW)
 
 
 # Rows that only carry a span piece for another row's sake (HoneyHive `children_ids` give each child its
 # parent): stored as events so spans build from them, but not facts a user sent, so never read as events.
 VISIBLE = "name != 'honeyhive.child_link'"
+# The audit view: the audit format's events, and other formats' events that say who did what (GraphQL events
+# with an actor). The trace formats' span events name no actor and are not in it.
+AUDIT_VIEW = "(source = 'audit' OR actor_type != '')"
 
 
 def _where(tenant_id: str, q: EventQuery) -> tuple[str, dict[str, Any]]:
-    clauses = ["tenant_id = {tenant:String}", VISIBLE]
+    clauses = ["tenant_id = {tenant:String}", VISIBLE, *([AUDIT_VIEW] if q.audit_view else [])]
     params: dict[str, Any] = {"tenant": tenant_id}
     for column, value in (
         ("actor_type", q.actor_type),
@@ -86,13 +92,18 @@ def _where(tenant_id: str, q: EventQuery) -> tuple[str, dict[str, Any]]:
     return " AND ".join(clauses), params
 
 
-async def events_by_ids(ch: ClickHouse, tenant_id: str, ids: list[str]) -> dict[str, EventRecord]:
+async def events_by_ids(ch: ClickHouse, tenant_id: str, ids: list[str]) -> dict[str, list[EventRecord]]:
+    """Every format's event with each id (an id is unique within a format, not across formats), newest
+    first, then by source."""
     rows = await ch.query(
         f"SELECT {_COLUMNS} FROM events FINAL WHERE tenant_id = {{tenant:String}} AND id IN {{ids:Array(String)}} "
-        f"AND {VISIBLE}",
+        f"AND {VISIBLE} ORDER BY timestamp DESC, source",
         {"tenant": tenant_id, "ids": ids},
     )
-    return {r[0]: EventRecord.from_row(r) for r in rows.rows}
+    found: dict[str, list[EventRecord]] = {}
+    for r in rows.rows:
+        found.setdefault(r[0], []).append(EventRecord.from_row(r))
+    return found
 
 
 async def list_events(
@@ -110,12 +121,12 @@ async def list_events(
     direction = "ASC" if q.ascending else "DESC"
     if after is not None:
         op = ">" if q.ascending else "<"
-        where += f" AND ({column}, id) {op} ({{after_v:{value_type}}}, {{after_id:String}})"
+        where += f" AND ({column}, {TIE}) {op} ({{after_v:{value_type}}}, {{after_id:String}})"
         params["after_v"], params["after_id"] = after
     params["limit"], params["offset"] = limit, offset
     rows = await ch.query(
         f"SELECT {_COLUMNS} FROM events FINAL WHERE {where} "
-        f"ORDER BY {column} {direction}, id {direction} LIMIT {{limit:UInt32}} OFFSET {{offset:UInt64}}",
+        f"ORDER BY {column} {direction}, {TIE} {direction} LIMIT {{limit:UInt32}} OFFSET {{offset:UInt64}}",
         params,
     )
     return [EventRecord.from_row(r) for r in rows.rows]
@@ -164,7 +175,7 @@ async def grouped_events(
     where = f"tenant_id = {{tenant:String}} AND {key_filter} AND {VISIBLE}"
     if after is not None:
         op = ">" if ascending else "<"
-        where += f" AND (timestamp, id) {op} ({{after_ts:DateTime64(6, 'UTC')}}, {{after_id:String}})"
+        where += f" AND (timestamp, {TIE}) {op} ({{after_ts:DateTime64(6, 'UTC')}}, {{after_id:String}})"
         params["after_ts"], params["after_id"] = after
     columns = GROUPINGS[grouping]
     sql = f"SELECT {', '.join(columns)}, {_COLUMNS} FROM events FINAL WHERE {where}"
@@ -172,10 +183,10 @@ async def grouped_events(
         params["per_group"] = per_group
         sql = (
             f"SELECT * FROM (SELECT {', '.join(columns)}, {_COLUMNS}, row_number() OVER "
-            f"(PARTITION BY {group_sql} ORDER BY timestamp {direction}, id {direction}) AS rn "
+            f"(PARTITION BY {group_sql} ORDER BY timestamp {direction}, {TIE} {direction}) AS rn "
             f"FROM events FINAL WHERE {where}) WHERE rn <= {{per_group:UInt32}}"
         )
-    rows = await ch.query(f"{sql} ORDER BY timestamp {direction}, id {direction}", params)
+    rows = await ch.query(f"{sql} ORDER BY timestamp {direction}, {TIE} {direction}", params)
     width = len(columns)
     out: dict[tuple[str, ...], list[EventRecord]] = {tuple(k): [] for k in keys}
     for row in rows.rows:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
+
 from storage.clickhouse.annotations import AnnotationQuery, matching_executions_sql
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.search import matching_spans_sql
@@ -36,12 +38,14 @@ _SUMMARY = f"""
     {_root("m_attributes")} AS attributes,
     count() AS span_count,
     countIf(status = 'FAILED') AS failed_spans,
-    sum(m_input_tokens + m_output_tokens) AS total_tokens
+    sum(m_input_tokens + m_output_tokens) AS total_tokens,
+    max(if(position(m_attributes, '"session.id"') > 0, JSONExtractString(m_attributes, 'session.id'), ''))
+        AS session_attribute
 """
 
 _COLUMNS = (
     "id, root_span_id, x_name, x_kind, x_status, start_time, end_time, inputs, outputs, error, attributes, "
-    "span_count, failed_spans, total_tokens"
+    "span_count, failed_spans, total_tokens, session_attribute"
 )
 
 # The orders executions can be listed in: a fixed whitelist, never user text. Field → (SQL over the
@@ -71,6 +75,13 @@ class ExecutionRecord:
     span_count: int
     failed_spans: int
     total_tokens: int = 0  # input + output over every span
+    session_attribute: str = ""  # the OpenInference `session.id` one of its spans carries
+
+    @property
+    def session_id(self) -> str | None:
+        """The session it belongs to: a HoneyHive session is its own; an OpenInference trace's is the
+        `session.id` attribute of any of its spans."""
+        return self.id if self.kind == "SESSION" else self.session_attribute or None
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> ExecutionRecord:
@@ -82,6 +93,17 @@ class ExecutionRecord:
     @property
     def duration_ms(self) -> float | None:
         return duration_ms(self.start_time, self.end_time)
+
+
+def session_attribute(attributes: str) -> str:
+    """The `session.id` in one span's attributes (JSON text), as the summary reads it; '' when none."""
+    if '"session.id"' not in attributes:
+        return ""
+    try:
+        value = orjson.loads(attributes).get("session.id")
+    except (orjson.JSONDecodeError, AttributeError):
+        return ""
+    return value if isinstance(value, str) else ""
 
 
 @dataclass(frozen=True)
@@ -107,7 +129,14 @@ def _summaries(tenant_id: str, q: ExecutionQuery, ids: list[str] | None = None) 
     if ids is not None:  # an empty list means no execution, not every one
         inner.append("execution_id IN {ids:Array(String)}")
         params["ids"] = ids
-    add_filter(inner, params, "execution_id = {session:String}", "session", q.session_id)
+    # A session's executions: the HoneyHive session itself, and every trace a span of which carries the
+    # OpenInference `session.id` (the position() guard keeps JSON parsing to the pieces that name one).
+    session = (
+        "execution_id IN (SELECT execution_id FROM spans WHERE tenant_id = {tenant:String} AND "
+        "(execution_id = {session:String} OR (position(attributes, '\"session.id\"') > 0 AND "
+        "JSONExtractString(attributes, 'session.id') = {session:String})))"
+    )
+    add_filter(inner, params, session, "session", q.session_id)
     if q.actor_type is not None or q.actor_id is not None:
         actor = ["tenant_id = {tenant:String}", "execution_id != ''"]
         add_filter(actor, params, "actor_type = {actor_type:String}", "actor_type", q.actor_type)

@@ -7,6 +7,7 @@ statement and its record, are safe: the next start re-runs the unrecorded versio
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.search import SEARCH_TEXT
@@ -38,15 +39,14 @@ _SPAN_PIECE_COLUMNS = """
     cache_read_input_tokens UInt64
 """
 
-MIGRATIONS: list[tuple[int, str, list[str]]] = [
-    (
-        1,
-        "events and spans",
-        [
-            # Immutable facts. Sorted by (tenant_id, id) so the same id is one row after merges
-            # (ReplacingMergeTree) and reads dedupe with FINAL; the skip indexes serve the other lookups.
-            f"""
-            CREATE TABLE IF NOT EXISTS events (
+# A step is one idempotent statement, or a function for a step that must look at the store first (a table
+# rebuilt under its own name: every state a crash can leave it in is resumed, see rekey_events).
+Step = str | Callable[[ClickHouse], Awaitable[None]]
+
+
+def _events_table(name: str, order_by: str) -> str:
+    return f"""
+            CREATE TABLE IF NOT EXISTS {name} (
                 tenant_id String,
                 id String,
                 name LowCardinality(String),
@@ -72,8 +72,73 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
                 INDEX idx_timestamp timestamp TYPE minmax GRANULARITY 1
             )
             ENGINE = ReplacingMergeTree(ingested_at)
-            ORDER BY (tenant_id, id)
-            """,
+            ORDER BY ({order_by})
+            """
+
+
+_SPANS_VIEW = """
+            CREATE MATERIALIZED VIEW IF NOT EXISTS spans_from_events TO spans AS
+            SELECT tenant_id, execution_id, span_id, id AS event_id, name AS event_name, timestamp AS ts,
+                   parent_span_id, span_name, span_kind, span_status, start_time, end_time, inputs, outputs,
+                   error, attributes, usage, cost, input_tokens, output_tokens, cache_creation_input_tokens,
+                   cache_read_input_tokens, ingested_at{extra}
+            FROM events WHERE is_span = 1
+            """
+_EVENT_COLUMNS_V1 = (
+    "tenant_id, id, name, timestamp, source, execution_id, span_id, actor_type, actor_id, resource_type, "
+    "resource_id, correlation_id, causation_id, outcome, payload, is_span, parent_span_id, span_name, span_kind, "
+    "span_status, start_time, end_time, inputs, outputs, error, attributes, usage, cost, input_tokens, "
+    "output_tokens, cache_creation_input_tokens, cache_read_input_tokens, ingested_at"
+)
+
+
+async def _sorting_key(ch: ClickHouse, table: str) -> str | None:
+    rows = await ch.query(
+        "SELECT sorting_key FROM system.tables WHERE database = currentDatabase() AND name = {t:String}", {"t": table}
+    )
+    return str(rows.rows[0][0]) if rows.rows else None
+
+
+async def rekey_events(ch: ClickHouse) -> None:
+    """Migration 4: `events` sorted by (tenant_id, id, source) instead of (tenant_id, id), so two formats that
+    send the same id (the seed documents' placeholder "string") keep both events, while one format sending
+    an id again still replaces its own row. A sorting key cannot take an existing column, so the table is
+    copied into `events_v4` and renamed over `events`; the old table is dropped last. A crash anywhere
+    leaves a state the next start resumes from: the copy is redone from the start (ReplacingMergeTree makes
+    a second copy of a row the same row), and the rename is finished if it was half done. Run it with
+    writers stopped (the server migrates before it listens): rows written to the old table during the copy
+    would not be copied."""
+    key = await _sorting_key(ch, "events")
+    renamed = False
+    if key is None and await _sorting_key(ch, "events_v4") is not None:
+        await ch.command("RENAME TABLE events_v4 TO events")  # a crash between the two renames
+        renamed = True
+    elif key is not None and "source" not in key:
+        await ch.command("DROP TABLE IF EXISTS events_v4")
+        await ch.command(_events_table("events_v4", "tenant_id, id, source"))
+        await ch.command(
+            f"INSERT INTO events_v4 ({_EVENT_COLUMNS_V1}) SELECT {_EVENT_COLUMNS_V1} FROM events"
+        )
+        await ch.command("RENAME TABLE events TO events_v3, events_v4 TO events")
+        renamed = True
+    if renamed and await _sorting_key(ch, "retention_applied") is not None:
+        # the new table has no TTL yet: recorded as having none, the retention is applied to it again
+        await ch.insert("retention_applied", [("events", "")], ["table_name", "expression"])
+    # The view follows the table it was made on, so it is made again on the new `events` (and now also
+    # carries the source into `spans`); the old table goes once nothing reads it.
+    await ch.command("DROP VIEW IF EXISTS spans_from_events")
+    await ch.command(_SPANS_VIEW.format(extra=", source"))
+    await ch.command("DROP TABLE IF EXISTS events_v3")
+
+
+MIGRATIONS: list[tuple[int, str, list[Step]]] = [
+    (
+        1,
+        "events and spans",
+        [
+            # Immutable facts. Sorted by (tenant_id, id) so the same id is one row after merges
+            # (ReplacingMergeTree) and reads dedupe with FINAL; the skip indexes serve the other lookups.
+            _events_table("events", "tenant_id, id"),
             # One row per span piece; a trace is one contiguous key range (tenant_id, execution_id).
             f"""
             CREATE TABLE IF NOT EXISTS spans (
@@ -90,14 +155,7 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             ORDER BY (tenant_id, execution_id, span_id, event_id)
             """,
             # Spans are written by the same insert as their events, so one insert per flush covers both.
-            """
-            CREATE MATERIALIZED VIEW IF NOT EXISTS spans_from_events TO spans AS
-            SELECT tenant_id, execution_id, span_id, id AS event_id, name AS event_name, timestamp AS ts,
-                   parent_span_id, span_name, span_kind, span_status, start_time, end_time, inputs, outputs,
-                   error, attributes, usage, cost, input_tokens, output_tokens, cache_creation_input_tokens,
-                   cache_read_input_tokens, ingested_at
-            FROM events WHERE is_span = 1
-            """,
+            _SPANS_VIEW.format(extra=""),
         ],
     ),
     (
@@ -124,6 +182,19 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             f"ALTER TABLE spans ADD INDEX IF NOT EXISTS idx_search {SEARCH_TEXT} "
             "TYPE ngrambf_v1(3, 65536, 2, 0) GRANULARITY 1",
             "ALTER TABLE spans MATERIALIZE INDEX idx_search",
+        ],
+    ),
+    (
+        4,
+        "event ids are per format",
+        [
+            # A span piece keeps its event's source in its key too: two formats writing the same event id into
+            # the same span keep both pieces. Appending a column new to the table to the sorting key is a
+            # metadata change (rows written before have '' there, already in order).
+            "ALTER TABLE spans ADD COLUMN IF NOT EXISTS source LowCardinality(String) AFTER event_id, "
+            "MODIFY ORDER BY (tenant_id, execution_id, span_id, event_id, source)",
+            rekey_events,
+            Tuning("ALTER TABLE events MODIFY SETTING merge_selector_base = 20"),
         ],
     ),
     (
@@ -189,7 +260,10 @@ async def migrate(ch: ClickHouse) -> list[int]:
     return applied
 
 
-async def apply(ch: ClickHouse, statement: str) -> None:
+async def apply(ch: ClickHouse, statement: Step) -> None:
+    if not isinstance(statement, str):
+        await statement(ch)
+        return
     try:
         await ch.command(statement)
     except Exception as exc:

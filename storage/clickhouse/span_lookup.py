@@ -6,14 +6,17 @@ from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.spans import MERGED_COLUMNS, SpanRecord
 
 
-async def span_by_id(ch: ClickHouse, tenant_id: str, span_id: str) -> SpanRecord | None:
-    """The merged span with this id in the tenant (the most recently touched one if ids repeat across
-    executions). An execution id is its root span's id for HoneyHive sessions, so a session is found too."""
+async def span_by_id(ch: ClickHouse, tenant_id: str, span_id: str, sources: tuple[str, ...]) -> SpanRecord | None:
+    """The merged span with this id in the tenant that one of `sources` wrote a piece of (the most recently
+    touched one if ids repeat across executions): ids are a format's own, so another format's span with the
+    same id is not it. Pieces written before spans kept their source (ClickHouse migration 4) count as any
+    format's. An execution id is its root span's id for HoneyHive sessions, so a session is found too."""
     rows = await ch.query(
         f"SELECT {MERGED_COLUMNS} FROM spans FINAL "
         "WHERE tenant_id = {tenant:String} AND span_id = {id:String} "
-        "GROUP BY execution_id, span_id ORDER BY last_ts DESC LIMIT 1",
-        {"tenant": tenant_id, "id": span_id},
+        "GROUP BY execution_id, span_id HAVING countIf(source IN {sources:Array(String)} OR source = '') > 0 "
+        "ORDER BY last_ts DESC LIMIT 1",
+        {"tenant": tenant_id, "id": span_id, "sources": list(sources)},
     )
     return SpanRecord.from_row(rows.rows[0]) if rows.rows else None
 

@@ -139,10 +139,10 @@ async def spans_of_executions(ch: ClickHouse, tenant_id: str, execution_ids: lis
 
 
 async def trace_with_event_ids(ch: ClickHouse, tenant_id: str, execution_id: str) -> tuple[list[SpanRecord], set[str]]:
-    """An execution's merged spans, each with its merge basis, and, from the same read, the ids of the events
-    they reflect."""
+    """An execution's merged spans, each with its merge basis, and, from the same read, the events they reflect
+    (`source` NUL `event id`: an id is unique within its format)."""
     rows = await ch.query(
-        f"SELECT {MERGED_COLUMNS}, {_BASIS}, groupArray(event_id) FROM spans FINAL "
+        f"SELECT {MERGED_COLUMNS}, {_BASIS}, groupArray(concat(source, '\\0', event_id)) FROM spans FINAL "
         "WHERE tenant_id = {tenant:String} AND execution_id = {id:String} "
         "GROUP BY execution_id, span_id ORDER BY start, span_id",
         {"tenant": tenant_id, "id": execution_id},

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from honeyhive import HoneyHive, HoneyHiveTracer, enrich_span, trace
-from honeyhive.models import PostEventBatchRequest, PostEventRequest, UpdateEventRequest
+from honeyhive.models import EventFilter, PostEventBatchRequest, PostEventRequest, UpdateEventRequest
 from vellum import Vellum, VellumEnvironment
 
 from tests.clients.sdk_server import KEY, gql, wait_for
@@ -128,3 +128,39 @@ def test_honeyhive_client_events_create_batch_and_update(server: ServerProcess) 
 
     with pytest.raises(Exception, match="404"):
         client.events.update(UpdateEventRequest(event_id=str(uuid.uuid4()), metrics={"x": 1}))
+
+
+def test_honeyhive_client_reads_a_sessions_events_back(server: ServerProcess) -> None:
+    """The SDK's reads (`events.export`, `list`, `get_by_session_id`; all `POST /v1/events/export`), with its
+    own response models, for a session its tracer wrote."""
+    tracer = _traced_chain(server)
+    session_id = tracer.session_id
+    client = HoneyHive(api_key=KEY, server_url=server.url)
+    by_session = [EventFilter(field="session_id", operator="is", value=session_id, type="string")]
+
+    exported = wait_for(lambda: (r := client.events.export(filters=by_session)).total_events == 4 and r)
+    events = {e.event_name: e for e in exported.events}
+    assert set(events) == {"support-chat", "support_turn", "lookup_order", "answer"}
+    session, chain, tool, model = (events[n] for n in ("support-chat", "support_turn", "lookup_order", "answer"))
+    assert (session.event_type, session.event_id, session.session_id, session.parent_id) == (
+        "session", session_id, session_id, None,
+    )  # fmt: skip
+    assert session.metadata == {"channel": "web", "plan": "pro"} and session.feedback == {"rating": 5}
+    assert (chain.event_type, chain.parent_id) == ("chain", session_id)
+    assert tool.parent_id == chain.event_id and tool.inputs == {"order_id": "o-7"} and tool.event_type == "tool"
+    assert model.event_type == "model" and model.config == {"model": "gpt-4o"} and model.metrics == {"relevance": 0.9}
+    assert model.start_time and model.end_time
+    assert model.duration == pytest.approx(model.end_time - model.start_time, abs=0.01)
+
+    models = client.events.list({"filters": [*by_session, {"field": "event_type", "operator": "is",
+                                                            "value": "model"}], "limit": 10})  # fmt: skip
+    assert [e.event_name for e in models.events] == ["answer"] and models.totalEvents == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # deprecated, still shipped
+        ordered = client.events.get_by_session_id(session_id)
+    assert ordered.events[0].event_name == "support-chat" and len(ordered.events) == 4
+    paged = client.events.export(filters=by_session, limit=3, page=2, projections=["event_id", "event_name"])
+    assert paged.total_events == 4 and len(paged.events) == 1
+    assert set(paged.events[0].model_dump(exclude_none=True)) <= {"event_id", "event_name"}
+    with pytest.raises(Exception, match="422"):  # a filter it cannot apply is refused, naming it
+        client.events.export(filters=[EventFilter(field="metadata.cost", operator="greater than", value="1")])
