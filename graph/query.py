@@ -238,7 +238,7 @@ class Query(DeletionQueries):
         "falls between the snapshot and the stream."
     )
     async def live_cursor(self, info: Info) -> str:
-        return await live.live_cursor(info.context.stores.live_bus)
+        return await live.live_cursor(info.context.stores.live_bus, info.context.tenant_id)
 
     @strawberry.field(
         description="One annotation name's scores over [from, to): per UTC bucket (by when the feedback was given), "

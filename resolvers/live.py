@@ -48,11 +48,11 @@ def encode_cursor(message_id: int, index: int) -> str:
     return cursors.encode("live", message_id, index)
 
 
-async def live_cursor(bus: LiveBus) -> str:
+async def live_cursor(bus: LiveBus, tenant_id: str) -> str:
     """The streams' position now. Everything up to it is already in the stores, so a reader that takes it
     before a snapshot and passes it as `after` misses nothing between the two (a replayed update that the
     snapshot already shows carries the same merged state)."""
-    return encode_cursor(await bus.position(), WHOLE_MESSAGE)
+    return encode_cursor(await bus.position(tenant_id), WHOLE_MESSAGE)
 
 
 def decode_cursor(cursor: str) -> tuple[int, int]:

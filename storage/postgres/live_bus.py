@@ -97,9 +97,13 @@ class LiveBus:
         self._deliver(Message(message_id, tenant_id, body))
         return int(message_id)
 
-    async def position(self) -> int:
-        """The id of the latest message: everything up to it is already in the stores."""
-        return int(await self._pg.fetchval("SELECT coalesce(max(id), 0) FROM live_messages"))
+    async def position(self, tenant_id: str | None = None) -> int:
+        """The id of the latest message (of one tenant, when given): everything up to it is already in the
+        stores. A position shown to a client is its own tenant's, which says nothing of other tenants' traffic."""
+        if tenant_id is None:
+            return int(await self._pg.fetchval("SELECT coalesce(max(id), 0) FROM live_messages"))
+        sql = "SELECT coalesce(max(id), 0) FROM live_messages WHERE tenant_id = $1"
+        return int(await self._pg.fetchval(sql, tenant_id))
 
     async def replay(self, tenant_id: str, after_id: int, limit: int = 10_000) -> list[Message]:
         rows = await self._pg.fetch(
