@@ -246,6 +246,7 @@ def refusal(cost: int, limit: int, pages: dict[str, int]) -> str:
         f"query cost {cost:,} exceeds the limit of {limit:,}"
         + (f" (pages asked for: {asked}; nested pages multiply)" if asked else "")
         + ": ask for smaller pages (or fewer nested lists) with `first`, and fetch the next page with `after: "
-        "pageInfo.endCursor`, one request per page. One execution's spans with all their own fields fit one request up to 100,000 "
-        "(`execution(id) { spans(first: 100000) { … } }`): read many executions' spans one execution at a time."
+        "pageInfo.endCursor`, one request per page. One execution's spans with all their own fields fit one "
+        "request up to 100,000 (`execution(id) { spans(first: 100000) { … } }`): read many executions' spans one "
+        "execution at a time."
     )

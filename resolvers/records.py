@@ -9,10 +9,11 @@ from __future__ import annotations
 from storage.clickhouse.aggregates import ActorStatsRecord, Aggregates
 from storage.clickhouse.events import EventQuery, EventRecord
 from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord
-from storage.clickhouse.spans import SpanRecord
+from storage.clickhouse.spans import ALL_DETAILS, SpanRecord
 from storage.postgres.entities import EntityRecord
 
 __all__ = [
+    "ALL_DETAILS",
     "ActorStatsRecord",
     "Aggregates",
     "EntityRecord",

@@ -38,4 +38,6 @@ FROM numbers({count:UInt64})
 
 async def insert_big_trace(ch: Any, tenant_id: str, execution_id: str, count: int) -> None:
     """`count` complete spans s0 … s{count-1} of one execution, s0 the root, in start order by number."""
-    await ch.command(_INSERT, {"tenant": tenant_id, "execution": execution_id, "text": TEXT, "usage": USAGE, "cost": COST, "count": count})
+    params = {"tenant": tenant_id, "execution": execution_id, "text": TEXT, "usage": USAGE, "cost": COST}
+    params["count"] = count
+    await ch.command(_INSERT, params)

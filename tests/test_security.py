@@ -345,7 +345,7 @@ def test_cost_figures_are_exact() -> None:
         ('{ execution(id: "x") { ...E } } fragment E on Execution { rootSpans { id } }', 1 + 2),
         ("{ executions(first: 3) { ...C } } fragment C on ExecutionConnection { edges { cursor } }", 1 + 3),
         ("{ executions(first: 2) { edges { node { spans(first: 5) { edges { node { children { id } } } } } } } }",
-         1 + 2 * (1 + 1 + 1 * (1 + 5 * (1 + 1 + 2)))),  # fmt: skip
+         1 + 2 * (1 + 1 + 1 * (1 + 5 * (1 + 1 + 2)))),
     ]
     for document, cost in cases:
         assert check_cost(_analysis(document), LIMITS, None, {}) == cost, document

@@ -140,7 +140,8 @@ async def test_sql_and_python_merge_agree(
     assert event_ids == {event_id for event_id, _, _ in generated}
     assert _shown(stored[0]) == _shown(live)
     # the read of pages and traces takes a span of one piece as it is, without the merge: the same span
-    assert await spans_of_executions(state.ch, tenant_id, [execution_id]) == [dataclasses.replace(stored[0], basis=None)]
+    listed = await spans_of_executions(state.ch, tenant_id, [execution_id])
+    assert listed == [dataclasses.replace(stored[0], basis=None)]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -49,11 +49,13 @@ _DETAILS: tuple[tuple[str, str, str, str, str], ...] = (
     ("inputs", "m_inputs", "argMaxIf(inputs, ts, inputs != '')", "inputs", "''"),
     ("outputs", "m_outputs", "argMaxIf(outputs, ts, outputs != '')", "outputs", "''"),
     ("error", "m_error", "argMaxIf(error, ts, error != '')", "error", "''"),
-    ("attributes", "m_attributes", f"if(countIf(attributes LIKE '{{%') < 2, argMaxIf(attributes, ts, attributes != ''), "
-     f"{_MERGED_ATTRIBUTES})", "attributes", "''"),
+    ("attributes", "m_attributes",
+     f"if(countIf(attributes LIKE '{{%') < 2, argMaxIf(attributes, ts, attributes != ''), {_MERGED_ATTRIBUTES})",
+     "attributes", "''"),
     ("usage", "m_usage", "argMaxIf(usage, ts, usage != '')", "usage", "''"),
     ("cost", "m_cost", "argMaxIf(cost, ts, cost != '')", "cost", "''"),
-    *(("usage", f"m_{c}", f"argMaxIf({c}, ts, usage != '')", f"if(usage != '', {c}, 0)", "toUInt64(0)") for c in _TOKENS),
+    *(("usage", f"m_{c}", f"argMaxIf({c}, ts, usage != '')", f"if(usage != '', {c}, 0)", "toUInt64(0)")
+      for c in _TOKENS),
 )  # fmt: skip
 ALL_DETAILS = frozenset(d[0] for d in _DETAILS)
 
