@@ -14,7 +14,7 @@ from graph.enums import SortDirection, SpanKind, SpanStatus
 from graph.node import Node
 from graph.ordering import SpanOrder, SpanOrderField
 from graph.run_result import RunResult
-from graph.scalars import JSON, DateTime, json_value
+from graph.scalars import JSON, DateTime, json_text
 from graph.span import Span
 from graph.span_selection import span_needs
 from graph.time_annotations import OptionalDateTime
@@ -68,7 +68,7 @@ class Execution(RunResult, Node):
 
     @strawberry.field(description="The root span's attributes (HoneyHive metadata, Vellum definitions, …).")
     def metadata(self) -> JSON | None:
-        return JSON(json_value(self.record.attributes))
+        return json_text(self.record.attributes)
 
     @strawberry.field(description="The session id when the execution is a session (HoneyHive).")
     def session_id(self) -> str | None:

@@ -11,7 +11,7 @@ from graph.cost import Cost
 from graph.enums import SpanKind, SpanStatus
 from graph.node import Node
 from graph.run_result import RunResult
-from graph.scalars import JSON, DateTime, json_value
+from graph.scalars import JSON, DateTime, json_text
 from graph.time_annotations import OptionalDateTime
 from graph.usage import Usage
 from resolvers.loaders.events_by_group import EventsKey
@@ -61,11 +61,13 @@ class Span(RunResult, Node):
 
     @strawberry.field
     def attributes(self) -> JSON | None:
-        return JSON(json_value(self.record.attributes))
+        return json_text(self.record.attributes)
 
     @strawberry.field
     def usage(self) -> Usage | None:
-        return Usage.from_json(self.record.usage)
+        r = self.record
+        return Usage.of_span(r.usage, r.input_tokens, r.output_tokens, r.cache_creation_input_tokens,
+                             r.cache_read_input_tokens)
 
     @strawberry.field(description="One entry per unit (USD, …); empty when the span has no cost.")
     def cost(self) -> list[Cost]:
