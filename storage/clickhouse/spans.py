@@ -180,10 +180,10 @@ class SpanWindow:
 def read_sql(window: SpanWindow, details: frozenset[str]) -> str:
     """The read of `window`'s spans with the `details` columns.
 
-    First the page: which spans it holds, chosen by their start alone (the key columns and times of the
-    trace's pieces, no text), with the keyset and LIMIT in SQL; then those spans' columns: a span of one
-    piece read as it is, a span of several merged by GROUP BY. Only the page's spans are merged, converted
-    and returned, and only the columns `details` asks for are read.
+    A skeleton (no details) is one GROUP BY over the key columns and times of the trace's pieces, with the
+    keyset in HAVING and LIMIT … BY. With details, first the page: which spans it holds, chosen the same way;
+    then those spans' columns: a span of one piece read as it is, a span of several merged by GROUP BY. Only
+    the page's spans are merged, converted and returned, and only the columns `details` asks for are read.
     """
     where = "tenant_id = {tenant:String} AND execution_id IN {ids:Array(String)}"
     desc = " DESC" if window.descending else ""
@@ -192,10 +192,13 @@ def read_sql(window: SpanWindow, details: frozenset[str]) -> str:
         having = f" HAVING (start, span_id) {'<' if window.descending else '>'} " \
             "({after_start:DateTime64(6, 'UTC')}, {after_id:String})"  # fmt: skip
     limit = " LIMIT {limit:UInt64} BY execution_id" if window.limit is not None else ""
+    order = f" ORDER BY execution_id, start{desc}, span_id{desc}"
+    if not details:
+        return f"SELECT {merged_columns(details)} FROM spans FINAL WHERE {where} GROUP BY execution_id, span_id" \
+            f"{having}{order}{limit}"  # fmt: skip
     page = (
         "SELECT execution_id, span_id, count() AS n, ifNull(min(start_time), min(ts)) AS start "
-        f"FROM spans FINAL WHERE {where} GROUP BY execution_id, span_id{having} "
-        f"ORDER BY execution_id, start{desc}, span_id{desc}{limit}"
+        f"FROM spans FINAL WHERE {where} GROUP BY execution_id, span_id{having}{order}{limit}"
     )
     return (
         f"WITH page AS ({page}) SELECT * FROM ("
@@ -203,7 +206,7 @@ def read_sql(window: SpanWindow, details: frozenset[str]) -> str:
         "AND (execution_id, span_id) IN (SELECT execution_id, span_id FROM page WHERE n = 1) "
         f"UNION ALL SELECT {merged_columns(details)} FROM spans FINAL WHERE {where} "
         "AND (execution_id, span_id) IN (SELECT execution_id, span_id FROM page WHERE n > 1) "
-        f"GROUP BY execution_id, span_id) ORDER BY execution_id, start{desc}, span_id{desc}"
+        f"GROUP BY execution_id, span_id){order}"
     )
 
 
