@@ -1,6 +1,6 @@
 """Trace and analytics queries: a 10,000-span execution fetched flat and nested, and eventAggregates /
 actorStats over 1,000,000 events, each beside its floor (the same rows by one raw ClickHouse query plus
-orjson.dumps in the same process).
+orjson.dumps in the same process); then big traces beside their goals (bench/big_trace.py).
 
 The server runs in this process on embedded stores (uvicorn), the client in a subprocess.
 Run: `make bench` (or `.venv/bin/python -m bench.trace_query`). Prints a markdown table.
@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 import uvicorn
 
+from bench import big_trace
 from bench.common import BENCH_KEY, median, percentile, table
 from server.app import create_app
 from server.settings import Settings
@@ -84,9 +85,12 @@ async def generate_events(state: AppState, tenant_id: str) -> None:
     )
 
 
-async def client(url: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+async def client(
+    url: str, query: str, variables: dict[str, Any], runs: int = RUNS, paged: bool = False
+) -> dict[str, Any]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.query_client", url, BENCH_KEY, str(RUNS), query, orjson.dumps(variables).decode(),
+        sys.executable, "-m", "bench.query_client", url, BENCH_KEY, str(runs), query, orjson.dumps(variables).decode(),
+        *(["paged"] if paged else []),
         stdout=asyncio.subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)},
     )  # fmt: skip
     out, _ = await proc.communicate()
@@ -122,6 +126,7 @@ async def main() -> None:
         for i in range(0, SPANS, 2_000):
             await client_once(url, log, {"s": spans[i : i + 2_000]})
         await generate_events(state, tenant_id)
+        await big_trace.load(state.ch, tenant_id)
 
         rows: list[list[object]] = []
 
@@ -151,6 +156,7 @@ async def main() -> None:
             p50 = median(lat) * 1000
             rows.append([label, f"{p50:.0f}", f"{percentile(lat, 90) * 1000:.0f}", f"{measured['bytes']:,}",
                          f"{floor_p50:.0f}", f"{p50 / floor_p50:.1f}x"])  # fmt: skip
+        await big_trace.measure(lambda q, v, runs, paged: client(url, q, v, runs, paged))
         server.should_exit = True
         await task
     table(

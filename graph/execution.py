@@ -10,16 +10,17 @@ from graph.actor import Actor
 from graph.connection import Connection
 from graph.context import Info
 from graph.cost import Cost
-from graph.enums import SpanKind, SpanStatus
+from graph.enums import SortDirection, SpanKind, SpanStatus
 from graph.node import Node
-from graph.ordering import SpanOrder
+from graph.ordering import SpanOrder, SpanOrderField
 from graph.run_result import RunResult
-from graph.scalars import JSON, DateTime, json_value
+from graph.scalars import JSON, DateTime, json_text
 from graph.span import Span
+from graph.span_selection import span_needs
 from graph.time_annotations import OptionalDateTime
 from graph.usage import Usage
 from resolvers.events import nested_events_page
-from resolvers.executions import spans_page
+from resolvers.executions import spans_page, stored_spans_page
 from resolvers.records import ExecutionRecord
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class Execution(RunResult, Node):
 
     @strawberry.field(description="The root span's attributes (HoneyHive metadata, Vellum definitions, …).")
     def metadata(self) -> JSON | None:
-        return JSON(json_value(self.record.attributes))
+        return json_text(self.record.attributes)
 
     @strawberry.field(
         description="The session it belongs to: a HoneyHive session is its own; a trace whose spans carry the "
@@ -106,7 +107,18 @@ class Execution(RunResult, Node):
         before: str | None = None,
         order_by: SpanOrder | None = None,
     ) -> Connection[Span]:
-        trace = await info.context.loaders.trace_by_execution.load(self.record.id)
+        loaders = info.context.loaders
+        needs = span_needs(info.selected_fields)
+        if not needs.trace and (order_by is None or order_by.field is SpanOrderField.START_TIME):
+            # the page by itself: a big trace pages without re-reading it, a skeleton reads no texts
+            async def count() -> int:
+                return self.record.span_count
+
+            descending = order_by is not None and order_by.direction is SortDirection.DESC
+            page = await stored_spans_page(loaders.span_page_by_execution, self.record.id, needs.details, count,
+                                           first, after, last, before, descending)  # fmt: skip
+            return Connection.of(page, lambda r: Span.of(r, None))
+        trace = await loaders.trace_by_execution.load(self.record.id)
         page = spans_page(trace, first, after, order_by.to_order() if order_by else None, last, before)
         return Connection.of(page, lambda r: Span.of(r, trace))
 

@@ -6,12 +6,18 @@ linear in the written document: fragments that each spread the next twice descri
 and expanding them spread by spread is how a 30-line document froze the server. The expanded size is
 capped by the token limit (an expanded document may not be bigger than one that could be written out).
 
-Cost counts every field once, multiplied by the page size of each enclosing connection (`first` or `last`,
-or the argument's default when omitted) and by LIST_FACTOR for each enclosing unpaged list (children,
-rootSpans, Span.events …). `executions(first: 50) { edges { node { spans(first: 10000) { … } } } }` costs
-50 x 10,000 x its leaves, and is refused before anything runs. The limiter fails closed: variables are
-coerced first (a page size that is not an Int is refused, not ignored), and a cost that cannot be computed
-refuses the operation.
+Cost counts the objects a response can hold: each field that returns an object counts once per object it
+can return, so the items of a connection count its page size (`first` or `last`, or the argument's default
+when omitted) and an unpaged list (children, rootSpans, Span.events …) counts LIST_FACTOR, each multiplied
+by the lists and pages around it. Leaves are part of their object: an object type has a fixed set of them,
+so counting them per item only scaled every figure by the width of a type, which made one wide trace cost
+more than fifty narrow ones. An aliased leaf counts once per object (an alias repeats a value the object
+already holds; the alias limit bounds how often). So one execution's 100,000 spans with all their own
+fields (usage, cost and error included) cost ~800,000 and fit the default limit, while
+`executions(first: 50) { edges { node { spans(first: 10000) { … } } } }` costs 50 x 10,000 x 2 and is
+refused before anything runs, with a message naming the pages it asked for and how to page instead. The
+limiter fails closed: variables are coerced first (a page size that is not an Int is refused, not
+ignored), and a cost that cannot be computed refuses the operation.
 """
 
 from __future__ import annotations
@@ -92,8 +98,9 @@ class DocumentAnalysis:
         self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
         self.operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         self._shapes: dict[str, Shape] = {}
-        self._costs: dict[str, int] = {}
+        self._costs: dict[tuple[str, int | None], int] = {}
         self._open: set[str] = set()
+        self.pages: dict[str, int] = {}  # each paged field's name -> the largest page the operation asks of it
 
     def _fragment(self, name: str) -> FragmentDefinitionNode | None:
         if name in self._open:  # a cycle: validation proper would say so, but only after expanding it
@@ -128,38 +135,47 @@ class DocumentAnalysis:
             self._open.discard(name)
         return self._shapes[name]
 
-    # cost: fields multiplied by the page sizes around them
-    def cost(self, parent: Any, selection_set: SelectionSetNode | None, variables: dict[str, Any]) -> int:
+    # cost: objects, multiplied by the page sizes and lists around them
+    def cost(
+        self, parent: Any, selection_set: SelectionSetNode | None, variables: dict[str, Any], page: int | None = None
+    ) -> int:
+        """The objects `selection_set` can hold on one `parent`; `page` is the page size of the paged field
+        it is the selection of (whose list fields, a connection's `edges`, hold that many items)."""
         total = 0
         for selection in selection_set.selections if selection_set is not None else ():
             if isinstance(selection, FieldNode):
-                total += self._field_cost(parent, selection, variables)
+                total += self._field_cost(parent, selection, variables, page)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
                 target = self.schema.get_type(condition.name.value) if condition is not None else parent
-                total += self.cost(target, selection.selection_set, variables)
+                total += self.cost(target, selection.selection_set, variables, page)
             elif isinstance(selection, FragmentSpreadNode):
-                total += self._fragment_cost(selection.name.value, variables)
+                total += self._fragment_cost(selection.name.value, variables, page)
         return total
 
-    def _fragment_cost(self, name: str, variables: dict[str, Any]) -> int:
-        if name not in self._costs:
+    def _fragment_cost(self, name: str, variables: dict[str, Any], page: int | None) -> int:
+        if (name, page) not in self._costs:
             fragment = self._fragment(name)
             if fragment is None:
                 return 0
             self._open.add(name)
             target = self.schema.get_type(fragment.type_condition.name.value)
-            self._costs[name] = self.cost(target, fragment.selection_set, variables)
+            self._costs[(name, page)] = self.cost(target, fragment.selection_set, variables, page)
             self._open.discard(name)
-        return self._costs[name]
+        return self._costs[(name, page)]
 
-    def _field_cost(self, parent: Any, node: FieldNode, variables: dict[str, Any]) -> int:
+    def _field_cost(self, parent: Any, node: FieldNode, variables: dict[str, Any], page: int | None) -> int:
+        if node.selection_set is None:  # a leaf is part of its object; an alias repeats one
+            return 1 if node.alias is not None else 0
         field = _fields_of(parent).get(node.name.value)
-        if field is None:  # __typename, introspection, or unknown (validation proper names it)
+        if field is None:  # introspection, or unknown (validation proper names it)
             return 1 + self.shape(node.selection_set).fields
         pages = [self._page(field, node, name, variables) for name in PAGE_ARGUMENTS if name in field.args]
-        multiplier = max(pages) if pages else LIST_FACTOR if _is_list(field.type) else 1
-        return 1 + multiplier * self.cost(get_named_type(field.type), node.selection_set, variables)
+        own_page = max(pages) if pages else None
+        if own_page is not None:
+            self.pages[node.name.value] = max(own_page, self.pages.get(node.name.value, 0))
+        items = (page if page is not None else LIST_FACTOR) if _is_list(field.type) else 1
+        return items * (1 + self.cost(get_named_type(field.type), node.selection_set, variables, own_page))
 
     @staticmethod
     def _page(field: Any, node: FieldNode, name: str, variables: dict[str, Any]) -> int:
@@ -208,18 +224,29 @@ def check_cost(
     analysis: DocumentAnalysis, limits: GraphQLLimits, operation_name: str | None, variables: dict[str, Any] | None
 ) -> int:
     """The chosen operation's cost; raises LimitExceeded over the limit. Fails closed."""
-    cost = 0
+    cost, pages = 0, {}
     for operation in analysis.chosen(operation_name):
         coerced = coerce_variables(analysis.schema, operation, variables)
         root = analysis.schema.get_root_type(operation.operation)
         analysis._costs.clear()  # fragment costs depend on the variables of the operation that spreads them
-        cost = max(cost, analysis.cost(root, operation.selection_set, coerced))
+        analysis.pages = {}
+        operation_cost = analysis.cost(root, operation.selection_set, coerced)
+        if operation_cost >= cost:
+            cost, pages = operation_cost, analysis.pages
     if cost > limits.max_cost:
-        raise LimitExceeded(
-            f"query cost {cost:,} exceeds the limit of {limits.max_cost:,}: ask for smaller pages "
-            "(`first`/`after` on connections)",
-            code="QUERY_TOO_COSTLY",
-            cost=min(cost, REPORTED_COST_CAP),
-            limit=limits.max_cost,
-        )
+        raise LimitExceeded(refusal(cost, limits.max_cost, pages), code="QUERY_TOO_COSTLY",
+                            cost=min(cost, REPORTED_COST_CAP), limit=limits.max_cost)  # fmt: skip
     return cost
+
+
+def refusal(cost: int, limit: int, pages: dict[str, int]) -> str:
+    """What was asked and how to ask instead: the pages that multiply, and keyset paging."""
+    asked = ", ".join(f"`{name}` {page:,}" for name, page in pages.items() if page > 1)
+    return (
+        f"query cost {cost:,} exceeds the limit of {limit:,}"
+        + (f" (pages asked for: {asked}; nested pages multiply)" if asked else "")
+        + ": ask for smaller pages (or fewer nested lists) with `first`, and fetch the next page with `after: "
+        "pageInfo.endCursor`, one request per page. One execution's spans with all their own fields fit one "
+        "request up to 100,000 (`execution(id) { spans(first: 100000) { … } }`): read many executions' spans one "
+        "execution at a time."
+    )

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import strawberry
 
-from graph.scalars import JSON, json_value
+from graph.scalars import JSON, json_text
 from graph.span_error import SpanError
 
 
@@ -25,11 +25,11 @@ class RunResult:
 
     @strawberry.field
     def inputs(self) -> JSON | None:
-        return JSON(json_value(self.record.inputs))
+        return json_text(self.record.inputs)
 
     @strawberry.field
     def outputs(self) -> JSON | None:
-        return JSON(json_value(self.record.outputs))
+        return json_text(self.record.outputs)
 
     @strawberry.field
     def error(self) -> SpanError | None:

@@ -11,7 +11,7 @@ from graph.cost import Cost
 from graph.enums import SpanKind, SpanStatus
 from graph.node import Node
 from graph.run_result import RunResult
-from graph.scalars import JSON, DateTime, json_value
+from graph.scalars import JSON, DateTime, json_text
 from graph.time_annotations import OptionalDateTime
 from graph.usage import Usage
 from resolvers.loaders.events_by_group import EventsKey
@@ -41,11 +41,12 @@ class Span(RunResult, Node):
     end_time: OptionalDateTime
     duration_ms: float | None
     record: strawberry.Private[SpanRecord]
-    # Every span is read as part of its whole trace, so parent and children are in memory: synchronous.
-    trace: strawberry.Private[Trace]
+    # The whole trace when the span was read as part of it, so parent and children are in memory: synchronous.
+    # A page read by itself (Execution.spans when nothing selects parent or children) has none.
+    trace: strawberry.Private[Trace | None]
 
     @classmethod
-    def of(cls, r: SpanRecord, trace: Trace) -> Span:
+    def of(cls, r: SpanRecord, trace: Trace | None) -> Span:
         return cls(
             id=r.id, execution_id=r.execution_id, parent_id=r.parent_id or None, name=r.name,
             kind=SpanKind.value_of(r.kind), kind_name=r.kind, status=r.status, start_time=r.start_iso,
@@ -56,29 +57,39 @@ class Span(RunResult, Node):
         return ("Span", self.record.execution_id, self.record.id)
 
     @classmethod
-    def all(cls, records: list[SpanRecord], trace: Trace) -> list[Span]:
+    def all(cls, records: list[SpanRecord], trace: Trace | None) -> list[Span]:
         return [cls.of(r, trace) for r in records]
 
     @strawberry.field
     def attributes(self) -> JSON | None:
-        return JSON(json_value(self.record.attributes))
+        return json_text(self.record.attributes)
 
     @strawberry.field
     def usage(self) -> Usage | None:
-        return Usage.from_json(self.record.usage)
+        r = self.record
+        return Usage.of_span(r.usage, r.input_tokens, r.output_tokens, r.cache_creation_input_tokens,
+                             r.cache_read_input_tokens)
 
     @strawberry.field(description="One entry per unit (USD, …); empty when the span has no cost.")
     def cost(self) -> list[Cost]:
         return Cost.from_json(self.record.cost)
 
+    def _tree(self) -> Trace:
+        # graph/span_selection.py reads the whole trace whenever a selection reaches parent or children
+        if self.trace is None:
+            raise RuntimeError("a span read without its trace was asked for its parent or children")
+        return self.trace
+
     @strawberry.field
     def parent(self) -> Span | None:
-        found = self.trace.by_id.get(self.record.parent_id) if self.record.parent_id else None
-        return Span.of(found, self.trace) if found else None
+        trace = self._tree()
+        found = trace.by_id.get(self.record.parent_id) if self.record.parent_id else None
+        return Span.of(found, trace) if found else None
 
     @strawberry.field(description="Child spans in start order.")
     def children(self) -> list[Span]:
-        return Span.all(self.trace.children.get(self.record.id, []), self.trace)
+        trace = self._tree()
+        return Span.all(trace.children.get(self.record.id, []), trace)
 
     @strawberry.field(description="The events that built this span, oldest first.")
     async def events(self, info: Info) -> list[Annotated[Event, strawberry.lazy("graph.event")]]:

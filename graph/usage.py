@@ -28,7 +28,21 @@ class Usage:
     output_tokens: int
     cache_creation_input_tokens: int
     cache_read_input_tokens: int
-    by_model: list[ModelUsage]
+    # The per-model entries, or a span's stored usage text: parsed only when byModel is asked for (the totals
+    # are the span's token columns, which the writer sums from the same entries).
+    models: strawberry.Private[list[ModelUsage] | str]
+
+    @strawberry.field
+    def by_model(self) -> list[ModelUsage]:
+        if isinstance(self.models, str):
+            entries: list[dict[str, Any]] = orjson.loads(self.models)
+            self.models = [
+                ModelUsage(model=e["model"], input_tokens=e["input_tokens"], output_tokens=e["output_tokens"],
+                           cache_creation_input_tokens=e["cache_creation_input_tokens"],
+                           cache_read_input_tokens=e["cache_read_input_tokens"])
+                for e in entries
+            ]  # fmt: skip
+        return self.models
 
     @strawberry.field(description="inputTokens + outputTokens (cache counts are part of the input).")
     def total_tokens(self) -> int:
@@ -43,16 +57,15 @@ class Usage:
             output_tokens=sum(m.output_tokens for m in by_model),
             cache_creation_input_tokens=sum(m.cache_creation_input_tokens for m in by_model),
             cache_read_input_tokens=sum(m.cache_read_input_tokens for m in by_model),
-            by_model=by_model,
+            models=by_model,
         )
 
     @classmethod
-    def from_json(cls, raw: str) -> Usage | None:
-        """A span's stored usage (a list of per-model entries), or None when it has none."""
-        if not raw:
+    def of_span(
+        cls, usage: str, input_tokens: int, output_tokens: int, cache_creation: int, cache_read: int
+    ) -> Usage | None:
+        """A span's usage from its stored entries and token columns, or None when it has none."""
+        if not usage:
             return None
-        entries: list[dict[str, Any]] = orjson.loads(raw)
-        return cls.of(
-            (e["model"], e["input_tokens"], e["output_tokens"], e["cache_creation_input_tokens"],
-             e["cache_read_input_tokens"]) for e in entries
-        )  # fmt: skip
+        return cls(input_tokens=input_tokens, output_tokens=output_tokens, cache_creation_input_tokens=cache_creation,
+                   cache_read_input_tokens=cache_read, models=usage)  # fmt: skip

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from resolvers.loaders.span_page_by_execution import SpanPageByExecutionLoader, SpanPageKey
 from resolvers.paging import Order, Page, keyset_page, make_page, window
 from resolvers.trace import Trace
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord, count_executions, list_executions
-from storage.clickhouse.spans import SpanRecord
+from storage.clickhouse.spans import SpanRecord, SpanWindow
 
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -99,3 +100,25 @@ def spans_page(
         return total
 
     return make_page(ordered[: win.size + 1], win, order, count)
+
+
+async def stored_spans_page(
+    loader: SpanPageByExecutionLoader,
+    execution_id: str,
+    details: frozenset[str],
+    count: Callable[[], Awaitable[int]],
+    first: int | None,
+    after: str | None,
+    last: int | None = None,
+    before: str | None = None,
+    descending: bool = False,
+) -> Page[SpanRecord]:
+    """A page of an execution's spans in start order (or reversed) read by itself: the keyset and LIMIT in
+    SQL, only the `details` columns; the same cursors and bounds as spans_page."""
+    order = span_order("START_TIME", descending)
+    win = window(order, first, after, last, before, 100, maximum=100_000)
+    rows: list[SpanRecord] = []
+    if win.size:
+        rows = await loader.load(SpanPageKey(execution_id, SpanWindow(win.size + 1, win.cursor, win.descending(order)),
+                                             details))  # fmt: skip
+    return make_page(rows, win, order, count)

@@ -10,10 +10,11 @@ from storage.clickhouse.aggregates import ActorStatsRecord, Aggregates
 from storage.clickhouse.annotations import AnnotationQuery, AnnotationRecord, ScoreRow
 from storage.clickhouse.events import EventQuery, EventRecord
 from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord
-from storage.clickhouse.spans import SpanRecord
+from storage.clickhouse.spans import ALL_DETAILS, SpanRecord
 from storage.postgres.entities import EntityRecord
 
 __all__ = [
+    "ALL_DETAILS",
     "ActorStatsRecord",
     "Aggregates",
     "AnnotationQuery",

@@ -332,27 +332,58 @@ def test_the_defaults_are_the_documented_ones() -> None:
 
 def test_cost_figures_are_exact() -> None:
     cases = [
-        ('{ execution(id: "x") { id } }', 1 + 1),  # a field, times 1, plus its leaf
-        ('{ execution(id: "x") { rootSpans { id } } }', 1 + (1 + 2 * 1)),  # an unpaged list counts twice
-        ("{ executions { totalCount } }", 1 + 50 * 1),  # `first` omitted: its default
-        ("{ executions(first: 7) { totalCount } }", 1 + 7),
-        ("{ executions(last: 70) { totalCount } }", 1 + 70),  # `last` pages as much as `first`
-        ("{ executions(first: 0) { totalCount } }", 1 + 1),  # a page of nothing still costs its fields once
-        ("{ __typename executions(first: 2) { __typename } }", 1 + (1 + 2)),
-        ('{ execution(id: "x") { ... on Execution { rootSpans { id } } } }', 1 + 3),
-        ('{ execution(id: "x") { ...E } } fragment E on Execution { rootSpans { id } }', 1 + 3),
+        ('{ execution(id: "x") { id } }', 1),  # an object; its leaves are part of it
+        ('{ execution(id: "x") { id a: id } }', 1 + 1),  # an aliased leaf repeats a value: it counts
+        ('{ execution(id: "x") { rootSpans { id } } }', 1 + 2 * 1),  # an unpaged list counts twice
+        ("{ executions { totalCount } }", 1),  # a count holds no page of items
+        ("{ executions { edges { cursor } } }", 1 + 50 * 1),  # `first` omitted: its default
+        ("{ executions(first: 7) { edges { node { id } } pageInfo { endCursor } } }", 1 + 7 * (1 + 1) + 1),
+        ("{ executions(last: 70) { edges { cursor } } }", 1 + 70),  # `last` pages as much as `first`
+        ("{ executions(first: 0) { edges { cursor } } }", 1 + 1),  # a page of nothing still costs its items once
+        ("{ __typename executions(first: 2) { __typename } }", 1),
+        ('{ execution(id: "x") { ... on Execution { rootSpans { id } } } }', 1 + 2),
+        ('{ execution(id: "x") { ...E } } fragment E on Execution { rootSpans { id } }', 1 + 2),
+        ("{ executions(first: 3) { ...C } } fragment C on ExecutionConnection { edges { cursor } }", 1 + 3),
+        ("{ executions(first: 2) { edges { node { spans(first: 5) { edges { node { children { id } } } } } } } }",
+         1 + 2 * (1 + 1 + 1 * (1 + 5 * (1 + 1 + 2)))),
     ]
     for document, cost in cases:
         assert check_cost(_analysis(document), LIMITS, None, {}) == cost, document
 
 
+SPAN_FIELDS = """id executionId parentId name kind kindName status startTime endTime durationMs inputs outputs
+  attributes error { message code stacktrace rawData } cost { value unit source }
+  usage { inputTokens outputTokens cacheCreationInputTokens cacheReadInputTokens totalTokens
+          byModel { model inputTokens outputTokens cacheCreationInputTokens cacheReadInputTokens totalTokens } }"""
+
+
+def test_one_big_trace_fits_the_default_cost_and_many_do_not() -> None:
+    """One execution's 100,000 spans with every field of their own in one request; a hundred executions'
+    worth is refused, with the pages it asked for and how to page instead."""
+    one = "query($id: ID!) { execution(id: $id) { id name spans(first: 100000) { totalCount pageInfo { "
+    one += "hasNextPage endCursor } edges { cursor node { " + SPAN_FIELDS + " } } } } }"
+    assert check_cost(_analysis(one), LIMITS, None, {"id": "x"}) == 1 + 1 + 1 + 100_000 * 8
+    many = "{ executions(first: 100) { edges { node { spans(first: 100000) { edges { node { id } } } } } } }"
+    with pytest.raises(LimitExceeded) as refused:
+        check_cost(_analysis(many), LIMITS, None, {})
+    assert refused.value.extensions == {"code": "QUERY_TOO_COSTLY", "cost": 1 + 100 * (3 + 200_000),
+                                        "limit": 1_000_000}  # fmt: skip
+    message = str(refused.value)
+    assert "`executions` 100, `spans` 100,000" in message
+    assert "`first`" in message and "after: pageInfo.endCursor" in message
+
+
 def test_the_cost_boundary_is_exact_and_its_refusal_says_how_to_page() -> None:
-    document = "{ executions(first: 49) { totalCount } }"  # costs 50
+    document = "{ executions(first: 49) { edges { cursor } } }"  # costs 50
     assert check_cost(_analysis(document), GraphQLLimits(max_cost=50), None, {}) == 50
     with pytest.raises(LimitExceeded) as refused:
         check_cost(_analysis(document), GraphQLLimits(max_cost=49), None, {})
     assert str(refused.value) == (
-        "query cost 50 exceeds the limit of 49: ask for smaller pages (`first`/`after` on connections)"
+        "query cost 50 exceeds the limit of 49 (pages asked for: `executions` 49; nested pages multiply): ask for "
+        "smaller pages (or fewer nested lists) with `first`, and fetch the next page with `after: "
+        "pageInfo.endCursor`, one request per page. One execution's spans with all their own fields fit one "
+        "request up to 100,000 (`execution(id) { spans(first: 100000) { … } }`): read many executions' spans one "
+        "execution at a time."
     )
     assert refused.value.extensions == {"code": "QUERY_TOO_COSTLY", "cost": 50, "limit": 49}
 
@@ -369,7 +400,7 @@ def test_each_operation_is_costed_with_its_own_variables() -> None:
     document = (
         'query A($n: Int = 1) { execution(id: "x") { ...F } } '
         'query B($n: Int = 100000) { execution(id: "x") { ...F } } '
-        "fragment F on Execution { spans(first: $n) { totalCount } }"
+        "fragment F on Execution { spans(first: $n) { edges { cursor } } }"
     )
     assert check_cost(_analysis(document), LIMITS, "A", {}) == 1 + (1 + 1 * 1)
     assert check_cost(_analysis(document), LIMITS, None, {}) == 1 + (1 + 100_000 * 1)  # the costlier of both

@@ -15,6 +15,7 @@ from resolvers.loaders.execution_by_id import ExecutionByIdLoader
 from resolvers.loaders.resource_by_key import ResourceByKeyLoader
 from resolvers.loaders.rollup_by_execution import RollupByExecutionLoader
 from resolvers.loaders.span_by_key import SpanByKeyLoader
+from resolvers.loaders.span_page_by_execution import SpanPageByExecutionLoader
 from resolvers.loaders.trace_by_execution import TraceByExecutionLoader
 from storage.clickhouse.client import ClickHouse
 from storage.postgres.connections import PgPool
@@ -27,6 +28,7 @@ class Loaders:
     resource_by_key: ResourceByKeyLoader
     execution_by_id: ExecutionByIdLoader
     trace_by_execution: TraceByExecutionLoader
+    span_page_by_execution: SpanPageByExecutionLoader
     rollup_by_execution: RollupByExecutionLoader
     actor_by_execution: ActorByExecutionLoader
     events_by_group: EventsByGroupLoader
@@ -53,6 +55,7 @@ class Loaders:
             resource_by_key=ResourceByKeyLoader(pg, tenant_id),
             execution_by_id=ExecutionByIdLoader(ch, tenant_id),
             trace_by_execution=TraceByExecutionLoader(ch, tenant_id),
+            span_page_by_execution=SpanPageByExecutionLoader(ch, tenant_id),
             rollup_by_execution=RollupByExecutionLoader(ch, tenant_id),
             actor_by_execution=ActorByExecutionLoader(ch, tenant_id),
             events_by_group=EventsByGroupLoader(ch, tenant_id),

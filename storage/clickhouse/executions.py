@@ -3,6 +3,10 @@
 An execution's name, kind, status, end, inputs, outputs, error and attributes are its root span's (the
 earliest span without a parent, or the earliest span while no root has arrived); its start is the
 earliest start of any span; usage and cost roll up over all its spans.
+
+The summary merges every span's skeleton and token counts; the root's texts (inputs, outputs, error,
+attributes) are merged for the root span alone, joined by its id: merging every span's texts to keep one
+span's made each `execution(id)` of a 50,000-span trace cost as much as reading the whole trace.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import orjson
 from storage.clickhouse.annotations import AnnotationQuery, matching_executions_sql
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.search import matching_spans_sql
-from storage.clickhouse.spans import MERGED_COLUMNS
+from storage.clickhouse.spans import merged_columns
 from storage.clickhouse.values import add_filter, add_time_range, duration_ms, utc
 
 
@@ -32,16 +36,16 @@ _SUMMARY = f"""
     {_root("status")} AS x_status,
     min(start) AS start_time,
     {_root("end")} AS end_time,
-    {_root("m_inputs")} AS inputs,
-    {_root("m_outputs")} AS outputs,
-    {_root("m_error")} AS error,
-    {_root("m_attributes")} AS attributes,
     count() AS span_count,
     countIf(status = 'FAILED') AS failed_spans,
     sum(m_input_tokens + m_output_tokens) AS total_tokens,
     max(if(position(m_attributes, '"session.id"') > 0, JSONExtractString(m_attributes, 'session.id'), ''))
         AS session_attribute
 """
+
+# Every span: its skeleton and token counts. The root span: its texts.
+_SPAN_SUMMARY = merged_columns(frozenset({"usage"}))
+_ROOT_TEXTS = merged_columns(frozenset({"inputs", "outputs", "error", "attributes"}))
 
 _COLUMNS = (
     "id, root_span_id, x_name, x_kind, x_status, start_time, end_time, inputs, outputs, error, attributes, "
@@ -155,9 +159,20 @@ def _summaries(tenant_id: str, q: ExecutionQuery, ids: list[str] | None = None) 
     add_time_range("start_time", q.since, q.until, outer, params)
     if q.failed is not None:
         outer.append(("" if q.failed else "NOT ") + "(x_status = 'FAILED' OR failed_spans > 0)")
-    sql = (
-        f"SELECT {_SUMMARY} FROM (SELECT {MERGED_COLUMNS} FROM spans FINAL WHERE {' AND '.join(inner)} "
+    summary = (
+        f"SELECT {_SUMMARY} FROM (SELECT {_SPAN_SUMMARY} FROM spans FINAL WHERE {' AND '.join(inner)} "
         "GROUP BY execution_id, span_id) GROUP BY execution_id"
+    )
+    roots = (
+        f"SELECT execution_id, span_id, m_inputs, m_outputs, m_error, m_attributes FROM (SELECT {_ROOT_TEXTS} "
+        "FROM spans FINAL WHERE tenant_id = {tenant:String} AND (execution_id, span_id) IN "
+        f"(SELECT id, root_span_id FROM ({summary})) GROUP BY execution_id, span_id)"
+    )
+    sql = (
+        "SELECT s.id AS id, s.root_span_id AS root_span_id, x_name, x_kind, x_status, start_time, end_time, "
+        "r.m_inputs AS inputs, r.m_outputs AS outputs, r.m_error AS error, r.m_attributes AS attributes, "
+        f"span_count, failed_spans, total_tokens FROM ({summary}) AS s LEFT JOIN ({roots}) AS r "
+        "ON r.execution_id = s.id AND r.span_id = s.root_span_id"
     )
     if outer:
         sql = f"SELECT * FROM ({sql}) WHERE {' AND '.join(outer)}"

@@ -40,23 +40,63 @@ MERGED_SKELETON = f"""
     ifNull(min(start_time), min(ts)) AS start,
     if(countIf(span_status IN {_TERMINAL}) > 0, max(end_time), NULL) AS end"""
 
-MERGED_COLUMNS = f"""{MERGED_SKELETON},
-    argMaxIf(inputs, ts, inputs != '') AS m_inputs,
-    argMaxIf(outputs, ts, outputs != '') AS m_outputs,
-    argMaxIf(error, ts, error != '') AS m_error,
-    if(countIf(attributes LIKE '{{%') < 2, argMaxIf(attributes, ts, attributes != ''), {_MERGED_ATTRIBUTES})
-        AS m_attributes,
-    argMaxIf(usage, ts, usage != '') AS m_usage,
-    argMaxIf(cost, ts, cost != '') AS m_cost,
-    argMaxIf(input_tokens, ts, usage != '') AS m_input_tokens,
-    argMaxIf(output_tokens, ts, usage != '') AS m_output_tokens,
-    argMaxIf(cache_creation_input_tokens, ts, usage != '') AS m_cache_creation_input_tokens,
-    argMaxIf(cache_read_input_tokens, ts, usage != '') AS m_cache_read_input_tokens,
-    count() AS pieces,
-    max(ts) AS last_ts,
-    formatDateTime(start, {_ISO}, 'UTC') AS start_iso,
-    formatDateTime(end, {_ISO}, 'UTC') AS end_iso
-"""
+# The merged columns beyond the skeleton, in SpanRecord's order, by the GraphQL field that needs them: a read
+# computes only the ones its selection asks for and gives the others as constants, so ClickHouse reads none
+# of their (large) columns.
+_TOKENS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
+_DETAILS: tuple[tuple[str, str, str, str, str], ...] = (
+    # (field, column name, merged over pieces, the same for a span of one piece, absent)
+    ("inputs", "m_inputs", "argMaxIf(inputs, ts, inputs != '')", "inputs", "''"),
+    ("outputs", "m_outputs", "argMaxIf(outputs, ts, outputs != '')", "outputs", "''"),
+    ("error", "m_error", "argMaxIf(error, ts, error != '')", "error", "''"),
+    ("attributes", "m_attributes",
+     f"if(countIf(attributes LIKE '{{%') < 2, argMaxIf(attributes, ts, attributes != ''), {_MERGED_ATTRIBUTES})",
+     "attributes", "''"),
+    ("usage", "m_usage", "argMaxIf(usage, ts, usage != '')", "usage", "''"),
+    ("cost", "m_cost", "argMaxIf(cost, ts, cost != '')", "cost", "''"),
+    *(("usage", f"m_{c}", f"argMaxIf({c}, ts, usage != '')", f"if(usage != '', {c}, 0)", "toUInt64(0)")
+      for c in _TOKENS),
+)  # fmt: skip
+ALL_DETAILS = frozenset(d[0] for d in _DETAILS)
+
+# A span of one piece is that piece: the same values as the merge, without aggregating (big traces are mostly
+# complete spans written once, and aggregating their large texts was most of a read's time).
+_ONE_PIECE_SKELETON = f"""
+    execution_id,
+    span_id,
+    parent_span_id AS parent_id,
+    toString(span_name) AS name,
+    toString(span_kind) AS kind,
+    toString(if(span_status IN {_TERMINAL}, span_status, 'RUNNING')) AS status,
+    ifNull(start_time, ts) AS start,
+    if(span_status IN {_TERMINAL}, end_time, NULL) AS end"""
+_TAIL = {
+    True: f"count() AS pieces, max(ts) AS last_ts, formatDateTime(start, {_ISO}, 'UTC') AS start_iso, "
+    f"formatDateTime(end, {_ISO}, 'UTC') AS end_iso",
+    False: f"toUInt64(1) AS pieces, ts AS last_ts, formatDateTime(start, {_ISO}, 'UTC') AS start_iso, "
+    f"formatDateTime(end, {_ISO}, 'UTC') AS end_iso",
+}
+
+
+def _details(details: frozenset[str], merged: bool) -> str:
+    """The detail columns in SpanRecord's order: computed for the fields in `details`, constants otherwise."""
+    return ",\n    ".join(
+        f"{(merge if merged else one) if field in details else absent} AS {name}"
+        for field, name, merge, one, absent in _DETAILS
+    )
+
+
+def merged_columns(details: frozenset[str] = ALL_DETAILS) -> str:
+    """The SpanRecord columns of spans merged by GROUP BY execution_id, span_id."""
+    return f"{MERGED_SKELETON},\n    {_details(details, True)},\n    {_TAIL[True]}"
+
+
+def one_piece_columns(details: frozenset[str] = ALL_DETAILS) -> str:
+    """The SpanRecord columns of spans of one piece, read without aggregating."""
+    return f"{_ONE_PIECE_SKELETON},\n    {_details(details, False)},\n    {_TAIL[False]}"
+
+
+MERGED_COLUMNS = merged_columns()
 
 # What a stored span's merge rests on, for a live stream that merges later pieces into it: whether a piece
 # gave a start, the latest end the pieces gave whatever their status, and when each field was last said
@@ -127,15 +167,70 @@ class SpanRecord:
         return duration_ms(self.start_time, self.end_time)
 
 
+@dataclass(frozen=True, slots=True)
+class SpanWindow:
+    """Which spans of each execution a read returns: in start order (ties broken by span id), or that order
+    reversed, the first `limit` strictly past the keyset `after` = (start, span id); every span when None."""
+
+    limit: int | None = None
+    after: tuple[datetime, str] | None = None
+    descending: bool = False
+
+
+def read_sql(window: SpanWindow, details: frozenset[str]) -> str:
+    """The read of `window`'s spans with the `details` columns.
+
+    A skeleton (no details) is one GROUP BY over the key columns and times of the trace's pieces, with the
+    keyset in HAVING and LIMIT … BY. With details, first the page: which spans it holds, chosen the same way;
+    then those spans' columns: a span of one piece read as it is, a span of several merged by GROUP BY. Only
+    the page's spans are merged, converted and returned, and only the columns `details` asks for are read.
+    """
+    where = "tenant_id = {tenant:String} AND execution_id IN {ids:Array(String)}"
+    desc = " DESC" if window.descending else ""
+    having = ""
+    if window.after is not None:
+        having = f" HAVING (start, span_id) {'<' if window.descending else '>'} " \
+            "({after_start:DateTime64(6, 'UTC')}, {after_id:String})"  # fmt: skip
+    limit = " LIMIT {limit:UInt64} BY execution_id" if window.limit is not None else ""
+    order = f" ORDER BY execution_id, start{desc}, span_id{desc}"
+    if not details:
+        return f"SELECT {merged_columns(details)} FROM spans FINAL WHERE {where} GROUP BY execution_id, span_id" \
+            f"{having}{order}{limit}"  # fmt: skip
+    page = (
+        "SELECT execution_id, span_id, count() AS n, ifNull(min(start_time), min(ts)) AS start "
+        f"FROM spans FINAL WHERE {where} GROUP BY execution_id, span_id{having}{order}{limit}"
+    )
+    return (
+        f"WITH page AS ({page}) SELECT * FROM ("
+        f"SELECT {one_piece_columns(details)} FROM spans FINAL WHERE {where} "
+        "AND (execution_id, span_id) IN (SELECT execution_id, span_id FROM page WHERE n = 1) "
+        f"UNION ALL SELECT {merged_columns(details)} FROM spans FINAL WHERE {where} "
+        "AND (execution_id, span_id) IN (SELECT execution_id, span_id FROM page WHERE n > 1) "
+        f"GROUP BY execution_id, span_id){order}"
+    )
+
+
+async def read_spans(
+    ch: ClickHouse,
+    tenant_id: str,
+    execution_ids: list[str],
+    window: SpanWindow = SpanWindow(),
+    details: frozenset[str] = ALL_DETAILS,
+) -> list[SpanRecord]:
+    """The merged spans of `window` in each of the executions, in (execution, window order): one query. The
+    fields not in `details` are left empty."""
+    params: dict[str, Any] = {"tenant": tenant_id, "ids": execution_ids}
+    if window.after is not None:
+        params["after_start"], params["after_id"] = window.after
+    if window.limit is not None:
+        params["limit"] = window.limit
+    rows = await ch.query(read_sql(window, details), params)
+    return [SpanRecord.from_row(r) for r in rows.rows]
+
+
 async def spans_of_executions(ch: ClickHouse, tenant_id: str, execution_ids: list[str]) -> list[SpanRecord]:
     """Every merged span of the given executions, in (execution, start, id) order: one query."""
-    rows = await ch.query(
-        f"SELECT {MERGED_COLUMNS} FROM spans FINAL "
-        "WHERE tenant_id = {tenant:String} AND execution_id IN {ids:Array(String)} "
-        "GROUP BY execution_id, span_id ORDER BY execution_id, start, span_id",
-        {"tenant": tenant_id, "ids": execution_ids},
-    )
-    return [SpanRecord.from_row(r) for r in rows.rows]
+    return await read_spans(ch, tenant_id, execution_ids)
 
 
 async def trace_with_event_ids(ch: ClickHouse, tenant_id: str, execution_id: str) -> tuple[list[SpanRecord], set[str]]:

@@ -1,0 +1,159 @@
+"""Big traces: one execution of 50,000 spans in one request with the default limits, pages that read only
+their rows, skeletons that read only their columns, and the refusal of a query far beyond one trace.
+
+The speed of these reads is measured in bench/trace_query.py; these tests pin what it rests on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from server.state import AppState
+from tests.big_traces import TEXT, insert_big_trace
+from tests.conftest import Tenant
+from tests.traces import INGEST
+
+SPAN_FIELDS = """id executionId parentId name kind kindName status startTime endTime durationMs inputs outputs
+  attributes error { message code stacktrace rawData } cost { value unit source }
+  usage { inputTokens outputTokens cacheCreationInputTokens cacheReadInputTokens totalTokens
+          byModel { model inputTokens outputTokens cacheCreationInputTokens cacheReadInputTokens totalTokens } }"""
+FULL = (
+    "query($id: ID!, $n: Int, $after: String) { execution(id: $id) { spans(first: $n, after: $after) { "
+    "totalCount pageInfo { hasNextPage endCursor } edges { node { " + SPAN_FIELDS + " } } } } }"
+)
+SKELETON = """query($id: ID!, $n: Int, $after: String) { execution(id: $id) { spans(first: $n, after: $after) {
+  pageInfo { hasNextPage endCursor } edges { node { id parentId name kind status startTime endTime } } } } }"""
+DETAIL_COLUMNS = ("inputs", "outputs", "error", "attributes", "usage", "cost", "input_tokens", "output_tokens",
+                  "cache_creation_input_tokens", "cache_read_input_tokens")  # fmt: skip
+
+
+async def _tenant_id(state: AppState, tenant: Tenant) -> str:
+    return await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
+
+
+@contextmanager
+def span_reads(state: AppState, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, dict[str, Any], int]]]:
+    """The reads of spans ClickHouse answers while inside: (SQL, parameters, rows returned). The real store
+    answers them; this only writes down what it was asked."""
+    seen: list[tuple[str, dict[str, Any], int]] = []
+    query = state.ch.query
+
+    async def recording(sql: str, params: dict[str, Any] | None = None) -> Any:
+        rows = await query(sql, params)
+        if "ORDER BY execution_id, start" in sql:  # storage.clickhouse.spans.read_sql
+            seen.append((sql, params or {}, len(rows.rows)))
+        return rows
+
+    monkeypatch.setattr(state.ch, "query", recording)
+    yield seen
+    monkeypatch.undo()
+
+
+def _columns_read(sql: str) -> set[str]:
+    """The detail columns an SQL text names (m_inputs and the like are its own aliases, not columns)."""
+    return {c for c in DETAIL_COLUMNS if re.search(rf"(?<![\w.]){c}(?!\w)", sql)}
+
+
+async def test_a_50k_span_execution_in_one_request_with_default_settings(tenant: Tenant, state: AppState) -> None:
+    await insert_big_trace(state.ch, await _tenant_id(state, tenant), "big", 50_000)
+    body = await tenant.gql(FULL, {"id": "big", "n": 50_000})
+    assert "errors" not in body, body["errors"][:1]
+    spans = body["data"]["execution"]["spans"]
+    assert spans["totalCount"] == 50_000 and not spans["pageInfo"]["hasNextPage"]
+    nodes = [e["node"] for e in spans["edges"]]
+    assert [n["id"] for n in nodes[:3]] == ["s0", "s1", "s2"] and nodes[-1]["id"] == "s49999"
+    root, model, failed = nodes[0], nodes[1], nodes[99]
+    assert root["parentId"] is None and model["parentId"] == "s0" and nodes[9]["parentId"] == "s1"
+    assert root["inputs"] == {"text": TEXT + "0"} and root["attributes"] == {"n": 0, "team": "search"}
+    assert model["usage"]["totalTokens"] == 160 and model["usage"]["byModel"][0]["model"] == "gpt-4o"
+    assert model["cost"] == [{"value": 0.0007, "unit": "USD", "source": "price_table:gpt-4o"}]
+    assert failed["status"] == "FAILED" and failed["error"]["message"] == "boom" and root["error"] is None
+    assert root["startTime"] == "2024-01-01T00:00:00.000000Z" and root["durationMs"] == 50.0
+
+    # far more than one big trace: refused before anything runs, saying how to page
+    many = "{ executions(first: 100) { edges { node { spans(first: 100000) { edges { node { id } } } } } } }"
+    error = (await tenant.gql(many))["errors"][0]
+    assert error["extensions"]["code"] == "QUERY_TOO_COSTLY" and error["extensions"]["limit"] == 1_000_000
+    assert "`first`" in error["message"] and "after: pageInfo.endCursor" in error["message"]
+
+
+async def test_a_page_reads_only_its_rows(tenant: Tenant, state: AppState, monkeypatch: pytest.MonkeyPatch) -> None:
+    await insert_big_trace(state.ch, await _tenant_id(state, tenant), "paged", 2_000)
+    one_shot = (await tenant.gql_data(FULL, {"id": "paged", "n": 2_000}))["execution"]["spans"]
+    whole = [e["node"] for e in one_shot["edges"]]
+    pages: list[dict[str, Any]] = []
+    after = None
+    with span_reads(state, monkeypatch) as reads:
+        while True:
+            page = (await tenant.gql_data(FULL, {"id": "paged", "n": 500, "after": after}))["execution"]["spans"]
+            pages += [e["node"] for e in page["edges"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
+    assert pages == whole  # the pages together are the trace, in order, nothing repeated
+    # one span read a page, each returning that page and the one row that says another follows
+    assert [rows for _, _, rows in reads] == [501, 501, 501, 500]
+    for sql, params, _ in reads:
+        assert "LIMIT {limit:UInt64} BY execution_id" in sql and params["limit"] == 501
+    for sql, _, _ in reads[1:]:  # the keyset is in SQL, as typed parameters
+        assert "HAVING (start, span_id) > ({after_start:DateTime64(6, 'UTC')}, {after_id:String})" in sql
+    assert [params.get("after_id") for _, params, _ in reads] == [None, *(whole[i]["id"] for i in (499, 999, 1499))]
+
+
+async def test_a_skeleton_reads_only_its_columns(
+    tenant: Tenant, state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await insert_big_trace(state.ch, await _tenant_id(state, tenant), "skel", 300)
+    with span_reads(state, monkeypatch) as reads:
+        await tenant.gql_data(SKELETON, {"id": "skel", "n": 300})
+        inputs_only = SKELETON.replace("endTime }", "endTime inputs }")
+        await tenant.gql_data(inputs_only, {"id": "skel", "n": 300})
+        await tenant.gql_data(FULL, {"id": "skel", "n": 300})
+    (skeleton_sql, _, _), (inputs_sql, _, _), (full_sql, _, _) = reads
+    assert _columns_read(skeleton_sql) == set()
+    assert _columns_read(inputs_sql) == {"inputs"}
+    assert _columns_read(full_sql) == set(DETAIL_COLUMNS)
+
+
+async def test_pages_and_skeletons_keep_the_merge_of_spans_sent_in_pieces(tenant: Tenant) -> None:
+    """Spans in several pieces (initiated, then fulfilled or rejected, one never ended) read by page and by
+    column read the same as the whole trace does (a selection with `parent` reads the whole trace)."""
+    events: list[dict[str, Any]] = []
+    for i in range(12):
+        span = {"executionId": "pieces", "spanId": f"p{i:02d}", "parentSpanId": None if i == 0 else "p00"}
+        events.append({**span, "name": "node.execution.initiated", "timestamp": f"2024-02-01T00:00:{i:02d}Z",
+                       "payload": {"name": f"node {i}", "inputs": {"i": i}}})  # fmt: skip
+        if i % 4 != 3:  # every fourth never ends: RUNNING
+            payload: dict[str, Any] = {"outputs": {"o": i}}
+            if i % 4 == 2:
+                payload["error"] = {"message": "no"}
+            outcome = "rejected" if i % 4 == 2 else "fulfilled"
+            events.append({**span, "name": f"node.execution.{outcome}", "timestamp": f"2024-02-01T00:01:{i:02d}Z",
+                           "payload": payload})  # fmt: skip
+    await tenant.gql_data(INGEST, {"e": events})
+    fields = "id parentId name kind status startTime endTime durationMs inputs outputs error { message }"
+    for order in ("", ", orderBy: {field: START_TIME, direction: DESC}"):
+        paged_query = "query($after: String) { execution(id: \"pieces\") { spans(first: 5, after: $after" + order
+        paged_query += ") { pageInfo { hasNextPage endCursor } edges { node { " + fields + " } } } } }"
+        whole_query = paged_query.replace("first: 5", "first: 100").replace(fields, fields + " parent { id }")
+        whole = [e["node"] for e in (await tenant.gql_data(whole_query))["execution"]["spans"]["edges"]]
+        paged: list[dict[str, Any]] = []
+        after = None
+        while True:
+            page = (await tenant.gql_data(paged_query, {"after": after}))["execution"]["spans"]
+            paged += [e["node"] for e in page["edges"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
+        assert paged == [{k: v for k, v in n.items() if k != "parent"} for n in whole] and len(paged) == 12
+    statuses = {n["id"]: n["status"] for n in paged}
+    assert (statuses["p00"], statuses["p02"], statuses["p03"]) == ("SUCCEEDED", "FAILED", "RUNNING")
+    last = "{ execution(id: \"pieces\") { spans(last: 3) { edges { node { id outputs } } } } }"
+    tail = [e["node"] for e in (await tenant.gql_data(last))["execution"]["spans"]["edges"]]
+    assert tail == [{"id": "p09", "outputs": {"o": 9}}, {"id": "p10", "outputs": {"o": 10}},
+                    {"id": "p11", "outputs": None}]  # fmt: skip
