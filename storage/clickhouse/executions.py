@@ -39,12 +39,15 @@ _SUMMARY = f"""
     count() AS span_count,
     countIf(status = 'FAILED') AS failed_spans,
     sum(m_input_tokens + m_output_tokens) AS total_tokens,
-    max(if(position(m_attributes, '"session.id"') > 0, JSONExtractString(m_attributes, 'session.id'), ''))
-        AS session_attribute
+    max(m_session) AS session_attribute
 """
 
-# Every span: its skeleton and token counts. The root span: its texts.
-_SPAN_SUMMARY = merged_columns(frozenset({"usage"}))
+# Every span: its skeleton, token counts and the OpenInference `session.id` any of its pieces names (read from
+# the raw pieces: the position() guard keeps JSON parsing to the pieces that name one). The root span: its texts.
+_SPAN_SUMMARY = (
+    merged_columns(frozenset({"usage"}))
+    + """, maxIf(JSONExtractString(attributes, 'session.id'), position(attributes, '"session.id"') > 0) AS m_session"""
+)
 _ROOT_TEXTS = merged_columns(frozenset({"inputs", "outputs", "error", "attributes"}))
 
 _COLUMNS = (
@@ -171,7 +174,7 @@ def _summaries(tenant_id: str, q: ExecutionQuery, ids: list[str] | None = None) 
     sql = (
         "SELECT s.id AS id, s.root_span_id AS root_span_id, x_name, x_kind, x_status, start_time, end_time, "
         "r.m_inputs AS inputs, r.m_outputs AS outputs, r.m_error AS error, r.m_attributes AS attributes, "
-        f"span_count, failed_spans, total_tokens FROM ({summary}) AS s LEFT JOIN ({roots}) AS r "
+        f"span_count, failed_spans, total_tokens, session_attribute FROM ({summary}) AS s LEFT JOIN ({roots}) AS r "
         "ON r.execution_id = s.id AND r.span_id = s.root_span_id"
     )
     if outer:
