@@ -198,3 +198,11 @@ async def grouped_counts(
     counts = {tuple(k): 0 for k in keys}
     counts.update({tuple(r[:width]): int(r[width]) for r in rows.rows})
     return counts
+
+
+def event_filter(tenant_id: str, q: EventQuery) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause of `q` over `events` and its parameters, for readers of other shapes (export)."""
+    return _where(tenant_id, q)
+
+
+COLUMNS = _COLUMNS  # what EventRecord.from_row reads, in its order
