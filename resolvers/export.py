@@ -8,8 +8,10 @@ event log with the `events` query's filter. One page is in memory at a time.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.events import EventQuery, EventRecord
@@ -24,8 +26,9 @@ from storage.clickhouse.executions import (
 from storage.clickhouse.export import event_pages, execution_id_pages
 from storage.clickhouse.spans import SpanRecord, spans_of_executions
 
-# Rows (events, span pieces) a page reads: ~10-30 MB of records in memory at a time.
+# Rows (events, span pieces) a page reads: ~10-30 MB of records in memory at a time (two pages: ahead()).
 PAGE_ROWS = 10_000
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -43,14 +46,37 @@ async def _one_page(ids: list[str]) -> AsyncIterator[list[str]]:
     yield ids
 
 
-async def execution_batches(
+async def ahead(pages: AsyncIterator[T]) -> AsyncIterator[T]:
+    """`pages`, reading the next one while the caller sends the current one: the store (off the event loop)
+    and the encoding (on it) overlap, with at most two pages in memory."""
+    pending = asyncio.ensure_future(anext(pages, None))
+    try:
+        while (page := await pending) is not None:
+            pending = asyncio.ensure_future(anext(pages, None))
+            yield page
+    finally:
+        # The client went away (or the walk failed): let the read in flight finish (one page; cancelling it
+        # would hand its ClickHouse handle back while a thread still runs on it), then close the walk.
+        await asyncio.gather(pending, return_exceptions=True)
+        aclose = getattr(pages, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+def execution_batches(
+    ch: ClickHouse, tenant_id: str, query: ExecutionQuery, with_executions: bool, with_spans: bool
+) -> AsyncIterator[ExecutionBatch]:
+    """The executions matching `query` (and/or their spans), a page at a time (the next read ahead)."""
+    return ahead(_execution_batches(ch, tenant_id, query, with_executions, with_spans))
+
+
+async def _execution_batches(
     ch: ClickHouse,
     tenant_id: str,
     query: ExecutionQuery,
     with_executions: bool,
     with_spans: bool,
 ) -> AsyncIterator[ExecutionBatch]:
-    """The executions matching `query` (and/or their spans), a page at a time."""
     # a session (execution) id names its one execution: no walk
     pages = _one_page([query.session_id]) if query.session_id else execution_id_pages(ch, tenant_id, PAGE_ROWS)
     filtered = query != ExecutionQuery()
@@ -71,5 +97,5 @@ async def execution_batches(
 
 
 def event_batches(ch: ClickHouse, tenant_id: str, query: EventQuery) -> AsyncIterator[list[EventRecord]]:
-    """The events matching `query`, in id order, a page at a time."""
-    return event_pages(ch, tenant_id, query, PAGE_ROWS)
+    """The events matching `query`, in id order, a page at a time (the next read ahead)."""
+    return ahead(event_pages(ch, tenant_id, query, PAGE_ROWS))

@@ -61,7 +61,8 @@ def _costs(costs: list[Cost]) -> list[dict[str, Any]]:
 
 def event_line(r: EventRecord) -> bytes:
     return orjson.dumps({
-        "type": "event", "id": r.id, "name": r.name, "timestamp": format_datetime(r.timestamp), "source": r.source,
+        "type": "event", "id": r.id, "name": r.name, "timestamp": r.timestamp_iso or format_datetime(r.timestamp),
+        "source": r.source,
         "executionId": r.execution_id or None, "spanId": r.span_id or None,
         "correlationId": r.correlation_id or None, "causationId": r.causation_id or None,
         "outcome": r.outcome or None, "payload": _raw(r.payload),

@@ -34,6 +34,7 @@ class EventRecord:
     causation_id: str
     outcome: str
     payload: str
+    timestamp_iso: str = ""  # the timestamp as the API shows it, when the read had ClickHouse format it
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> EventRecord:
