@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 NDJSON = "application/x-ndjson"
 KINDS = ("executions", "spans", "events")  # and the order they are written in
-CHUNK_LINES = 500  # lines per chunk handed to the server: small enough to start sending early
+CHUNK_BYTES = 64 * 1024  # what is handed to the server at a time: sent early, and little held per chunk
 
 # Which kinds each filter parameter applies to (the others are refused for a kind they do not fit).
 APPLIES: dict[str, frozenset[str]] = {
@@ -84,13 +84,16 @@ def _check_parameters(request: Request, kinds: list[str], fmt: ExportFormat) -> 
 
 
 async def _chunks(lines: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
-    """Lines joined into chunks of CHUNK_LINES (the last one as it comes)."""
+    """Lines joined into chunks of about CHUNK_BYTES (a line is never split; the last chunk as it comes)."""
     pending: list[bytes] = []
+    size = 0
     async for line in lines:
         pending.append(line)
-        if len(pending) >= CHUNK_LINES:
+        size += len(line)
+        if size >= CHUNK_BYTES:
             yield b"".join(pending)
             pending.clear()
+            size = 0
     if pending:
         yield b"".join(pending)
 
