@@ -134,7 +134,7 @@ async def export(
     _check_parameters(request, kinds, format)
     if execution_id and session_id and execution_id != session_id:
         raise _invalid("session_id", "session_id names the same thing as execution_id: give one, or the same value")
-    execution = execution_id or session_id
+    execution, name = execution_id or session_id, name or None
     events = EventQuery(
         names=(name,) if name else (), actor_type=actor_type, actor_id=actor_id, resource_type=resource_type,
         resource_id=resource_id, correlation_id=correlation_id, execution_id=execution, since=from_, until=to,

@@ -3,6 +3,7 @@ tenant's rows never appear; bad parameters get 422 naming them; OTLP re-imports;
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -219,6 +220,13 @@ async def test_bad_parameters_get_422_naming_them(tenant: Tenant, params: dict[s
     assert {"loc", "msg", "type"} <= set(detail[0]) and detail[0]["msg"]
 
 
+async def test_compressed_when_asked(tenant: Tenant) -> None:
+    await seed(tenant, "mine")
+    plain = await export(tenant, kind="events")
+    response = await tenant.http.get("/api/v1/export", params={"kind": "events"}, headers={"Accept-Encoding": "gzip"})
+    assert response.headers["content-encoding"] == "gzip" and lines(response.content) == plain
+
+
 async def test_needs_a_key_and_accepts_the_cookie(tenant: Tenant, anon: httpx.AsyncClient) -> None:
     await seed(tenant, "mine")
     assert (await anon.get("/api/v1/export")).status_code == 401
@@ -281,8 +289,12 @@ async def test_response_streams_in_many_chunks(app: Any, tenant: Tenant) -> None
     events = [{"name": "bulk", "timestamp": at(i), "payload": {"i": i}} for i in range(1_800)]
     await tenant.gql_data(INGEST, {"e": events})
     messages: list[dict[str, Any]] = []
+    requested = asyncio.Event()
 
     async def receive() -> dict[str, Any]:
+        if requested.is_set():  # as a server does: nothing more until the client leaves (it stays)
+            await asyncio.Event().wait()
+        requested.set()
         return {"type": "http.request", "body": b"", "more_body": False}
 
     async def send(message: dict[str, Any]) -> None:
