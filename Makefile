@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.analytics
 	$(BIN)/python -m bench.viewer
 	$(BIN)/python -m bench.memory
+	$(BIN)/python -m bench.export
 
 lock:
 	test -x $(LOCK_TOOLS)/bin/pip-compile || { $(PY) -m venv $(LOCK_TOOLS) && $(LOCK_TOOLS)/bin/python -m pip install -q 'pip-tools>=7.6,<8'; }

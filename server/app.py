@@ -21,6 +21,7 @@ from server.audit_routes import router as audit_router
 from server.auth import AuthMiddleware
 from server.compression import CompressMiddleware, compression_options
 from server.cors import cors_middleware, parse_origins
+from server.export_routes import router as export_router
 from server.graphql_route import graphql_router
 from server.health_routes import router as health_router
 from server.honeyhive_export import router as honeyhive_export_router
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(otlp_router)
     app.include_router(audit_router)
     app.include_router(annotation_router)
+    app.include_router(export_router)
     app.include_router(vellum_detail_router)
     app.include_router(graphql_router(settings, cors_origins), prefix="/graphql")
     docs_routes.install(app, settings.graphql_dev_tools)

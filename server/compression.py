@@ -23,6 +23,8 @@ BROTLI_QUALITY = 1
 GZIP_LEVEL = 4
 
 add_compress_type(GRAPHQL_RESPONSE_JSON)
+# The export (server/export_routes.py): compressed, and flushed chunk by chunk as it streams.
+add_compress_type("application/x-ndjson", streaming=True)
 
 
 def compression_options() -> dict[str, Any]:

@@ -36,6 +36,7 @@ class EventRecord:
     causation_id: str
     outcome: str
     payload: str
+    timestamp_iso: str = ""  # the timestamp as the API shows it, when the read had ClickHouse format it
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...]) -> EventRecord:
@@ -209,3 +210,11 @@ async def grouped_counts(
     counts = {tuple(k): 0 for k in keys}
     counts.update({tuple(r[:width]): int(r[width]) for r in rows.rows})
     return counts
+
+
+def event_filter(tenant_id: str, q: EventQuery) -> tuple[str, dict[str, Any]]:
+    """The WHERE clause of `q` over `events` and its parameters, for readers of other shapes (export)."""
+    return _where(tenant_id, q)
+
+
+COLUMNS = _COLUMNS  # what EventRecord.from_row reads, in its order

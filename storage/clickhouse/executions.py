@@ -274,3 +274,10 @@ async def execution_actors(ch: ClickHouse, tenant_id: str, ids: list[str]) -> di
         {"tenant": tenant_id, "ids": ids},
     )
     return {r[0]: (r[1], r[2]) for r in rows.rows}
+
+
+async def executions_among(ch: ClickHouse, tenant_id: str, q: ExecutionQuery, ids: list[str]) -> list[ExecutionRecord]:
+    """Those of `ids` that match `q`, in id order: one page of a walk over every execution (export)."""
+    sql, params = _summaries(tenant_id, q, ids)
+    rows = await ch.query(f"SELECT {_COLUMNS} FROM ({sql}) ORDER BY id", params)
+    return [ExecutionRecord.from_row(r) for r in rows.rows]
