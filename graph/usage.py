@@ -34,6 +34,10 @@ class Usage:
 
     @strawberry.field
     def by_model(self) -> list[ModelUsage]:
+        return self.model_list()
+
+    def model_list(self) -> list[ModelUsage]:
+        """The per-model entries, parsed from the stored text on first use."""
         if isinstance(self.models, str):
             entries: list[dict[str, Any]] = orjson.loads(self.models)
             self.models = [

@@ -43,7 +43,7 @@ def _usage(usage: Usage | None) -> dict[str, Any] | None:
         {"model": m.model, "inputTokens": m.input_tokens, "outputTokens": m.output_tokens,
          "cacheCreationInputTokens": m.cache_creation_input_tokens,
          "cacheReadInputTokens": m.cache_read_input_tokens, "totalTokens": m.input_tokens + m.output_tokens}
-        for m in usage.by_model
+        for m in usage.model_list()
     ]  # fmt: skip
     return {
         "inputTokens": usage.input_tokens,
@@ -76,7 +76,8 @@ def span_line(r: SpanRecord) -> bytes:
         "name": r.name, "kind": SpanKind.value_of(r.kind), "kindName": r.kind, "status": r.status,
         "startTime": r.start_iso, "endTime": r.end_iso, "durationMs": r.duration_ms,
         "inputs": _raw(r.inputs), "outputs": _raw(r.outputs), "error": _error(r.error),
-        "attributes": _raw(r.attributes), "usage": _usage(Usage.from_json(r.usage)),
+        "attributes": _raw(r.attributes), "usage": _usage(Usage.of_span(r.usage, r.input_tokens, r.output_tokens, r.cache_creation_input_tokens,
+                                                 r.cache_read_input_tokens)),
         "cost": _costs(Cost.from_json(r.cost)),
     }) + b"\n"  # fmt: skip
 
@@ -89,7 +90,7 @@ def execution_line(r: ExecutionRecord, batch: ExecutionBatch) -> bytes:
         "status": r.status, "startTime": format_datetime(r.start_time),
         "endTime": format_datetime(r.end_time) if r.end_time is not None else None, "durationMs": r.duration_ms,
         "inputs": _raw(r.inputs), "outputs": _raw(r.outputs), "error": _error(r.error),
-        "metadata": _raw(r.attributes), "sessionId": r.id if r.kind == "SESSION" else None,
+        "metadata": _raw(r.attributes), "sessionId": r.session_id,
         "spanCount": r.span_count, "failed": r.status == "FAILED" or r.failed_spans > 0,
         "usage": _usage(Usage.of(rollup.usage_by_model if rollup else [])),
         "cost": [{"value": v, "unit": u, "source": None} for u, v in (rollup.cost_by_unit if rollup else [])],
