@@ -28,7 +28,7 @@ from ingest.outcome import FAILURE, SUCCESS
 from ingest.prices import PriceTable
 from ingest.records import Batch, CanonicalEvent, SpanPiece
 from ingest.usage import apply_usage, normalize_cost, token_count
-from ingest.validation import InvalidInput, dumps, maybe_json
+from ingest.validation import InvalidInput, dumps, maybe_json, uuid5
 from storage.clickhouse.values import storable
 
 _NAMESPACE = uuid.UUID("0b9f5d0e-6c1a-4d53-8f43-52a1f9d2b7a4")
@@ -110,6 +110,8 @@ def parse_json(body: bytes) -> ExportTraceServiceRequest:
 
 def any_value(value: AnyValue) -> Any:
     which = value.WhichOneof("value")
+    if which == "string_value":  # by far the most common: no getattr by name
+        return value.string_value
     if which == "array_value":
         return [any_value(v) for v in value.array_value.values]
     if which == "kvlist_value":
@@ -124,8 +126,18 @@ def attributes(kvs: Any) -> dict[str, Any]:
 
 
 def _first(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    return next((attrs[k] for k in keys if attrs.get(k) is not None), None)
+    for key in keys:  # a plain loop: this runs several times per span
+        value = attrs.get(key)
+        if value is not None:
+            return value
+    return None
 
+
+def _first_key(attrs: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        if attrs.get(key) is not None:
+            return key
+    return None
 
 
 def _time(nanos: int, name: str = "startTimeUnixNano") -> datetime:
@@ -149,14 +161,16 @@ def _kind(attrs: dict[str, Any], span: Span) -> str:
     return _OTEL_KINDS.get(span.kind, "INTERNAL")
 
 
+_USAGE_GROUPS = (_INPUT_TOKENS, _OUTPUT_TOKENS, _CACHE_READ, _CACHE_WRITE)
+
+
 def _usage(attrs: dict[str, Any]) -> list[dict[str, Any]]:
-    groups = (_INPUT_TOKENS, _OUTPUT_TOKENS, _CACHE_READ, _CACHE_WRITE)
-    counts = [_first(attrs, keys) for keys in groups]
-    if all(c is None for c in counts[:2]):
+    keys = [_first_key(attrs, group) for group in _USAGE_GROUPS]
+    if keys[0] is None and keys[1] is None:
         return []
     inp, out, read, write = (
-        token_count(_number(c or 0), (next((k for k in keys if attrs.get(k) is not None), keys[0]),))
-        for c, keys in zip(counts, groups, strict=True)
+        0 if key is None else token_count(_number(attrs[key] or 0), (key,))
+        for key in keys
     )
     return [{"model": str(_first(attrs, _MODEL) or ""), "input_tokens": inp, "output_tokens": out,
              "cache_read_input_tokens": read, "cache_creation_input_tokens": write}]  # fmt: skip
@@ -252,7 +266,7 @@ def _span(span: Span, resource: dict[str, Any], scope: dict[str, Any] | None, pr
         cost = [c for c in (prices.cost(u) for u in usage) if c is not None]
     apply_usage(piece, usage, cost)
     return CanonicalEvent(
-        id=str(uuid.uuid5(_NAMESPACE, f"{trace_id}:{span_id}")),  # the same span sent again is the same fact
+        id=uuid5(_NAMESPACE, f"{trace_id}:{span_id}"),  # the same span sent again is the same fact
         name="otlp.span",
         timestamp=start,
         source="otlp",
