@@ -206,7 +206,7 @@ def _span(span: Span, resource: dict[str, Any], scope: dict[str, Any] | None, pr
         raise ValueError("parentSpanId must be empty or 8 non-zero bytes")
     if not span.start_time_unix_nano:
         raise ValueError("startTimeUnixNano is required")
-    trace_id, span_id = span.trace_id.hex(), span.span_id.hex()
+    trace_id, span_id, parent_id, name = span.trace_id.hex(), span.span_id.hex(), span.parent_span_id, span.name
     attrs = attributes(span.attributes)
     start = _time(span.start_time_unix_nano)
     end = _time(span.end_time_unix_nano, "endTimeUnixNano") if span.end_time_unix_nano else None
@@ -215,8 +215,8 @@ def _span(span: Span, resource: dict[str, Any], scope: dict[str, Any] | None, pr
     else:
         status = lifecycle.SUCCEEDED if end is not None else lifecycle.RUNNING
     piece = SpanPiece(
-        parent_span_id=span.parent_span_id.hex() if span.parent_span_id else "",
-        name=span.name,
+        parent_span_id=parent_id.hex() if parent_id else "",
+        name=name,
         kind=_kind(attrs, span),
         status=status,
         start_time=start,
@@ -240,7 +240,7 @@ def _span(span: Span, resource: dict[str, Any], scope: dict[str, Any] | None, pr
                           "attributes": attributes(link.attributes)} for link in span.links]  # fmt: skip
     if span.trace_state:
         otel["trace_state"] = span.trace_state
-    kept = {k: v for k, v in attrs.items() if k not in _CONSUMED}
+    kept = {k: v for k, v in attrs.items() if k not in _CONSUMED}  # a new dict: "otel" is set in it below
     execution_id = trace_id
     usage = _usage(attrs)
     reported = _first(attrs, _COST)
@@ -259,7 +259,8 @@ def _span(span: Span, resource: dict[str, Any], scope: dict[str, Any] | None, pr
         kept = {k: v for k, v in kept.items() if not k.startswith(("honeyhive_", "honeyhive."))}
         kept.update(hh.attributes)
         usage, reported = usage or hh.usage, reported if reported is not None else hh.cost
-    piece.attributes = dumps({**kept, "otel": otel})
+    kept["otel"] = otel
+    piece.attributes = dumps(kept)
     if reported is not None:
         cost = [{**c, "source": "reported"} for c in normalize_cost(_number(reported), ("llm.cost.total",))]
     else:
@@ -274,7 +275,7 @@ def _span(span: Span, resource: dict[str, Any], scope: dict[str, Any] | None, pr
         span_id=span_id,
         outcome=FAILURE if status == lifecycle.FAILED else SUCCESS if status == lifecycle.SUCCEEDED else "",
         payload=dumps(
-            {"traceId": trace_id, "spanId": span_id, "name": span.name, "service": resource.get("service.name")}
+            {"traceId": trace_id, "spanId": span_id, "name": name, "service": resource.get("service.name")}
         ),
         span=piece,
     )

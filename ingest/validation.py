@@ -64,8 +64,9 @@ def dumps(value: Any, loc: Loc = ()) -> str:
 
 def _encode(value: Any) -> bytes:
     out = orjson.dumps(value)
-    # nesting n deep takes at least n brackets: count them (fast) before measuring the depth
-    if out.count(b"[") + out.count(b"{") > MAX_JSON_DEPTH:
+    # nesting n deep takes at least n brackets (2n bytes with their closing ones): count them (fast) before
+    # measuring the depth, and not even that for short texts (most values: ids, usage, small payloads)
+    if len(out) > 2 * MAX_JSON_DEPTH and out.count(b"[") + out.count(b"{") > MAX_JSON_DEPTH:
         wrapped = value
         for _ in range(254 - MAX_JSON_DEPTH):  # orjson refuses the 255th level
             wrapped = [wrapped]
