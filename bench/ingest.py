@@ -101,10 +101,12 @@ async def live_seconds(url: str) -> tuple[float, float]:
         text = (await client.get("/metrics")).text
     values = {}
     for line in text.splitlines():
-        name, _, value = line.partition(" ")
-        values[name] = float(value) if value and not name.startswith("#") else 0.0
-    commit = values.get("tracehouse_group_commit_seconds_total", 0.0)
-    return commit, values.get("tracehouse_live_publish_seconds_total", 0.0)
+        name, _, value = line.rpartition(" ")
+        if name in ("tracehouse_group_commit_seconds_total", "tracehouse_live_publish_seconds_total"):
+            values[name] = float(value)
+    return values.get("tracehouse_group_commit_seconds_total", 0.0), values.get(
+        "tracehouse_live_publish_seconds_total", 0.0
+    )
 
 
 async def otlp_queryable(url: str) -> list[float]:

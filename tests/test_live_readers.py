@@ -68,3 +68,21 @@ async def test_another_process_sees_the_watch_and_a_marker_past_the_retention_wi
         assert await short.readers({watched, unwatched}) == set()
     finally:
         bus.unsubscribe(subscriber)
+
+
+async def test_a_publisher_that_trusted_no_marker_sees_the_new_one_by_the_time_its_watcher_reads(
+    state: AppState, tenant: Tenant
+) -> None:
+    """Another process's bus looked and found no marker (and trusts that for a moment); a subscriber here
+    marks the tenant and waits that moment out before reading, so that bus's next commit publishes."""
+    bus = state.bus
+    assert bus is not None
+    tid = await tenant_id(state, tenant)
+    elsewhere = LiveBus(state.pg, "unused")
+    assert await elsewhere.readers({tid}) == set()  # no marker yet: trusted for NO_READER_SECONDS
+    subscriber = bus.subscribe(tid)
+    try:
+        await bus.watch(tid)
+        assert await elsewhere.readers({tid}) == {tid}
+    finally:
+        bus.unsubscribe(subscriber)

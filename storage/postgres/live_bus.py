@@ -10,7 +10,9 @@ A message is only built and logged when it can have a reader: a tenant counts as
 has a subscriber for it and for the retention window after (a cursor handed out meanwhile can still be
 resumed). Processes say so with watch markers, rows of the same log under a key no tenant has (so replays
 never see them): a subscriber's marker is committed before it reads anything stored, and a publisher
-looks for one after its rows are stored, so one of the two always sees the other's write.
+looks for one after its rows are stored, so one of the two always sees the other's write. A publisher
+trusts "no marker" for NO_READER_SECONDS (one lookup per tenant per that, not per commit), so a new
+marker's subscriber waits that long before it reads: a commit that missed its marker is stored by then.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ CHANNEL = "tracehouse_live"
 # the notifications never meet a marker; the (tenant_id, id) index finds a tenant's markers directly.
 WATCH_KEY = "watch:"
 MARK_EVERY = 30.0  # seconds between a process's markers while it has subscribers for a tenant
+NO_READER_SECONDS = 0.25  # how long a publisher trusts a lookup that found no marker
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,7 @@ class LiveBus:
         self._fetches: set[asyncio.Task[None]] = set()
         self._marked: dict[str, float] = {}  # tenant -> when this process last committed its marker (monotonic)
         self._watched_until: dict[str, float] = {}  # tenant -> known watched until then (monotonic)
+        self._unwatched_until: dict[str, float] = {}  # tenant -> known to have no marker until then (monotonic)
         self._marker: asyncio.Task[None] | None = None
         self._marks: set[asyncio.Task[None]] = set()
         self.skipped = 0  # commits' messages not built because no one could read them: tests and benchmarks
@@ -111,18 +115,23 @@ class LiveBus:
     async def watch(self, tenant_id: str) -> None:
         """Make sure every process publishes this tenant's commits from now on. A subscriber awaits this
         after subscribe() and before it reads anything stored: a commit whose publisher missed the marker
-        was stored before the marker, so that read finds it."""
-        if time.monotonic() - self._marked.get(tenant_id, float("-inf")) < MARK_EVERY:
-            return  # a marker of ours is committed and recent: publishers see it
-        await self._mark(tenant_id)
+        (looked before it, or trusted an older lookup for up to NO_READER_SECONDS) was stored before this
+        returns, so that read finds it."""
+        marked = self._marked.get(tenant_id)
+        if marked is None or time.monotonic() - marked >= MARK_EVERY:
+            await self._mark(tenant_id)
+            marked = self._marked[tenant_id]
+        wait = marked + NO_READER_SECONDS - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     async def _mark(self, tenant_id: str) -> None:
-        marked = time.monotonic()
         await self._pg.execute(
             "INSERT INTO live_messages (tenant_id, origin, body) VALUES ($1, $2, ''::bytea)",
             WATCH_KEY + tenant_id,
             self.origin,
         )
+        marked = time.monotonic()  # after the commit: watch() waits from here
         self._marked[tenant_id] = marked
         self._watched_until[tenant_id] = marked + self._retention.total_seconds()
 
@@ -136,20 +145,25 @@ class LiveBus:
         """The tenants among these whose messages can have a reader now or by resuming: a subscriber in this
         process, or a watch marker (any process's) younger than the retention window. Call it after the
         commit's rows are stored."""
-        now = time.monotonic()
+        now = time.monotonic()  # before the lookup: what it finds holds from no earlier than this
         found = {t for t in tenant_ids if self._subscribers.get(t) or self._watched_until.get(t, 0.0) > now}
-        unknown = tenant_ids - found
+        unknown = {t for t in tenant_ids - found if self._unwatched_until.get(t, 0.0) <= now}
         if unknown:
             rows = await self._pg.fetch(
                 "SELECT tenant_id, extract(epoch FROM now() - max(created_at))::float8 AS age FROM live_messages "
                 "WHERE tenant_id = ANY($1::text[]) GROUP BY tenant_id",
                 [WATCH_KEY + t for t in unknown],
             )
+            if len(self._unwatched_until) > 100_000:  # forget tenants' expired entries now and then
+                self._unwatched_until = {t: u for t, u in self._unwatched_until.items() if u > now}
+            for tenant_id in unknown:
+                self._unwatched_until[tenant_id] = now + NO_READER_SECONDS
             for row in rows:
                 left = self._retention.total_seconds() - row["age"]
                 if left > 0:
                     tenant_id = row["tenant_id"][len(WATCH_KEY) :]
                     self._watched_until[tenant_id] = now + left
+                    self._unwatched_until.pop(tenant_id, None)
                     found.add(tenant_id)
         self.skipped += len(tenant_ids) - len(found)
         return found
