@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from operator import attrgetter
 
 from storage.postgres.registry import Sighting
 
@@ -73,30 +71,6 @@ class CanonicalEvent:
             s.inputs, s.outputs, s.error, s.attributes, s.usage, s.cost,
             s.input_tokens, s.output_tokens, s.cache_creation_input_tokens, s.cache_read_input_tokens,
         )  # fmt: skip
-
-
-_HEAD = ("id", "name", "timestamp", "source", "execution_id", "span_id", "actor_type", "actor_id",
-         "resource_type", "resource_id", "correlation_id", "causation_id", "outcome", "payload")  # fmt: skip
-_PIECE = ("parent_span_id", "name", "kind", "status", "start_time", "end_time", "inputs", "outputs", "error",
-          "attributes", "usage", "cost", "input_tokens", "output_tokens", "cache_creation_input_tokens",
-          "cache_read_input_tokens")  # fmt: skip
-_NO_PIECE = SpanPiece()  # what an event without a span piece stores in the span columns
-
-
-def event_columns(groups: Sequence[tuple[str, Sequence[CanonicalEvent]]]) -> list[list[object]]:
-    """The rows of (tenant, events) groups as one list per column of EVENT_COLUMNS: the same values as
-    CanonicalEvent.row, without a tuple per row (a group commit holds up to 100,000 rows)."""
-    events = [e for _, group in groups for e in group]
-    tenants: list[object] = []
-    for tenant_id, group in groups:
-        tenants += [tenant_id] * len(group)
-    pieces = [_NO_PIECE if e.span is None else e.span for e in events]
-    return [
-        tenants,
-        *(list(map(attrgetter(name), events)) for name in _HEAD),
-        [0 if e.span is None else 1 for e in events],
-        *(list(map(attrgetter(name), pieces)) for name in _PIECE),
-    ]
 
 
 @dataclass

@@ -33,11 +33,7 @@ class ClickHouse(Protocol):
 
     async def query(self, sql: str, params: dict[str, Any] | None = None) -> Rows: ...
     async def command(self, sql: str, params: dict[str, Any] | None = None) -> None: ...
-    async def insert(
-        self, table: str, data: Sequence[Sequence[Any]], columns: Sequence[str], column_oriented: bool = False
-    ) -> None:
-        """`data` is rows, or with `column_oriented` one sequence per column (no per-row tuples to build
-        and transpose: the cheaper way for big batches)."""
+    async def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> None: ...
     async def ping(self) -> bool: ...
     async def close(self) -> None: ...
 
@@ -73,10 +69,8 @@ class ChdbClickHouse:
         self.queries += 1
         await self._run("command", sql, parameters=params or {})
 
-    async def insert(
-        self, table: str, data: Sequence[Sequence[Any]], columns: Sequence[str], column_oriented: bool = False
-    ) -> None:
-        await self._run("insert", table, data, column_names=list(columns), column_oriented=column_oriented)
+    async def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> None:
+        await self._run("insert", table, rows, column_names=list(columns))
 
     async def ping(self) -> bool:
         try:
@@ -118,11 +112,9 @@ class HttpClickHouse:
         except Exception as exc:
             raise _classify(exc) from exc
 
-    async def insert(
-        self, table: str, data: Sequence[Sequence[Any]], columns: Sequence[str], column_oriented: bool = False
-    ) -> None:
+    async def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> None:
         try:
-            await self._client.insert(table, data, column_names=list(columns), column_oriented=column_oriented)
+            await self._client.insert(table, rows, column_names=list(columns))
         except Exception as exc:
             raise _classify(exc) from exc
 
