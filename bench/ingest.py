@@ -1,7 +1,10 @@
 """Ingest throughput: REST bulk, GraphQL batches and single-event requests against `tracehouse serve`
-(one process, embedded stores), each beside the raw clickhouse-connect insert of the same rows.
+(one process, embedded stores), each beside the raw clickhouse-connect insert of the same rows; how long
+a 10,000-span OTLP export takes to be queryable; and the live bus's share of group-commit time with no
+subscriber and with one (read from the server's /metrics).
 
-Run: `make bench` (or `.venv/bin/python -m bench.ingest`). Prints a markdown table.
+Run: `make bench` (or `.venv/bin/python -m bench.ingest`). Prints markdown tables, each figure beside its
+goal where it has one.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import clickhouse_connect
+import httpx
 import orjson
 
 from bench.common import BENCH_KEY, median, percentile, server, table
@@ -30,7 +34,13 @@ SINGLE_REQUESTS = 3_000
 CONCURRENCY = 32
 OTLP_BATCH = 512
 OTLP_REQUESTS = 40
+BIG_EXPORT = 10_000  # spans in one OTLP request: from POST to queryable
+BIG_EXPORT_RUNS = 5
+LIVE_REQUESTS = 40  # REST bulk requests while one subscriber watches the tenant
+METRICS_TOKEN = "bench-metrics-token"
 T0 = datetime(2024, 1, 15, tzinfo=UTC)
+GOALS = {"rest_bulk": 60_000, "otlp_queryable": 0.6}
+SPAN_COUNT = "query($id: ID!) { execution(id: $id) { spanCount } }"
 
 
 def vellum_events(n: int) -> list[dict[str, Any]]:
@@ -55,13 +65,13 @@ def vellum_events(n: int) -> list[dict[str, Any]]:
     return out
 
 
-def otlp_request(n: int) -> bytes:
+def otlp_request(n: int, trace_id: bytes | None = None) -> bytes:
     """One OTLP/HTTP protobuf export of n LLM spans (OpenInference attributes) in one trace."""
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
     request = ExportTraceServiceRequest()
     scope_spans = request.resource_spans.add().scope_spans.add()
-    trace_id = uuid.uuid4().bytes
+    trace_id = trace_id or uuid.uuid4().bytes
     start = int(T0.timestamp() * 1e9)
     for i in range(n):
         span = scope_spans.spans.add()
@@ -85,14 +95,70 @@ def canonical_events(n: int) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+async def live_seconds(url: str) -> tuple[float, float]:
+    """(group commit seconds, live publish seconds) so far, from the server's /metrics (0, 0 if absent)."""
+    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {METRICS_TOKEN}"}) as client:
+        text = (await client.get("/metrics")).text
+    values = {}
+    for line in text.splitlines():
+        name, _, value = line.rpartition(" ")
+        if name in ("tracehouse_group_commit_seconds_total", "tracehouse_live_publish_seconds_total"):
+            values[name] = float(value)
+    return values.get("tracehouse_group_commit_seconds_total", 0.0), values.get(
+        "tracehouse_live_publish_seconds_total", 0.0
+    )
+
+
+async def otlp_queryable(url: str) -> list[float]:
+    """Seconds from the start of one 10,000-span OTLP POST until a query finds all its spans."""
+    times = []
+    for _ in range(BIG_EXPORT_RUNS):
+        trace_id = uuid.uuid4().bytes
+        body = otlp_request(BIG_EXPORT, trace_id)
+        query = orjson.dumps({"query": SPAN_COUNT, "variables": {"id": trace_id.hex()}})
+        start = time.perf_counter()
+        await post_all(url, "/v1/traces", BENCH_KEY, [body], 1, content_type="application/x-protobuf")
+        while True:
+            async with httpx.AsyncClient(base_url=url, headers={"X-API-Key": BENCH_KEY}) as client:
+                answer = (await client.post("/graphql", content=query, headers={"Content-Type": "application/json"}))
+            execution = answer.json()["data"]["execution"]
+            if execution is not None and execution["spanCount"] == BIG_EXPORT:
+                break
+            if time.perf_counter() - start > 60:
+                raise RuntimeError(f"the export did not become queryable: {answer.text[:300]}")
+        times.append(time.perf_counter() - start)
+    return times
+
+
+async def watched_rest_bulk(url: str) -> tuple[float, float]:
+    """REST bulk while one subscription watches the tenant: (events/s, live share of commit time)."""
+    from tests.ws_client import GraphQLWS
+
+    ws = GraphQLWS(url)
+    await ws.connect({"apiKey": BENCH_KEY})
+    await ws.subscribe('subscription { events(filter: {names: ["bench.never"]}) { name } }')
+    await asyncio.sleep(1.0)  # the subscription's watch marker is committed
+    bodies = [orjson.dumps(vellum_events(BULK)) for _ in range(LIVE_REQUESTS)]
+    commit_before, live_before = await live_seconds(url)
+    start = time.perf_counter()
+    await post_all(url, "/monitoring/v1/events", BENCH_KEY, bodies, 4)
+    rate = BULK * LIVE_REQUESTS / (time.perf_counter() - start)
+    commit_after, live_after = await live_seconds(url)
+    await ws.close()
+    return rate, (live_after - live_before) / max(commit_after - commit_before, 1e-9)
+
+
 async def run_server_workloads(url: str) -> dict[str, tuple[float, list[float]]]:
     results: dict[str, tuple[float, list[float]]] = {}
     await post_all(url, "/monitoring/v1/events", BENCH_KEY, [orjson.dumps(vellum_events(BULK))], 1)  # warm-up
 
     bodies = [orjson.dumps(vellum_events(BULK)) for _ in range(BULK_REQUESTS)]
+    commit_before, live_before = await live_seconds(url)
     start = time.perf_counter()
     lat = await post_all(url, "/monitoring/v1/events", BENCH_KEY, bodies, 4)
     results["rest_bulk"] = (BULK * BULK_REQUESTS / (time.perf_counter() - start), lat)
+    commit_after, live_after = await live_seconds(url)
+    results["live_share_unwatched"] = ((live_after - live_before) / max(commit_after - commit_before, 1e-9), [])
 
     query = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }"
     bodies = [orjson.dumps({"query": query, "variables": {"e": canonical_events(BULK)}}) for _ in range(GQL_REQUESTS)]
@@ -109,6 +175,11 @@ async def run_server_workloads(url: str) -> dict[str, tuple[float, list[float]]]
     start = time.perf_counter()
     lat = await post_all(url, "/monitoring/v1/events", BENCH_KEY, bodies, CONCURRENCY)
     results["rest_single"] = (SINGLE_REQUESTS / (time.perf_counter() - start), lat)
+
+    results["otlp_queryable"] = (0.0, await otlp_queryable(url))
+    rate, share = await watched_rest_bulk(url)  # last: once watched, a tenant stays so for the retention window
+    results["rest_bulk_watched"] = (rate, [])
+    results["live_share_watched"] = (share, [])
     return results
 
 
@@ -134,9 +205,9 @@ def raw_insert_rate(batch_size: int, batches: int) -> float:
 def main() -> None:
     raw_bulk = raw_insert_rate(BULK, BULK_REQUESTS)
     raw_single = raw_insert_rate(1, 500)
-    with server() as proc:
+    with server({"TRACEHOUSE_METRICS_TOKEN": METRICS_TOKEN}) as proc:
         results = asyncio.run(run_server_workloads(proc.url))
-    rows = []
+    rows: list[list[object]] = []
     for name, label, unit, raw in (
         ("rest_bulk", "REST /monitoring/v1/events, 1,000/request, 4 concurrent", "events/s", raw_bulk),
         ("graphql_bulk", "GraphQL ingestEvents, 1,000/request, 4 concurrent", "events/s", raw_bulk),
@@ -144,13 +215,30 @@ def main() -> None:
         ("rest_single", f"REST single event, concurrency {CONCURRENCY}", "req/s", raw_single),
     ):
         rate, lat = results[name]
-        rows.append([label, f"{rate:,.0f} {unit}", f"{median(lat) * 1000:.1f}", f"{percentile(lat, 99) * 1000:.1f}",
-                     f"{raw:,.0f} rows/s", f"{raw / rate:.1f}x"])  # fmt: skip
+        goal = f">= {GOALS[name]:,} {unit}" if name in GOALS else "-"
+        rows.append([label, f"{rate:,.0f} {unit}", goal, f"{median(lat) * 1000:.1f}",
+                     f"{percentile(lat, 99) * 1000:.1f}", f"{raw:,.0f} rows/s", f"{raw / rate:.1f}x"])  # fmt: skip
     table(
         "Ingest (one server process, embedded chDB + Postgres)",
-        ["workload", "throughput", "p50 ms", "p99 ms", "raw insert of same rows", "raw/server"],
+        ["workload", "throughput", "goal", "p50 ms", "p99 ms", "raw insert of same rows", "raw/server"],
         rows,
     )
+    queryable = results["otlp_queryable"][1]
+    # fmt: off
+    table(
+        "Ingest latency and the live bus",
+        ["figure", "measured", "goal"],
+        [
+            [f"{BIG_EXPORT:,} OTLP spans in one request, POST start to queryable (median of {BIG_EXPORT_RUNS})",
+             f"{median(queryable):.2f} s (min {min(queryable):.2f})", f"<= {GOALS['otlp_queryable']} s"],
+            ["live bus share of group-commit time, REST bulk, no subscriber",
+             f"{results['live_share_unwatched'][0]:.1%}", "~0 (no message without a possible reader)"],
+            [f"live bus share of group-commit time, REST bulk ({LIVE_REQUESTS} requests), one subscriber",
+             f"{results['live_share_watched'][0]:.1%} ({results['rest_bulk_watched'][0]:,.0f} events/s)",
+             "one message per group commit"],
+        ],
+    )
+    # fmt: on
 
 
 if __name__ == "__main__":

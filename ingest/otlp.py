@@ -28,7 +28,7 @@ from ingest.outcome import FAILURE, SUCCESS
 from ingest.prices import PriceTable
 from ingest.records import Batch, CanonicalEvent, SpanPiece
 from ingest.usage import apply_usage, normalize_cost, token_count
-from ingest.validation import InvalidInput, dumps, maybe_json
+from ingest.validation import InvalidInput, dumps, maybe_json, uuid5
 from storage.clickhouse.values import storable
 
 _NAMESPACE = uuid.UUID("0b9f5d0e-6c1a-4d53-8f43-52a1f9d2b7a4")
@@ -110,6 +110,8 @@ def parse_json(body: bytes) -> ExportTraceServiceRequest:
 
 def any_value(value: AnyValue) -> Any:
     which = value.WhichOneof("value")
+    if which == "string_value":  # by far the most common: no getattr by name
+        return value.string_value
     if which == "array_value":
         return [any_value(v) for v in value.array_value.values]
     if which == "kvlist_value":
@@ -124,8 +126,18 @@ def attributes(kvs: Any) -> dict[str, Any]:
 
 
 def _first(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    return next((attrs[k] for k in keys if attrs.get(k) is not None), None)
+    for key in keys:  # a plain loop: this runs several times per span
+        value = attrs.get(key)
+        if value is not None:
+            return value
+    return None
 
+
+def _first_key(attrs: dict[str, Any], keys: tuple[str, ...]) -> str | None:
+    for key in keys:
+        if attrs.get(key) is not None:
+            return key
+    return None
 
 
 def _time(nanos: int, name: str = "startTimeUnixNano") -> datetime:
@@ -149,14 +161,16 @@ def _kind(attrs: dict[str, Any], span: Span) -> str:
     return _OTEL_KINDS.get(span.kind, "INTERNAL")
 
 
+_USAGE_GROUPS = (_INPUT_TOKENS, _OUTPUT_TOKENS, _CACHE_READ, _CACHE_WRITE)
+
+
 def _usage(attrs: dict[str, Any]) -> list[dict[str, Any]]:
-    groups = (_INPUT_TOKENS, _OUTPUT_TOKENS, _CACHE_READ, _CACHE_WRITE)
-    counts = [_first(attrs, keys) for keys in groups]
-    if all(c is None for c in counts[:2]):
+    keys = [_first_key(attrs, group) for group in _USAGE_GROUPS]
+    if keys[0] is None and keys[1] is None:
         return []
     inp, out, read, write = (
-        token_count(_number(c or 0), (next((k for k in keys if attrs.get(k) is not None), keys[0]),))
-        for c, keys in zip(counts, groups, strict=True)
+        0 if key is None else token_count(_number(attrs[key] or 0), (key,))
+        for key in keys
     )
     return [{"model": str(_first(attrs, _MODEL) or ""), "input_tokens": inp, "output_tokens": out,
              "cache_read_input_tokens": read, "cache_creation_input_tokens": write}]  # fmt: skip
@@ -192,7 +206,7 @@ def _span(span: Span, resource: dict[str, Any], scope: dict[str, Any] | None, pr
         raise ValueError("parentSpanId must be empty or 8 non-zero bytes")
     if not span.start_time_unix_nano:
         raise ValueError("startTimeUnixNano is required")
-    trace_id, span_id = span.trace_id.hex(), span.span_id.hex()
+    trace_id, span_id, parent_id, name = span.trace_id.hex(), span.span_id.hex(), span.parent_span_id, span.name
     attrs = attributes(span.attributes)
     start = _time(span.start_time_unix_nano)
     end = _time(span.end_time_unix_nano, "endTimeUnixNano") if span.end_time_unix_nano else None
@@ -201,8 +215,8 @@ def _span(span: Span, resource: dict[str, Any], scope: dict[str, Any] | None, pr
     else:
         status = lifecycle.SUCCEEDED if end is not None else lifecycle.RUNNING
     piece = SpanPiece(
-        parent_span_id=span.parent_span_id.hex() if span.parent_span_id else "",
-        name=span.name,
+        parent_span_id=parent_id.hex() if parent_id else "",
+        name=name,
         kind=_kind(attrs, span),
         status=status,
         start_time=start,
@@ -226,7 +240,7 @@ def _span(span: Span, resource: dict[str, Any], scope: dict[str, Any] | None, pr
                           "attributes": attributes(link.attributes)} for link in span.links]  # fmt: skip
     if span.trace_state:
         otel["trace_state"] = span.trace_state
-    kept = {k: v for k, v in attrs.items() if k not in _CONSUMED}
+    kept = {k: v for k, v in attrs.items() if k not in _CONSUMED}  # a new dict: "otel" is set in it below
     execution_id = trace_id
     usage = _usage(attrs)
     reported = _first(attrs, _COST)
@@ -245,14 +259,15 @@ def _span(span: Span, resource: dict[str, Any], scope: dict[str, Any] | None, pr
         kept = {k: v for k, v in kept.items() if not k.startswith(("honeyhive_", "honeyhive."))}
         kept.update(hh.attributes)
         usage, reported = usage or hh.usage, reported if reported is not None else hh.cost
-    piece.attributes = dumps({**kept, "otel": otel})
+    kept["otel"] = otel
+    piece.attributes = dumps(kept)
     if reported is not None:
         cost = [{**c, "source": "reported"} for c in normalize_cost(_number(reported), ("llm.cost.total",))]
     else:
         cost = [c for c in (prices.cost(u) for u in usage) if c is not None]
     apply_usage(piece, usage, cost)
     return CanonicalEvent(
-        id=str(uuid.uuid5(_NAMESPACE, f"{trace_id}:{span_id}")),  # the same span sent again is the same fact
+        id=uuid5(_NAMESPACE, f"{trace_id}:{span_id}"),  # the same span sent again is the same fact
         name="otlp.span",
         timestamp=start,
         source="otlp",
@@ -260,7 +275,7 @@ def _span(span: Span, resource: dict[str, Any], scope: dict[str, Any] | None, pr
         span_id=span_id,
         outcome=FAILURE if status == lifecycle.FAILED else SUCCESS if status == lifecycle.SUCCEEDED else "",
         payload=dumps(
-            {"traceId": trace_id, "spanId": span_id, "name": span.name, "service": resource.get("service.name")}
+            {"traceId": trace_id, "spanId": span_id, "name": name, "service": resource.get("service.name")}
         ),
         span=piece,
     )

@@ -43,7 +43,11 @@ def _put(target: dict[str, Any], path: list[str], value: Any) -> None:
 
 
 def _first(attrs: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    return next((attrs[k] for k in keys if attrs.get(k) not in (None, "")), None)
+    for key in keys:  # a plain loop: every OTLP span asks for its session
+        value = attrs.get(key)
+        if value is not None and value != "":
+            return value
+    return None
 
 
 def honeyhive_span(attrs: dict[str, Any]) -> HoneyHiveSpan | None:

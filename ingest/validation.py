@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -63,8 +64,9 @@ def dumps(value: Any, loc: Loc = ()) -> str:
 
 def _encode(value: Any) -> bytes:
     out = orjson.dumps(value)
-    # nesting n deep takes at least n brackets: count them (fast) before measuring the depth
-    if out.count(b"[") + out.count(b"{") > MAX_JSON_DEPTH:
+    # nesting n deep takes at least n brackets (2n bytes with their closing ones): count them (fast) before
+    # measuring the depth, and not even that for short texts (most values: ids, usage, small payloads)
+    if len(out) > 2 * MAX_JSON_DEPTH and out.count(b"[") + out.count(b"{") > MAX_JSON_DEPTH:
         wrapped = value
         for _ in range(254 - MAX_JSON_DEPTH):  # orjson refuses the 255th level
             wrapped = [wrapped]
@@ -122,6 +124,15 @@ def no_nul_in(value: Any, loc: Loc) -> None:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def uuid5(namespace: uuid.UUID, name: str) -> str:
+    """str(uuid.uuid5(namespace, name)) without building a UUID object: ids of every span of a big export."""
+    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode()).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def obj(value: Any, loc: Loc) -> dict[str, Any]:

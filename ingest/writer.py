@@ -57,6 +57,8 @@ class GroupCommitWriter:
         self.inserts = 0  # how many ClickHouse inserts ran: tests, benchmarks and metrics read it
         self.rows = 0
         self.isolations = 0  # how many refused commits were split to isolate the failing request
+        self.commit_seconds = 0.0  # time from a commit's start to its requests' acknowledgement, summed
+        self.listener_seconds = 0.0  # the part of it spent in listeners (the live bus)
         self.listeners: list[Listener] = []
         self._inflight: set[asyncio.Task[None]] = set()
 
@@ -123,6 +125,7 @@ class GroupCommitWriter:
         # Listeners (the live bus) hear of a commit before its requests are acknowledged: commits run in
         # parallel, and a client that sends B after A was acknowledged must see A's updates before B's.
         flushed = [(tenant, batch) for tenant, batch, _ in committed]
+        heard = time.perf_counter()
         for listener in self.listeners:
             try:
                 await listener(flushed)
@@ -131,6 +134,9 @@ class GroupCommitWriter:
         for _, _, future in committed:
             if not future.done():
                 future.set_result(None)
+        done = time.perf_counter()
+        self.listener_seconds += done - heard
+        self.commit_seconds += done - started
         log.debug(
             "group commit: %d rows from %d requests in %.1f ms",
             rows, len(pending), (time.perf_counter() - started) * 1000,
@@ -167,6 +173,7 @@ class GroupCommitWriter:
         rows: list[tuple[object, ...]] = []
         for tenant, batch, _ in pending:
             for event in batch.events:
+                # rows, not columns: clickhouse-connect's column-oriented insert measured ~30% slower here
                 rows.append(event.row(tenant))
                 if event.actor_type and event.actor_id:
                     actors.append(Sighting(tenant, event.actor_type, event.actor_id, event.timestamp))

@@ -146,6 +146,7 @@ class StreamTap:
 async def subscribed(bus: LiveBus, tenant_id: str) -> AsyncIterator[Subscriber]:
     subscriber = bus.subscribe(tenant_id)
     try:
+        await bus.watch(tenant_id)  # before anything stored is read: from now on every commit is published
         yield subscriber
     finally:
         bus.unsubscribe(subscriber)

@@ -34,6 +34,8 @@ class Gauges:
     open_subscriptions: int = 0
     postgres_restarts: int = 0
     malloc_trims: int = 0
+    group_commit_seconds: float = 0.0
+    live_publish_seconds: float = 0.0
 
 
 class _ServerCollector(Collector):
@@ -47,6 +49,16 @@ class _ServerCollector(Collector):
         )
         yield CounterMetricFamily(
             "tracehouse_clickhouse_inserts", "Group-commit inserts into ClickHouse.", value=g.clickhouse_inserts
+        )
+        yield CounterMetricFamily(
+            "tracehouse_group_commit_seconds",
+            "Time group commits took, from their start to acknowledging their requests (summed).",
+            value=g.group_commit_seconds,
+        )
+        yield CounterMetricFamily(
+            "tracehouse_live_publish_seconds",
+            "The part of group_commit_seconds spent publishing to the live bus.",
+            value=g.live_publish_seconds,
         )
         yield GaugeMetricFamily(
             "tracehouse_open_subscriptions", "Live subscriptions open in this process.", value=g.open_subscriptions

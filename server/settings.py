@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     max_batch_items: PositiveInt = 10_000
     # chDB serializes calls per handle, so concurrent reads want a few handles.
     clickhouse_pool_size: PositiveInt = 4
+    # Group commit: at most this many ClickHouse inserts in flight; requests arriving meanwhile wait and go
+    # together into the next one (fewer, bigger inserts cost less per row).
+    insert_parallel: PositiveInt = 3
     # How long a resolved API key is trusted before Postgres is asked again.
     key_cache_seconds: NonNegativeFloat = 5.0
     # Live subscriptions (graphql-transport-ws at /graphql).

@@ -91,7 +91,7 @@ async def open_state(settings: Settings) -> AppState:
             await asyncio.to_thread(embedded.stop)
         raise
     prices = PriceTable.load(settings.model_prices_file)
-    writer = GroupCommitWriter(ch, pg, prices=prices)
+    writer = GroupCommitWriter(ch, pg, parallel=settings.insert_parallel, prices=prices)
     bus = LiveBus(pg, dsn, settings.subscriber_queue_size, timedelta(seconds=settings.live_retention_seconds))
     writer.listeners.append(partial(publish_live, bus))
     # Before serving: no read may see what a deletion interrupted by a stop was to remove.
@@ -115,6 +115,8 @@ async def open_state(settings: Settings) -> AppState:
             open_subscriptions=bus.subscriber_count,
             postgres_restarts=supervisor.restarts if supervisor is not None else 0,
             malloc_trims=trimmer.trims,
+            group_commit_seconds=writer.commit_seconds,
+            live_publish_seconds=writer.listener_seconds,
         )
     )
     return AppState(
@@ -135,12 +137,15 @@ async def open_state(settings: Settings) -> AppState:
 
 
 async def publish_live(bus: LiveBus, flushed: list[tuple[str, Batch]]) -> None:
-    """After a group commit: one live message per tenant with the events just stored."""
+    """After a group commit: one live message per tenant with the events just stored, for the tenants whose
+    messages can have a reader (the others cost one indexed lookup per commit, not a message)."""
     by_tenant: dict[str, list[CanonicalEvent]] = {}
     for tenant_id, batch in flushed:
         by_tenant.setdefault(tenant_id, []).extend(batch.events)
+    readers = await bus.readers(set(by_tenant))
     for tenant_id, events in by_tenant.items():
-        await bus.publish(tenant_id, live_codec.encode(events))
+        if tenant_id in readers:
+            await bus.publish(tenant_id, live_codec.encode(events))
 
 
 async def close_state(state: AppState) -> None:

@@ -57,7 +57,8 @@ def test_metrics_token_tenant_keys_and_bounded_operation_labels(tmp_path: Path, 
         assert ("tracehouse_requests_total", rest) in series
         assert ("tracehouse_rejected_inputs_total", {"route": "/api/v1/events"}) in series
         assert any(name == "tracehouse_request_duration_seconds_bucket" for name, _ in series)
-        for name in ("events_ingested_total", "clickhouse_inserts_total", "postgres_restarts_total"):
+        for name in ("events_ingested_total", "clickhouse_inserts_total", "postgres_restarts_total",
+                     "group_commit_seconds_total", "live_publish_seconds_total"):
             assert (f"tracehouse_{name}", {}) in series
         assert ("tracehouse_open_subscriptions", {}) in series
         operations = {labels["operation"] for _, labels in series if "operation" in labels}

@@ -5,6 +5,14 @@ process's own subscribers get it straight from memory, other processes fetch it 
 listening connection hears the notification. The log's ids are the resume cursors, so a subscriber that
 reconnects replays what it missed from the log. Each subscriber has a bounded queue: one that cannot keep
 up is cut off (`overflowed`) instead of growing memory.
+
+A message is only built and logged when it can have a reader: a tenant counts as watched while any process
+has a subscriber for it and for the retention window after (a cursor handed out meanwhile can still be
+resumed). Processes say so with watch markers, rows of the same log under a key no tenant has (so replays
+never see them): a subscriber's marker is committed before it reads anything stored, and a publisher
+looks for one after its rows are stored, so one of the two always sees the other's write. A publisher
+trusts "no marker" for NO_READER_SECONDS (one lookup per tenant per that, not per commit), so a new
+marker's subscriber waits that long before it reads: a commit that missed its marker is stored by then.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -22,6 +31,11 @@ import asyncpg
 log = logging.getLogger(__name__)
 
 CHANNEL = "tracehouse_live"
+# Watch markers' key in live_messages: a tenant id is a UUID, never this prefix, so a tenant's replay and
+# the notifications never meet a marker; the (tenant_id, id) index finds a tenant's markers directly.
+WATCH_KEY = "watch:"
+MARK_EVERY = 30.0  # seconds between a process's markers while it has subscribers for a tenant
+NO_READER_SECONDS = 0.25  # how long a publisher trusts a lookup that found no marker
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +75,12 @@ class LiveBus:
         self._task: asyncio.Task[None] | None = None
         self._pruner: asyncio.Task[None] | None = None
         self._fetches: set[asyncio.Task[None]] = set()
+        self._marked: dict[str, float] = {}  # tenant -> when this process last committed its marker (monotonic)
+        self._watched_until: dict[str, float] = {}  # tenant -> known watched until then (monotonic)
+        self._unwatched_until: dict[str, float] = {}  # tenant -> known to have no marker until then (monotonic)
+        self._marker: asyncio.Task[None] | None = None
+        self._marks: set[asyncio.Task[None]] = set()
+        self.skipped = 0  # commits' messages not built because no one could read them: tests and benchmarks
 
     @property
     def subscriber_count(self) -> int:
@@ -69,9 +89,10 @@ class LiveBus:
     def start(self) -> None:
         self._task = asyncio.create_task(self._listen(), name="live-listen")
         self._pruner = asyncio.create_task(self._prune(), name="live-prune")
+        self._marker = asyncio.create_task(self._keep_marking(), name="live-mark")
 
     async def stop(self) -> None:
-        for task in (self._task, self._pruner):
+        for task in (self._task, self._pruner, self._marker, *self._marks):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -83,7 +104,69 @@ class LiveBus:
         return subscriber
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
-        self._subscribers[subscriber.tenant_id].discard(subscriber)
+        tenant_id = subscriber.tenant_id
+        self._subscribers[tenant_id].discard(subscriber)
+        # The last one out marks again: its cursors stay resumable for the retention window from now.
+        if not self._subscribers[tenant_id] and time.monotonic() - self._marked.get(tenant_id, 0.0) > 1.0:
+            task = asyncio.get_running_loop().create_task(self._mark_quietly(tenant_id))
+            self._marks.add(task)
+            task.add_done_callback(self._marks.discard)
+
+    async def watch(self, tenant_id: str) -> None:
+        """Make sure every process publishes this tenant's commits from now on. A subscriber awaits this
+        after subscribe() and before it reads anything stored: a commit whose publisher missed the marker
+        (looked before it, or trusted an older lookup for up to NO_READER_SECONDS) was stored before this
+        returns, so that read finds it."""
+        marked = self._marked.get(tenant_id)
+        if marked is None or time.monotonic() - marked >= MARK_EVERY:
+            await self._mark(tenant_id)
+            marked = self._marked[tenant_id]
+        wait = marked + NO_READER_SECONDS - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _mark(self, tenant_id: str) -> None:
+        await self._pg.execute(
+            "INSERT INTO live_messages (tenant_id, origin, body) VALUES ($1, $2, ''::bytea)",
+            WATCH_KEY + tenant_id,
+            self.origin,
+        )
+        marked = time.monotonic()  # after the commit: watch() waits from here
+        self._marked[tenant_id] = marked
+        self._watched_until[tenant_id] = marked + self._retention.total_seconds()
+
+    async def _mark_quietly(self, tenant_id: str) -> None:
+        try:
+            await self._mark(tenant_id)
+        except Exception as exc:
+            log.warning("live bus could not mark tenant %s as watched: %s", tenant_id, exc)
+
+    async def readers(self, tenant_ids: set[str]) -> set[str]:
+        """The tenants among these whose messages can have a reader now or by resuming: a subscriber in this
+        process, or a watch marker (any process's) younger than the retention window. Call it after the
+        commit's rows are stored."""
+        now = time.monotonic()  # before the lookup: what it finds holds from no earlier than this
+        found = {t for t in tenant_ids if self._subscribers.get(t) or self._watched_until.get(t, 0.0) > now}
+        unknown = {t for t in tenant_ids - found if self._unwatched_until.get(t, 0.0) <= now}
+        if unknown:
+            rows = await self._pg.fetch(
+                "SELECT tenant_id, extract(epoch FROM now() - max(created_at))::float8 AS age FROM live_messages "
+                "WHERE tenant_id = ANY($1::text[]) GROUP BY tenant_id",
+                [WATCH_KEY + t for t in unknown],
+            )
+            if len(self._unwatched_until) > 100_000:  # forget tenants' expired entries now and then
+                self._unwatched_until = {t: u for t, u in self._unwatched_until.items() if u > now}
+            for tenant_id in unknown:
+                self._unwatched_until[tenant_id] = now + NO_READER_SECONDS
+            for row in rows:
+                left = self._retention.total_seconds() - row["age"]
+                if left > 0:
+                    tenant_id = row["tenant_id"][len(WATCH_KEY) :]
+                    self._watched_until[tenant_id] = now + left
+                    self._unwatched_until.pop(tenant_id, None)
+                    found.add(tenant_id)
+        self.skipped += len(tenant_ids) - len(found)
+        return found
 
     async def publish(self, tenant_id: str, body: bytes) -> int:
         async with self._pg.acquire() as conn, conn.transaction():
@@ -173,6 +256,14 @@ class LiveBus:
                         await conn.close()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+    async def _keep_marking(self) -> None:
+        """While this process has subscribers for a tenant, its marker stays younger than MARK_EVERY."""
+        while True:
+            await asyncio.sleep(MARK_EVERY / 3)
+            for tenant_id, subscribers in list(self._subscribers.items()):
+                if subscribers and time.monotonic() - self._marked.get(tenant_id, 0.0) >= MARK_EVERY / 2:
+                    await self._mark_quietly(tenant_id)
 
     async def _prune(self) -> None:
         while True:
