@@ -55,6 +55,11 @@ def _usage(usage: Usage | None) -> dict[str, Any] | None:
     }
 
 
+def _span_usage(r: SpanRecord) -> Usage | None:
+    return Usage.of_span(r.usage, r.input_tokens, r.output_tokens, r.cache_creation_input_tokens,
+                         r.cache_read_input_tokens)  # fmt: skip
+
+
 def _costs(costs: list[Cost]) -> list[dict[str, Any]]:
     return [{"value": c.value, "unit": c.unit, "source": c.source} for c in costs]
 
@@ -76,8 +81,7 @@ def span_line(r: SpanRecord) -> bytes:
         "name": r.name, "kind": SpanKind.value_of(r.kind), "kindName": r.kind, "status": r.status,
         "startTime": r.start_iso, "endTime": r.end_iso, "durationMs": r.duration_ms,
         "inputs": _raw(r.inputs), "outputs": _raw(r.outputs), "error": _error(r.error),
-        "attributes": _raw(r.attributes), "usage": _usage(Usage.of_span(r.usage, r.input_tokens, r.output_tokens, r.cache_creation_input_tokens,
-                                                 r.cache_read_input_tokens)),
+        "attributes": _raw(r.attributes), "usage": _usage(_span_usage(r)),
         "cost": _costs(Cost.from_json(r.cost)),
     }) + b"\n"  # fmt: skip
 
