@@ -165,8 +165,10 @@ class DocumentAnalysis:
         return self._costs[(name, page)]
 
     def _field_cost(self, parent: Any, node: FieldNode, variables: dict[str, Any], page: int | None) -> int:
-        if node.selection_set is None:  # a leaf is part of its object; an alias repeats one
-            return 1 if node.alias is not None else 0
+        if node.selection_set is None:  # a leaf is part of its object; an alias repeats one; a root leaf is a read
+            roots = (self.schema.query_type, self.schema.mutation_type, self.schema.subscription_type)
+            read = parent in roots and not node.name.value.startswith("__")
+            return 1 if node.alias is not None or read else 0
         field = _fields_of(parent).get(node.name.value)
         if field is None:  # introspection, or unknown (validation proper names it)
             return 1 + self.shape(node.selection_set).fields

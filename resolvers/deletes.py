@@ -93,10 +93,14 @@ async def resume_pending(ch: ClickHouse, pg: PgPool, scrub: Scrub) -> list[Delet
     for record in await deletions.pending(pg):
         log.warning("re-applying deletion %s (%s of tenant %s), left pending by a stop", record.id, record.target,
                     record.tenant)  # fmt: skip
-        if record.execution_ids:  # the batch a crash interrupted: counted already, delete it again
-            await ch_deletes.delete_executions(ch, record.tenant_id, record.execution_ids)
-            await deletions.end_batch(pg, record.id)
-        finished.append(await _run(ch, pg, scrub, record.id, record.tenant_id, record.target, record.filter))
+        try:
+            if record.execution_ids:  # the batch a crash interrupted: counted already, delete it again
+                await ch_deletes.delete_executions(ch, record.tenant_id, record.execution_ids)
+                await deletions.end_batch(pg, record.id)
+            finished.append(await _run(ch, pg, scrub, record.id, record.tenant_id, record.target, record.filter))
+        except Exception:  # one deletion the store refuses must not keep the server from starting: it stays
+            # pending (and is tried again at the next start, or when asked again), and the log says why
+            log.exception("deletion %s could not be re-applied; it stays pending", record.id)
     return finished
 
 

@@ -12,7 +12,7 @@ is left and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from storage.clickhouse.client import ClickHouse
@@ -21,6 +21,13 @@ from storage.clickhouse.executions import ExecutionQuery, matching_ids_sql
 from storage.clickhouse.values import add_filter, add_time_range
 
 _SYNC = " SETTINGS lightweight_deletes_sync = 2"
+
+
+def _command_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Times as text for a command: a command's parameters are bound client-side, where a datetime becomes epoch
+    seconds, which ClickHouse misreads as DateTime64 from year 2287 on (11 digits)."""
+    return {k: v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v
+            for k, v in params.items()}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -57,6 +64,7 @@ async def count_events(ch: ClickHouse, tenant_id: str, selection: EventSelection
 async def delete_events(ch: ClickHouse, tenant_id: str, selection: EventSelection) -> None:
     """The span pieces of the matching events first (found through the events), then the events."""
     where, params = selection.where(tenant_id)
+    params = _command_params(params)
     await ch.command(
         "DELETE FROM spans WHERE tenant_id = {tenant:String} AND (execution_id, event_id) IN "
         f"(SELECT execution_id, id FROM events WHERE {where} AND is_span = 1){_SYNC}",
