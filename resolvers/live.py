@@ -189,8 +189,11 @@ async def execution_updates(
                 yield SpanUpdateItem(record, trace, change, None, encode_cursor(start, WHOLE_MESSAGE))
         if tap.history_only:
             return
-        if position is not None:
-            reflected = set()  # a resumed stream re-delivers what it missed, even if it is stored by now
+        if position is not None or not include_existing:
+            # A resumed stream re-delivers what it missed, even if it is stored by now; one without the existing
+            # spans sent none of the snapshot, so what reached its queue since it subscribed goes out too (the
+            # snapshot is read up to NO_READER_SECONDS after subscribing, and a write in between is no less new).
+            reflected = set()
         delivered = _Seen()
         async for message, events, first in _messages(bus, subscriber, tenant_id, position or (start + 1, -1), guard):
             for index, live in enumerate(events):

@@ -23,11 +23,13 @@ from storage.clickhouse.values import add_filter, add_time_range
 _SYNC = " SETTINGS lightweight_deletes_sync = 2"
 
 
-def _command_params(params: dict[str, Any]) -> dict[str, Any]:
-    """Times as text for a command: a command's parameters are bound client-side, where a datetime becomes epoch
-    seconds, which ClickHouse misreads as DateTime64 from year 2287 on (11 digits)."""
-    return {k: v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v
-            for k, v in params.items()}  # fmt: skip
+def _for_command(where: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Times as text for a command: a command's parameters are bound client-side (chDB), where a DateTime64
+    parameter becomes epoch seconds, which ClickHouse misreads (as a date before 1973, or past 2286)."""
+    for name in ("since", "until"):
+        where = where.replace(f"{{{name}:DateTime64(6, 'UTC')}}", f"toDateTime64({{{name}:String}}, 6, 'UTC')")
+    return where, {k: v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v
+                   for k, v in params.items()}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,7 @@ async def count_events(ch: ClickHouse, tenant_id: str, selection: EventSelection
 
 async def delete_events(ch: ClickHouse, tenant_id: str, selection: EventSelection) -> None:
     """The span pieces of the matching events first (found through the events), then the events."""
-    where, params = selection.where(tenant_id)
-    params = _command_params(params)
+    where, params = _for_command(*selection.where(tenant_id))
     await ch.command(
         "DELETE FROM spans WHERE tenant_id = {tenant:String} AND (execution_id, event_id) IN "
         f"(SELECT execution_id, id FROM events WHERE {where} AND is_span = 1){_SYNC}",
