@@ -24,8 +24,10 @@ graphql = schemathesis.graphql.from_dict({"data": introspection_from_schema(grap
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[ServerProcess]:
-    env = {"TRACEHOUSE_DATABASE_URL": database_url, "TRACEHOUSE_RATE_LIMIT_PER_SECOND": "0"}
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    # Its own embedded Postgres: generated mutations delete with `all: true` in the default tenant, which must
+    # not reach the registries and live log other test servers keep in the shared database.
+    env = {"TRACEHOUSE_RATE_LIMIT_PER_SECOND": "0"}
     proc = ServerProcess(Path(tmp_path_factory.mktemp("fuzz")), KEY, env)
     proc.start()
     yield proc

@@ -41,7 +41,7 @@ class DeletionRecord:
         values = dict(row)
         values["id"] = int(values["id"])
         values["filter"] = orjson.loads(values["filter"])
-        values["execution_ids"] = list(values["execution_ids"])
+        values["execution_ids"] = [orjson.loads(i) for i in values["execution_ids"]]
         return cls(**values)
 
 
@@ -78,7 +78,7 @@ async def start_batch(
     await pg.execute(
         "UPDATE deletions SET execution_ids = $2, events = events + $3, executions = executions + $4 WHERE id = $1",
         deletion_id,
-        execution_ids,
+        [orjson.dumps(i).decode() for i in execution_ids],  # JSON strings: an id may hold NUL, Postgres text not
         events,
         executions,
     )

@@ -93,7 +93,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
         [
             # Each deletion, recorded before it runs (state 'pending') and marked 'done' after: start-up
             # re-applies pending ones, so a crash mid-delete loses neither the delete nor other data.
-            # `execution_ids` is the batch of executions being deleted right now (re-deleted on recovery).
+            # `execution_ids` is the batch of executions being deleted right now (re-deleted on recovery), each a
+            # JSON string (an execution id may hold NUL, which Postgres text cannot).
             """
             CREATE TABLE deletions (
                 id bigserial PRIMARY KEY,
