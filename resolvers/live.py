@@ -189,11 +189,11 @@ async def execution_updates(
                 yield SpanUpdateItem(record, trace, change, None, encode_cursor(start, WHOLE_MESSAGE))
         if tap.history_only:
             return
-        if position is not None or not include_existing:
-            # A resumed stream re-delivers what it missed, even if it is stored by now; one without the existing
-            # spans sent none of the snapshot, so what reached its queue since it subscribed goes out too (the
-            # snapshot is read up to NO_READER_SECONDS after subscribing, and a write in between is no less new).
-            reflected = set()
+        # A resumed stream re-delivers what it missed, even if it is stored by now; one without the existing
+        # spans sent none of the snapshot, so what reached its queue since it subscribed goes out too (the
+        # snapshot is read up to NO_READER_SECONDS after subscribing, and a write in between is no less new).
+        # Only a stream that sent the snapshot skips what the snapshot holds.
+        skip = reflected if include_existing and position is None else set()
         delivered = _Seen()
         async for message, events, first in _messages(bus, subscriber, tenant_id, position or (start + 1, -1), guard):
             for index, live in enumerate(events):
@@ -202,7 +202,7 @@ async def execution_updates(
                 e, piece = live.event, live.piece
                 if index < first or piece is None or e.execution_id != execution_id:
                     continue
-                if event_key(e) in reflected or not delivered.add(event_key(e)):
+                if event_key(e) in skip or not delivered.add(event_key(e)):
                     continue
                 state = states.get(e.span_id)
                 if state is None:
@@ -210,8 +210,8 @@ async def execution_updates(
                 old_parent = state.record.parent_id
                 change = state.apply(piece, e.timestamp)
                 trace.moved(e.span_id, old_parent)
-                if position is not None and message.id <= start:
-                    change = change_of_piece(piece)  # replayed: the stored base state already holds it
+                if (position is not None and message.id <= start) or event_key(e) in reflected:
+                    change = change_of_piece(piece)  # the stored base state already holds it: say what it did
                 tap.at(event_key(e))
                 yield SpanUpdateItem(state.record, trace, change, e, encode_cursor(message.id, index))
 
