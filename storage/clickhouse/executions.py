@@ -42,12 +42,9 @@ _SUMMARY = f"""
     max(m_session) AS session_attribute
 """
 
-# Every span: its skeleton, token counts and the OpenInference `session.id` any of its pieces names (read from
-# the raw pieces: the position() guard keeps JSON parsing to the pieces that name one). The root span: its texts.
-_SPAN_SUMMARY = (
-    merged_columns(frozenset({"usage"}))
-    + """, maxIf(JSONExtractString(attributes, 'session.id'), position(attributes, '"session.id"') > 0) AS m_session"""
-)
+# Every span: its skeleton, token counts and the OpenInference `session.id` any of its pieces names (the
+# pieces' `session_id` column, computed on insert: migration 9). The root span: its texts.
+_SPAN_SUMMARY = merged_columns(frozenset({"usage"})) + ", max(session_id) AS m_session"
 _ROOT_TEXTS = merged_columns(frozenset({"inputs", "outputs", "error", "attributes"}))
 
 _COLUMNS = (
@@ -103,7 +100,7 @@ class ExecutionRecord:
 
 
 def session_attribute(attributes: str) -> str:
-    """The `session.id` in one span's attributes (JSON text), as the summary reads it; '' when none."""
+    """The `session.id` in one span's attributes (JSON text), as the `session_id` column holds it; '' when none."""
     if '"session.id"' not in attributes:
         return ""
     try:
@@ -137,11 +134,10 @@ def _summaries(tenant_id: str, q: ExecutionQuery, ids: list[str] | None = None) 
         inner.append("execution_id IN {ids:Array(String)}")
         params["ids"] = ids
     # A session's executions: the HoneyHive session itself, and every trace a span of which carries the
-    # OpenInference `session.id` (the position() guard keeps JSON parsing to the pieces that name one).
+    # OpenInference `session.id` (its pieces' `session_id` column).
     session = (
         "execution_id IN (SELECT execution_id FROM spans WHERE tenant_id = {tenant:String} AND "
-        "(execution_id = {session:String} OR (position(attributes, '\"session.id\"') > 0 AND "
-        "JSONExtractString(attributes, 'session.id') = {session:String})))"
+        "(execution_id = {session:String} OR session_id = {session:String}))"
     )
     add_filter(inner, params, session, "session", q.session_id)
     if q.actor_type is not None or q.actor_id is not None:

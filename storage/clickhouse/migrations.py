@@ -39,6 +39,9 @@ _SPAN_PIECE_COLUMNS = """
     cache_read_input_tokens UInt64
 """
 
+# A piece's `session.id` attribute: the position() guard keeps JSON parsing to the pieces that name one.
+_SESSION_ID = "if(position(attributes, '\"session.id\"') > 0, JSONExtractString(attributes, 'session.id'), '')"
+
 # A step is one idempotent statement, or a function for a step that must look at the store first (a table
 # rebuilt under its own name: every state a crash can leave it in is resumed, see rekey_events).
 Step = str | Callable[[ClickHouse], Awaitable[None]]
@@ -237,6 +240,19 @@ MIGRATIONS: list[tuple[int, str, list[Step]]] = [
             ENGINE = ReplacingMergeTree(ingested_at)
             ORDER BY (tenant_id, execution_id, span_id, id)
             """,
+        ],
+    ),
+    (
+        9,
+        "session ids of span pieces",
+        [
+            # The OpenInference `session.id` a piece's attributes name ('' when none), computed on insert (the
+            # view's rows into `spans` get it like any insert), so an execution's session and the sessionId
+            # filter read one narrow column instead of every piece's attributes. MATERIALIZE writes it into
+            # the parts from before this migration (a background mutation, resumed after a restart; until it
+            # ends those parts compute it on read, the same value).
+            f"ALTER TABLE spans ADD COLUMN IF NOT EXISTS session_id String MATERIALIZED {_SESSION_ID}",
+            "ALTER TABLE spans MATERIALIZE COLUMN session_id",
         ],
     ),
 ]

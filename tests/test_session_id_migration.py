@@ -1,0 +1,95 @@
+"""ClickHouse migration 9 on a data dir written before it: span pieces get a `session_id` column, filled for
+the pieces already stored, and executions read the same `sessionId` (and the same `sessionId` filter
+matches) as before the upgrade, while the filled column is written and after; pieces written later get it on
+insert.
+
+chDB allows one engine path per process, so the old data dir lives in a child process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+SCRIPT = r"""
+import asyncio, json, sys, time
+from storage.clickhouse import migrations
+from storage.clickhouse.client import ChdbClickHouse
+from storage.clickhouse.executions import ExecutionQuery, executions_by_ids, list_executions
+
+COLUMNS = ["tenant_id", "id", "name", "timestamp", "source", "execution_id", "span_id", "is_span", "span_name",
+           "span_kind", "parent_span_id", "span_status", "attributes"]
+
+
+def piece(execution, span, parent="", kind="AGENT", attributes=""):
+    return ["t1", f"{execution}/{span}", "span.logged", "2024-01-15 09:30:00", "otlp", execution, span, 1, span,
+            kind, parent, "SUCCEEDED", attributes]
+
+
+OLD = [
+    piece("ex-root", "r", attributes='{"session.id": "chat-1", "k": 1}'),  # on the root
+    piece("ex-child", "r"),
+    piece("ex-child", "c", parent="r", attributes='{"a": "x", "session.id": "chat-1"}'),  # on a child
+    piece("ex-none", "r", attributes='{"note": "session.id"}'),  # the words, not the key
+    piece("hh-1", "hh-1", kind="SESSION"),  # a HoneyHive session is its own
+    piece("ex-other", "r", attributes='{"session.id": "chat-2"}'),
+]
+IDS = ["ex-root", "ex-child", "ex-none", "hh-1", "ex-other", "ex-new"]
+
+
+async def read(ch):
+    found = await executions_by_ids(ch, "t1", IDS)
+    sessions = {i: r.session_id for i, r in sorted(found.items())}
+    listed = {}
+    for s in ("chat-1", "chat-2", "hh-1", "ex-none", "none"):
+        rows = await list_executions(ch, "t1", ExecutionQuery(session_id=s), 10, None)
+        listed[s] = sorted(r.id for r in rows)
+    return {"sessions": sessions, "listed": listed}
+
+
+async def main(path):
+    ch = ChdbClickHouse(f"chdb://{path}", pool_size=1)
+    every = migrations.MIGRATIONS
+    migrations.MIGRATIONS = [m for m in every if m[0] < 9]  # the release before the column
+    before = await migrations.migrate(ch)
+    for row in OLD:  # one part each, as separate commits leave them
+        await ch.insert("events", [row], COLUMNS)
+    migrations.MIGRATIONS = every
+    upgraded = await migrations.migrate(ch)
+    again = await migrations.migrate(ch)
+    read_at_once = await read(ch)  # the fill may still run: parts without it compute the column on read
+    await ch.insert("events", [piece("ex-new", "r", attributes='{"session.id": "chat-2"}')], COLUMNS)
+    deadline = time.monotonic() + 60
+    while (await ch.query("SELECT count() FROM system.mutations WHERE table = 'spans' AND NOT is_done")).rows[0][0]:
+        assert time.monotonic() < deadline, "the column was not filled in time"
+        await asyncio.sleep(0.1)
+    stored = (await ch.query("SELECT execution_id, span_id, session_id FROM spans ORDER BY execution_id, span_id")).rows
+    print(json.dumps({"before": before, "upgraded": upgraded, "again": again, "at_once": read_at_once,
+                      "filled": await read(ch), "stored": stored}))
+    await ch.close()
+
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+def test_an_existing_data_dir_reads_the_same_sessions(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path / "clickhouse")],
+        capture_output=True, text=True, timeout=180, cwd=Path(__file__).parent.parent,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert 9 not in out["before"] and out["upgraded"] == [9] and out["again"] == []
+    sessions = {"ex-child": "chat-1", "ex-none": None, "ex-other": "chat-2", "ex-root": "chat-1", "hh-1": "hh-1"}
+    listed = {"chat-1": ["ex-child", "ex-root"], "chat-2": ["ex-other"], "hh-1": ["hh-1"], "ex-none": ["ex-none"],
+              "none": []}  # fmt: skip
+    assert out["at_once"] == {"sessions": sessions, "listed": listed}
+    # written after the upgrade: filled on insert, found by the filter
+    assert out["filled"] == {"sessions": {**sessions, "ex-new": "chat-2"},
+                             "listed": {**listed, "chat-2": ["ex-new", "ex-other"]}}  # fmt: skip
+    assert out["stored"] == [
+        ["ex-child", "c", "chat-1"], ["ex-child", "r", ""], ["ex-new", "r", "chat-2"], ["ex-none", "r", ""],
+        ["ex-other", "r", "chat-2"], ["ex-root", "r", "chat-1"], ["hh-1", "hh-1", ""],
+    ]  # fmt: skip
