@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 import clickhouse_connect
 
@@ -26,6 +29,32 @@ class Rows:
     def dicts(self) -> list[dict[str, Any]]:
         cols = self.columns
         return [dict(zip(cols, row, strict=True)) for row in self.rows]
+
+
+# A `{name:DateTime64(precision[, 'zone'])}` placeholder.
+_DATETIME64 = re.compile(r"\{(\w+):\s*DateTime64\(\s*(\d+)\s*(?:,\s*'([^']*)'\s*)?\)\}")
+
+
+def bind_dates_as_text(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A command's DateTime64 parameters as text that ClickHouse parses back exactly. A mutation (DELETE, ALTER
+    ... UPDATE) stores its condition with each DateTime64 parameter turned into epoch seconds, which ClickHouse
+    then misreads: a date before 1973 fails to parse, one past 2286 is refused (measured with chDB 4.4). A
+    String parameter is stored as the text it is, so `{d:DateTime64(6, 'UTC')}` becomes
+    `toDateTime64({d:String}, 6, 'UTC')` with the datetime written in that zone (UTC without one)."""
+
+    def as_text(match: re.Match[str]) -> str:
+        name, precision, zone = match.group(1), match.group(2), match.group(3) or "UTC"
+        value = params.get(name)
+        if not isinstance(value, datetime):
+            return match.group(0)
+        if value.tzinfo is None:  # naive datetimes are UTC everywhere in this code
+            value = value.replace(tzinfo=UTC)
+        texts[name] = value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return f"toDateTime64({{{name}:String}}, {precision}, '{zone}')"
+
+    texts: dict[str, str] = {}
+    sql = _DATETIME64.sub(as_text, sql)
+    return sql, ({**params, **texts} if texts else params)
 
 
 class ClickHouse(Protocol):
@@ -67,7 +96,8 @@ class ChdbClickHouse:
 
     async def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
         self.queries += 1
-        await self._run("command", sql, parameters=params or {})
+        sql, params = bind_dates_as_text(sql, params or {})
+        await self._run("command", sql, parameters=params)
 
     async def insert(self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str]) -> None:
         await self._run("insert", table, rows, column_names=list(columns))
@@ -107,8 +137,9 @@ class HttpClickHouse:
 
     async def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
         self.queries += 1
+        sql, params = bind_dates_as_text(sql, params or {})
         try:
-            await self._client.command(sql, parameters=params or {})
+            await self._client.command(sql, parameters=params)
         except Exception as exc:
             raise _classify(exc) from exc
 

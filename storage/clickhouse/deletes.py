@@ -12,7 +12,7 @@ is left and nothing else.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from storage.clickhouse.client import ClickHouse
@@ -21,15 +21,6 @@ from storage.clickhouse.executions import ExecutionQuery, matching_ids_sql
 from storage.clickhouse.values import add_filter, add_time_range
 
 _SYNC = " SETTINGS lightweight_deletes_sync = 2"
-
-
-def _for_command(where: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """Times as text for a command: a command's parameters are bound client-side (chDB), where a DateTime64
-    parameter becomes epoch seconds, which ClickHouse misreads (as a date before 1973, or past 2286)."""
-    for name in ("since", "until"):
-        where = where.replace(f"{{{name}:DateTime64(6, 'UTC')}}", f"toDateTime64({{{name}:String}}, 6, 'UTC')")
-    return where, {k: v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime) else v
-                   for k, v in params.items()}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -65,7 +56,7 @@ async def count_events(ch: ClickHouse, tenant_id: str, selection: EventSelection
 
 async def delete_events(ch: ClickHouse, tenant_id: str, selection: EventSelection) -> None:
     """The span pieces of the matching events first (found through the events), then the events."""
-    where, params = _for_command(*selection.where(tenant_id))
+    where, params = selection.where(tenant_id)
     await ch.command(
         "DELETE FROM spans WHERE tenant_id = {tenant:String} AND (execution_id, event_id) IN "
         f"(SELECT execution_id, id FROM events WHERE {where} AND is_span = 1){_SYNC}",
