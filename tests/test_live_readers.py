@@ -49,6 +49,8 @@ async def test_a_tenant_nobody_watches_gets_no_messages_and_one_that_is_watched_
     assert await logged(state, tid) == 2
     replayed = await bus.replay(tid, 0)
     assert [m.tenant_id for m in replayed] == [tid, tid], "replays never see the watch markers"
+    markers = await state.pg.fetchval("SELECT count(*) FROM live_watches WHERE tenant_id = $1", tid)
+    assert markers == 1, "one marker row per tenant and process, marked again in place"
 
 
 async def test_another_process_sees_the_watch_and_a_marker_past_the_retention_window_counts_for_nothing(

@@ -8,9 +8,10 @@ up is cut off (`overflowed`) instead of growing memory.
 
 A message is only built and logged when it can have a reader: a tenant counts as watched while any process
 has a subscriber for it and for the retention window after (a cursor handed out meanwhile can still be
-resumed). Processes say so with watch markers, rows of the same log under a key no tenant has (so replays
-never see them): a subscriber's marker is committed before it reads anything stored, and a publisher
-looks for one after its rows are stored, so one of the two always sees the other's write. A publisher
+resumed). Processes say so with watch markers in `live_watches`, one row per tenant and process holding when
+it last marked (so the log holds messages only, and the markers stay a few rows): a subscriber's marker is
+committed before it reads anything stored, and a publisher looks for one after its rows are stored, so one
+of the two always sees the other's write. A publisher
 trusts "no marker" for NO_READER_SECONDS (one lookup per tenant per that, not per commit), so a new
 marker's subscriber waits that long before it reads: a commit that missed its marker is stored by then.
 """
@@ -31,9 +32,6 @@ import asyncpg
 log = logging.getLogger(__name__)
 
 CHANNEL = "tracehouse_live"
-# Watch markers' key in live_messages: a tenant id is a UUID, never this prefix, so a tenant's replay and
-# the notifications never meet a marker; the (tenant_id, id) index finds a tenant's markers directly.
-WATCH_KEY = "watch:"
 MARK_EVERY = 30.0  # seconds between a process's markers while it has subscribers for a tenant
 NO_READER_SECONDS = 0.25  # how long a publisher trusts a lookup that found no marker
 
@@ -127,8 +125,9 @@ class LiveBus:
 
     async def _mark(self, tenant_id: str) -> None:
         await self._pg.execute(
-            "INSERT INTO live_messages (tenant_id, origin, body) VALUES ($1, $2, ''::bytea)",
-            WATCH_KEY + tenant_id,
+            "INSERT INTO live_watches (tenant_id, origin) VALUES ($1, $2) "
+            "ON CONFLICT (tenant_id, origin) DO UPDATE SET marked_at = now()",
+            tenant_id,
             self.origin,
         )
         marked = time.monotonic()  # after the commit: watch() waits from here
@@ -150,9 +149,9 @@ class LiveBus:
         unknown = {t for t in tenant_ids - found if self._unwatched_until.get(t, 0.0) <= now}
         if unknown:
             rows = await self._pg.fetch(
-                "SELECT tenant_id, extract(epoch FROM now() - max(created_at))::float8 AS age FROM live_messages "
+                "SELECT tenant_id, extract(epoch FROM now() - max(marked_at))::float8 AS age FROM live_watches "
                 "WHERE tenant_id = ANY($1::text[]) GROUP BY tenant_id",
-                [WATCH_KEY + t for t in unknown],
+                list(unknown),
             )
             if len(self._unwatched_until) > 100_000:  # forget tenants' expired entries now and then
                 self._unwatched_until = {t: u for t, u in self._unwatched_until.items() if u > now}
@@ -161,7 +160,7 @@ class LiveBus:
             for row in rows:
                 left = self._retention.total_seconds() - row["age"]
                 if left > 0:
-                    tenant_id = row["tenant_id"][len(WATCH_KEY) :]
+                    tenant_id = row["tenant_id"]
                     self._watched_until[tenant_id] = now + left
                     self._unwatched_until.pop(tenant_id, None)
                     found.add(tenant_id)
@@ -271,6 +270,10 @@ class LiveBus:
             try:
                 await self._pg.execute(
                     "DELETE FROM live_messages WHERE created_at < now() - $1::interval", self._retention
+                )
+                # a marker past the window counts for nothing (readers() checks its age): only its row goes
+                await self._pg.execute(
+                    "DELETE FROM live_watches WHERE marked_at < now() - $1::interval", self._retention
                 )
             except Exception as exc:
                 log.warning("pruning live messages failed: %s", exc)

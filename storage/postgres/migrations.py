@@ -116,6 +116,26 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
             "ALTER TABLE tenants ADD COLUMN retention_days integer CHECK (retention_days > 0)",
         ],
     ),
+    (
+        4,
+        "live watch markers",
+        [
+            # Which process has (or recently had) a subscriber for which tenant (storage/postgres/live_bus.py):
+            # one row per tenant and process, re-marked in place. They were rows of live_messages under the
+            # key 'watch:<tenant>'; the latest of each moves here, so a watched tenant stays watched.
+            """
+            CREATE TABLE live_watches (
+                tenant_id text NOT NULL,
+                origin text NOT NULL,
+                marked_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (tenant_id, origin)
+            )
+            """,
+            "INSERT INTO live_watches (tenant_id, origin, marked_at) SELECT substr(tenant_id, 7), origin, "
+            "max(created_at) FROM live_messages WHERE tenant_id LIKE 'watch:%' GROUP BY 1, 2",
+            "DELETE FROM live_messages WHERE tenant_id LIKE 'watch:%'",
+        ],
+    ),
 ]
 
 
