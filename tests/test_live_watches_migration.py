@@ -8,26 +8,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
 
 from storage.postgres import migrations
 from storage.postgres.live_bus import LiveBus
+from tests.databases import own_database
 
 
 @pytest.fixture
 async def old_database(database_url: str) -> AsyncIterator[str]:
-    name = f"live_watches_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(database_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        parts = urlsplit(database_url)  # a socket DSN keeps its host in the query string
-        yield urlunsplit(parts._replace(path=f"/{name}"))
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    async with own_database(database_url, "live_watches") as dsn:
+        yield dsn
 
 
 async def test_markers_move_to_their_table_and_keep_their_tenant_watched(
