@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
@@ -11,6 +11,8 @@ from graph.enums import SortDirection
 from resolvers.events import event_order
 from resolvers.executions import execution_order, span_order
 from resolvers.paging import Order
+
+F = TypeVar("F", bound=Enum)
 
 
 @strawberry.enum(description="What executions can be sorted by; DURATION puts running ones first ascending.")
@@ -36,28 +38,31 @@ class EventOrderField(Enum):
     NAME = "NAME"
 
 
-@strawberry.input(description="Sort executions by one field; ties are broken by id in the same direction.")
-class ExecutionOrder:
-    field: ExecutionOrderField
+@strawberry.input
+class _Order(Generic[F]):
+    """One field of a closed set and a direction; `sort` turns them into the list's keyset order."""
+
+    field: F
     direction: SortDirection
 
+    @staticmethod
+    def sort(field: str, descending: bool) -> Order[Any]:  # the list's: each input names its own
+        raise NotImplementedError
+
     def to_order(self) -> Order[Any]:
-        return execution_order(self.field.value, self.direction is SortDirection.DESC)
+        return self.sort(self.field.value, self.direction is SortDirection.DESC)
+
+
+@strawberry.input(description="Sort executions by one field; ties are broken by id in the same direction.")
+class ExecutionOrder(_Order[ExecutionOrderField]):
+    sort = staticmethod(execution_order)
 
 
 @strawberry.input(description="Sort spans by one field; ties are broken by span id in the same direction.")
-class SpanOrder:
-    field: SpanOrderField
-    direction: SortDirection
-
-    def to_order(self) -> Order[Any]:
-        return span_order(self.field.value, self.direction is SortDirection.DESC)
+class SpanOrder(_Order[SpanOrderField]):
+    sort = staticmethod(span_order)
 
 
 @strawberry.input(description="Sort events by one field; ties are broken by id in the same direction.")
-class EventOrder:
-    field: EventOrderField
-    direction: SortDirection
-
-    def to_order(self) -> Order[Any]:
-        return event_order(self.field.value, self.direction is SortDirection.DESC)
+class EventOrder(_Order[EventOrderField]):
+    sort = staticmethod(event_order)
