@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
-
 import strawberry
 
 from graph.actor_stats import ActorStats
-from graph.connection import Connection
 from graph.context import Info
 from graph.entity import Entity
+from graph.events_field import events_field
 from graph.time_annotations import From, OptionalDateTime
-
-if TYPE_CHECKING:
-    from graph.event import Event
 
 
 @strawberry.type
@@ -25,16 +20,7 @@ class Actor(Entity):
         record = await self._record(info)
         return record.name if record else None
 
-    @strawberry.field(description="Events this actor caused, newest first.")
-    async def events(
-        self,
-        info: Info,
-        first: int | None = 100,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Annotated[Event, strawberry.lazy("graph.event")]]:
-        return await self._events(info, first, after, last, before)
+    events = events_field("Events this actor caused, newest first.")
 
     @strawberry.field(name="stats", description="Successes, failures and total over [from, to).")
     async def stats(

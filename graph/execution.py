@@ -11,6 +11,7 @@ from graph.connection import Connection
 from graph.context import Info
 from graph.cost import Cost
 from graph.enums import SortDirection, SpanKind, SpanStatus
+from graph.events_field import EventConnection, events_field
 from graph.node import Node
 from graph.ordering import SpanOrder, SpanOrderField
 from graph.run_result import RunResult
@@ -25,7 +26,6 @@ from resolvers.records import ExecutionRecord
 
 if TYPE_CHECKING:
     from graph.annotation import Annotation
-    from graph.event import Event
 
 
 @strawberry.type
@@ -127,15 +127,11 @@ class Execution(RunResult, Node):
         trace = await info.context.loaders.trace_by_execution.load(self.record.id)
         return Span.all(trace.roots, trace)
 
-    @strawberry.field(description="The execution's events, oldest first.")
-    async def events(
-        self,
-        info: Info,
-        first: int | None = 100,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Annotated[Event, strawberry.lazy("graph.event")]]:
+    events = events_field("The execution's events, oldest first.")
+
+    async def _events(
+        self, info: Info, first: int | None, after: str | None, last: int | None, before: str | None
+    ) -> EventConnection:
         from graph.event import Event
 
         ctx = info.context

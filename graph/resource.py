@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
-
 import strawberry
 
-from graph.connection import Connection
 from graph.context import Info
 from graph.entity import Entity
-
-if TYPE_CHECKING:
-    from graph.event import Event
+from graph.events_field import events_field
 
 
 @strawberry.type
@@ -23,13 +18,4 @@ class Resource(Entity):
         record = await self._record(info)
         return record.name if record else None
 
-    @strawberry.field(description="Events about this resource, newest first.")
-    async def events(
-        self,
-        info: Info,
-        first: int | None = 100,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Annotated[Event, strawberry.lazy("graph.event")]]:
-        return await self._events(info, first, after, last, before)
+    events = events_field("Events about this resource, newest first.")
