@@ -62,6 +62,11 @@ class OfflinePage:
             self.blocked.append(route.request.url)
             route.abort()
 
+    def assert_clean(self) -> None:
+        """It tried to reach nothing but the server, and no script on it threw."""
+        assert self.blocked == [], self.blocked
+        assert self.errors == [], self.errors
+
     def screenshot(self, suffix: str = "") -> Path:
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / f"{self.name}{suffix}.png"

@@ -18,6 +18,7 @@ from server.settings import Settings
 from server.state import AppState
 from storage.postgres import keys
 from storage.postgres.embedded import EmbeddedPostgres
+from tests.browser import chromium
 
 
 @pytest.fixture(scope="session")
@@ -111,3 +112,11 @@ async def other_tenant(app: Any, state: AppState) -> AsyncIterator[Tenant]:
 async def anon(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright (tests/browser.py), one per browser test module; skips loudly
+    when either is missing."""
+    with chromium() as launched:
+        yield launched

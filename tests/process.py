@@ -64,5 +64,12 @@ class ServerProcess:
             self.proc.wait()
         self.proc = None
 
+    def __enter__(self) -> ServerProcess:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers={"X-API-Key": self.api_key}, timeout=30)

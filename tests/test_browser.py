@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser import OfflinePage, chromium
+from tests.browser import OfflinePage
 from tests.process import ServerProcess
 
 KEY = "th_browser_test_key"
@@ -24,17 +24,9 @@ SUBSCRIPTION = 'subscription { events(filter: {names: ["browser.seen"]}) { name 
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("browser") / "data", KEY)
-    proc.start()
-    yield proc
-    proc.stop()
+    with ServerProcess(tmp_path_factory.mktemp("browser") / "data", KEY) as proc:
+        yield proc
 
 
 def _server_errors(server: ServerProcess) -> str:
@@ -100,8 +92,7 @@ def test_graphiql_renders_and_runs_a_query_and_a_subscription_offline(browser: A
 
             assert any(delivered() for _ in range(10)), _response_text(page) + _server_errors(server)
         assert json.loads(_response_text(page))["data"]["events"]["name"] == "browser.seen"
-        assert offline.blocked == [], offline.blocked
-        assert offline.errors == [], offline.errors
+        offline.assert_clean()
 
 
 def test_swagger_ui_renders_offline_and_authorize_sends_the_key(browser: Any, server: ServerProcess) -> None:
@@ -126,5 +117,4 @@ def test_swagger_ui_renders_offline_and_authorize_sends_the_key(browser: Any, se
         status = operation.locator(".live-responses-table tbody .response-col_status").first
         status.wait_for()
         assert status.inner_text().strip() == "200", operation.inner_text()
-        assert offline.blocked == [], offline.blocked
-        assert offline.errors == [], offline.errors
+        offline.assert_clean()

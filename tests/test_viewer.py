@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser import OfflinePage, chromium
+from tests.browser import OfflinePage
 from tests.process import ServerProcess
 
 KEY = "th_viewer_test_key"
@@ -61,21 +61,11 @@ def _wide() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("viewer") / "data", KEY)
-    proc.start()
-    with proc.client() as http:
+    with ServerProcess(tmp_path_factory.mktemp("viewer") / "data", KEY) as proc:
         for spans in (_workflow(), _wide()):
-            response = http.post("/graphql", json={"query": LOG_SPANS, "variables": {"s": spans}})
-            assert response.json()["data"]["logSpans"]["count"] == len(spans), response.text
-    yield proc
-    proc.stop()
+            _log(proc, spans)
+        yield proc
 
 
 def _log(server: ServerProcess, spans: list[dict[str, Any]]) -> None:
@@ -150,8 +140,7 @@ def test_sign_in_list_waterfall_and_detail(browser: Any, server: ServerProcess) 
         page.click("#sign-out")
         page.wait_for_selector("#api-key")
         assert not any(c["name"] == "vai_token" for c in offline.context.cookies())
-        assert offline.blocked == [], offline.blocked
-        assert offline.errors == [], offline.errors
+        offline.assert_clean()
 
 
 def test_a_wrong_key_says_so(browser: Any, server: ServerProcess) -> None:
