@@ -6,8 +6,10 @@ An empty filter is refused rather than read as "everything": a deletion of all o
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
-from typing import Any
+from enum import Enum
+from typing import TYPE_CHECKING, Any
 
 import strawberry
 
@@ -43,11 +45,37 @@ def _common(
     return out if out else {"all": True}
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value.value if isinstance(value, Enum) else value
+
+
+class _Filter:
+    """A delete filter's JSON: every field but `all`, `from` and `to` is a condition, keyed by its GraphQL
+    name (the keys resolvers/deletes.py reads), enums by their values."""
+
+    if TYPE_CHECKING:  # declared by each input, with its own descriptions
+        all: bool
+        from_: datetime | None
+        to: datetime | None
+
+    def to_json(self) -> dict[str, Any]:
+        conditions = {_camel(f.name): _plain(getattr(self, f.name)) for f in dataclasses.fields(self)  # type: ignore[arg-type]
+                      if f.name not in ("all", "from_", "to")}  # fmt: skip
+        return _common("filter", self.all, self.from_, self.to, conditions)
+
+
 @strawberry.input(
     description="Which events to delete (with the span pieces they carried); conditions combine with AND. "
     "At least one condition, or `all: true` for every event of the tenant."
 )
-class DeleteEventsFilter:
+class DeleteEventsFilter(_Filter):
     all: bool = strawberry.field(default=False, description="Every event of the tenant (no other condition).")
     from_: OptionalDateTime = strawberry.field(default=None, name="from", description="Events at or after.")
     to: OptionalDateTime = strawberry.field(default=None, description="Events before.")
@@ -61,20 +89,12 @@ class DeleteEventsFilter:
     )
     correlation_id: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return _common("filter", self.all, self.from_, self.to, {
-            "names": list(self.names or []), "actorType": self.actor_type, "actorId": self.actor_id,
-            "resourceType": self.resource_type, "resourceId": self.resource_id,
-            "executionId": str(self.execution_id) if self.execution_id is not None else None,
-            "correlationId": self.correlation_id,
-        })  # fmt: skip
-
 
 @strawberry.input(
     description="Which executions to delete, each whole (every event and span); conditions combine with AND. "
     "At least one condition, or `all: true` for every execution of the tenant."
 )
-class DeleteExecutionsFilter:
+class DeleteExecutionsFilter(_Filter):
     all: bool = strawberry.field(default=False, description="Every execution of the tenant (no other condition).")
     from_: OptionalDateTime = strawberry.field(default=None, name="from", description="Started at or after.")
     to: OptionalDateTime = strawberry.field(default=None, description="Started before.")
@@ -85,10 +105,3 @@ class DeleteExecutionsFilter:
     resource_type: str | None = strawberry.field(default=None, description="Executions with an event about this.")
     resource_id: str | None = None
     session_id: str | None = strawberry.field(default=None, description="The execution of this session id.")
-
-    def to_json(self) -> dict[str, Any]:
-        return _common("filter", self.all, self.from_, self.to, {
-            "name": self.name, "statuses": [s.value for s in self.statuses or []], "actorType": self.actor_type,
-            "actorId": self.actor_id, "resourceType": self.resource_type, "resourceId": self.resource_id,
-            "sessionId": self.session_id,
-        })  # fmt: skip
