@@ -7,10 +7,9 @@ chDB allows one engine path per process, so each old data dir lives in a child p
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.old_stores import run_child
 
 SCRIPT = r"""
 import asyncio, json, sys
@@ -54,12 +53,7 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 
 
 def _upgrade(path: Path, crash: bool) -> dict:
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(path / "clickhouse"), "crash" if crash else ""],
-        capture_output=True, text=True, timeout=180, cwd=Path(__file__).parent.parent,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return dict(run_child(SCRIPT, str(path / "clickhouse"), "crash" if crash else ""))
 
 
 def _check(out: dict) -> None:

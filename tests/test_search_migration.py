@@ -5,16 +5,16 @@ chDB allows one engine path per process, so the old data dir lives in a child pr
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.old_stores import run_child
+
 SCRIPT = r"""
-import asyncio, json, sys, time
+import asyncio, json, sys
 from storage.clickhouse import migrations
 from storage.clickhouse.client import ChdbClickHouse
 from storage.clickhouse.search import candidate_spans_sql, search_spans
+from tests.old_stores import mutations_done
 
 ROW = ("t1", "ex-{n}", "s0", "e{n}", "span.logged", "2024-01-01 00:00:00", "{name}", "SUCCEEDED")
 COLUMNS = "tenant_id, execution_id, span_id, event_id, event_name, ts, span_name, span_status"
@@ -30,10 +30,7 @@ async def main(path: str) -> None:
         await ch.insert("spans", [[v.format(n=n, name=name) for v in ROW]], COLUMNS.split(", "))
     migrations.MIGRATIONS = every
     upgraded = await migrations.migrate(ch)
-    deadline = time.monotonic() + 60
-    while (await ch.query("SELECT count() FROM system.mutations WHERE table = 'spans' AND NOT is_done")).rows[0][0]:
-        assert time.monotonic() < deadline, "the index was not built in time"
-        await asyncio.sleep(0.1)
+    await mutations_done(ch, "spans", "the index was built")
     found = [(s.execution_id, s.name) for s in await search_spans(ch, "t1", "NEEDLE", 10, None)]
     params = {"tenant": "t1"}
     plan = await ch.query(f"EXPLAIN indexes = 1 {candidate_spans_sql('needle', params)}", params)
@@ -46,12 +43,7 @@ asyncio.run(main(sys.argv[1]))
 
 
 def test_an_existing_data_dir_gets_the_index(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp_path / "clickhouse")],
-        capture_output=True, text=True, timeout=120, cwd=Path(__file__).parent.parent,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out = run_child(SCRIPT, str(tmp_path / "clickhouse"), timeout=120)
     assert out["before"] == [1, 2]
     assert out["upgraded"][0] == 3  # and every later one
     assert out["found"] == [["ex-1", "Needle in a haystack"]]

@@ -7,16 +7,16 @@ chDB allows one engine path per process, so the old data dir lives in a child pr
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.old_stores import run_child
+
 SCRIPT = r"""
-import asyncio, json, sys, time
+import asyncio, json, sys
 from storage.clickhouse import migrations
 from storage.clickhouse.client import ChdbClickHouse
 from storage.clickhouse.executions import ExecutionQuery, executions_by_ids, list_executions
+from tests.old_stores import mutations_done
 
 COLUMNS = ["tenant_id", "id", "name", "timestamp", "source", "execution_id", "span_id", "is_span", "span_name",
            "span_kind", "parent_span_id", "span_status", "attributes"]
@@ -60,10 +60,7 @@ async def main(path):
     again = await migrations.migrate(ch)
     read_at_once = await read(ch)  # the fill may still run: parts without it compute the column on read
     await ch.insert("events", [piece("ex-new", "r", attributes='{"session.id": "chat-2"}')], COLUMNS)
-    deadline = time.monotonic() + 60
-    while (await ch.query("SELECT count() FROM system.mutations WHERE table = 'spans' AND NOT is_done")).rows[0][0]:
-        assert time.monotonic() < deadline, "the column was not filled in time"
-        await asyncio.sleep(0.1)
+    await mutations_done(ch, "spans", "the column was filled")
     stored = (await ch.query("SELECT execution_id, span_id, session_id FROM spans ORDER BY execution_id, span_id")).rows
     print(json.dumps({"before": before, "upgraded": upgraded, "again": again, "at_once": read_at_once,
                       "filled": await read(ch), "stored": stored}))
@@ -75,12 +72,7 @@ asyncio.run(main(sys.argv[1]))
 
 
 def test_an_existing_data_dir_reads_the_same_sessions(tmp_path: Path) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp_path / "clickhouse")],
-        capture_output=True, text=True, timeout=180, cwd=Path(__file__).parent.parent,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+    out = run_child(SCRIPT, str(tmp_path / "clickhouse"))
     assert 9 not in out["before"] and out["upgraded"] == [9] and out["again"] == []
     sessions = {"ex-child": "chat-1", "ex-none": None, "ex-other": "chat-2", "ex-root": "chat-1", "hh-1": "hh-1"}
     listed = {"chat-1": ["ex-child", "ex-root"], "chat-2": ["ex-other"], "hh-1": ["hh-1"], "ex-none": ["ex-none"],
