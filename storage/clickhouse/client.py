@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 import clickhouse_connect
 
@@ -31,28 +30,47 @@ class Rows:
         return [dict(zip(cols, row, strict=True)) for row in self.rows]
 
 
-# A `{name:DateTime64(precision[, 'zone'])}` placeholder.
-_DATETIME64 = re.compile(r"\{(\w+):\s*DateTime64\(\s*(\d+)\s*(?:,\s*'([^']*)'\s*)?\)\}")
+# A `{name:DateTime64(precision[, 'zone'])}` placeholder, bare or in Nullable(...) or Array(...).
+_DATETIME64 = re.compile(
+    r"\{(\w+):\s*(?:(Nullable|Array)\(\s*)?DateTime64\(\s*(\d+)\s*(?:,\s*'([^']*)'\s*)?\)\s*(\))?\s*\}"
+)
+
+
+def _utc_text(value: datetime) -> str:
+    if value.tzinfo is None:  # naive datetimes are UTC everywhere in this code
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def bind_dates_as_text(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """A command's DateTime64 parameters as text that ClickHouse parses back exactly. A mutation (DELETE, ALTER
     ... UPDATE) stores its condition with each DateTime64 parameter turned into epoch seconds, which ClickHouse
-    then misreads: a date before 1973 fails to parse, one past 2286 is refused (measured with chDB 4.4). A
-    String parameter is stored as the text it is, so `{d:DateTime64(6, 'UTC')}` becomes
-    `toDateTime64({d:String}, 6, 'UTC')` with the datetime written in that zone (UTC without one)."""
+    then misreads: a date before 1973 fails to parse, one past 2286 is refused (measured with chDB 4.4); a
+    Nullable one matches nothing, an Array one fails. A String parameter is stored as the text it is, so
+    `{d:DateTime64(6, 'UTC')}` becomes `toDateTime64({d:String}, 6, 'UTC')`. The text is always UTC (a zone's
+    wall time is ambiguous in the hour its clocks go back), turned into the placeholder's zone after parsing."""
 
     def as_text(match: re.Match[str]) -> str:
-        name, precision, zone = match.group(1), match.group(2), match.group(3) or "UTC"
-        value = params.get(name)
-        if not isinstance(value, datetime):
+        name, wrapper, precision, zone, closed = match.groups()
+        if (wrapper is None) != (closed is None):  # e.g. Array(Nullable(DateTime64(...))): left as it is
             return match.group(0)
-        if value.tzinfo is None:  # naive datetimes are UTC everywhere in this code
-            value = value.replace(tzinfo=UTC)
-        texts[name] = value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S.%f")
-        return f"toDateTime64({{{name}:String}}, {precision}, '{zone}')"
+        value = params.get(name)
 
-    texts: dict[str, str] = {}
+        def typed(text: str) -> str:
+            parsed = f"toDateTime64({text}, {precision}, 'UTC')"
+            return parsed if zone in (None, "UTC") else f"toTimeZone({parsed}, '{zone}')"
+
+        if wrapper == "Array":
+            if not isinstance(value, list | tuple) or not all(isinstance(v, datetime) for v in value):
+                return match.group(0)
+            texts[name] = [_utc_text(v) for v in value]
+            return f"arrayMap(_at -> {typed('_at')}, {{{name}:Array(String)}})"
+        if not isinstance(value, datetime):  # a Nullable's None binds as NULL, which a mutation keeps as it is
+            return match.group(0)
+        texts[name] = _utc_text(value)
+        return typed(f"{{{name}:String}}")
+
+    texts: dict[str, Any] = {}
     sql = _DATETIME64.sub(as_text, sql)
     return sql, ({**params, **texts} if texts else params)
 
