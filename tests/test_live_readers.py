@@ -88,3 +88,30 @@ async def test_a_publisher_that_trusted_no_marker_sees_the_new_one_by_the_time_i
         assert await elsewhere.readers({tid}) == {tid}
     finally:
         bus.unsubscribe(subscriber)
+
+
+async def test_a_long_lived_subscriber_stays_watched_past_a_short_retention_window(
+    state: AppState, tenant: Tenant, database_url: str
+) -> None:
+    """A process re-marks its subscribers' tenants often enough that their marker never ages past the retention
+    window (TRACEHOUSE_LIVE_RETENTION_SECONDS may be shorter than the default marking interval): another
+    process still publishes for it, and pruning never takes the marker."""
+    tid = await tenant_id(state, tenant)
+    retention = timedelta(seconds=3)
+    bus = LiveBus(state.pg, database_url, retention=retention)
+    bus.start()
+    subscriber = bus.subscribe(tid)
+    try:
+        await bus.watch(tid)
+        marked = "SELECT marked_at FROM live_watches WHERE tenant_id = $1 AND origin = $2"
+        first = await state.pg.fetchval(marked, tid, bus.origin)
+        deadline = asyncio.get_running_loop().time() + 60
+        while await state.pg.fetchval("SELECT now() - $1::timestamptz <= $2::interval", first, retention * 1.5):
+            assert asyncio.get_running_loop().time() < deadline, "the window never passed"
+            await asyncio.sleep(0.1)
+        elsewhere = LiveBus(state.pg, "unused", retention=retention)
+        assert await elsewhere.readers({tid}) == {tid}, "another process must still publish for the subscriber"
+        assert await state.pg.fetchval(marked, tid, bus.origin) > first
+    finally:
+        bus.unsubscribe(subscriber)
+        await bus.stop()

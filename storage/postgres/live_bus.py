@@ -32,7 +32,7 @@ import asyncpg
 log = logging.getLogger(__name__)
 
 CHANNEL = "tracehouse_live"
-MARK_EVERY = 30.0  # seconds between a process's markers while it has subscribers for a tenant
+MARK_EVERY = 30.0  # seconds between a process's markers while it has subscribers for a tenant (at most)
 NO_READER_SECONDS = 0.25  # how long a publisher trusts a lookup that found no marker
 
 
@@ -68,6 +68,9 @@ class LiveBus:
         self._dsn = dsn
         self._queue_size = queue_size
         self._retention = retention
+        # A marker older than the retention window counts for nothing and is pruned: re-mark well within it
+        # (a third of it when that is shorter than MARK_EVERY; never more often than every 0.1 s).
+        self._mark_every = max(min(MARK_EVERY, retention.total_seconds() / 3), 0.1)
         self.origin = uuid.uuid4().hex  # this process, so it can skip its own notifications
         self._subscribers: dict[str, set[Subscriber]] = defaultdict(set)
         self._task: asyncio.Task[None] | None = None
@@ -116,7 +119,7 @@ class LiveBus:
         (looked before it, or trusted an older lookup for up to NO_READER_SECONDS) was stored before this
         returns, so that read finds it."""
         marked = self._marked.get(tenant_id)
-        if marked is None or time.monotonic() - marked >= MARK_EVERY:
+        if marked is None or time.monotonic() - marked >= self._mark_every:
             await self._mark(tenant_id)
             marked = self._marked[tenant_id]
         wait = marked + NO_READER_SECONDS - time.monotonic()
@@ -257,11 +260,11 @@ class LiveBus:
             delay = min(delay * 2, 5.0)
 
     async def _keep_marking(self) -> None:
-        """While this process has subscribers for a tenant, its marker stays younger than MARK_EVERY."""
+        """While this process has subscribers for a tenant, its marker stays younger than `_mark_every`."""
         while True:
-            await asyncio.sleep(MARK_EVERY / 3)
+            await asyncio.sleep(self._mark_every / 3)
             for tenant_id, subscribers in list(self._subscribers.items()):
-                if subscribers and time.monotonic() - self._marked.get(tenant_id, 0.0) >= MARK_EVERY / 2:
+                if subscribers and time.monotonic() - self._marked.get(tenant_id, 0.0) >= self._mark_every / 2:
                     await self._mark_quietly(tenant_id)
 
     async def _prune(self) -> None:
