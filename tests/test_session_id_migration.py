@@ -35,6 +35,10 @@ OLD = [
     piece("hh-1", "hh-1", kind="SESSION"),  # a HoneyHive session is its own
     piece("ex-other", "r", attributes='{"session.id": "chat-2"}'),
 ]
+# The active parts of `spans`, and how many of them have the column written (a part without it computes it on
+# read, the same value: only this tells that the upgrade filled it).
+PARTS = ("SELECT count(), countIf(name IN (SELECT name FROM system.parts_columns WHERE table = 'spans' AND active "
+         "AND column = 'session_id')) FROM system.parts WHERE table = 'spans' AND active")
 IDS = ["ex-root", "ex-child", "ex-none", "hh-1", "ex-other", "ex-new"]
 
 
@@ -62,8 +66,9 @@ async def main(path):
     await ch.insert("events", [piece("ex-new", "r", attributes='{"session.id": "chat-2"}')], COLUMNS)
     await mutations_done(ch, "spans", "the column was filled")
     stored = (await ch.query("SELECT execution_id, span_id, session_id FROM spans ORDER BY execution_id, span_id")).rows
+    parts = (await ch.query(PARTS)).rows[0]
     print(json.dumps({"before": before, "upgraded": upgraded, "again": again, "at_once": read_at_once,
-                      "filled": await read(ch), "stored": stored}))
+                      "filled": await read(ch), "stored": stored, "parts": parts}))
     await ch.close()
 
 
@@ -85,3 +90,5 @@ def test_an_existing_data_dir_reads_the_same_sessions(tmp_path: Path) -> None:
         ["ex-child", "c", "chat-1"], ["ex-child", "r", ""], ["ex-new", "r", "chat-2"], ["ex-none", "r", ""],
         ["ex-other", "r", "chat-2"], ["ex-root", "r", "chat-1"], ["hh-1", "hh-1", ""],
     ]  # fmt: skip
+    total, written = out["parts"]
+    assert total > 0 and written == total, "every part of spans has the column written"
