@@ -11,9 +11,9 @@ has a subscriber for it and for the retention window after (a cursor handed out 
 resumed). Processes say so with watch markers in `live_watches`, one row per tenant and process holding when
 it last marked (so the log holds messages only, and the markers stay a few rows): a subscriber's marker is
 committed before it reads anything stored, and a publisher looks for one after its rows are stored, so one
-of the two always sees the other's write. A publisher
-trusts "no marker" for NO_READER_SECONDS (one lookup per tenant per that, not per commit), so a new
-marker's subscriber waits that long before it reads: a commit that missed its marker is stored by then.
+of the two always sees the other's write. A publisher trusts "no marker" for NO_READER_SECONDS (one lookup
+per tenant per that, not per commit), so a new marker's subscriber waits that long before it reads: a
+commit that missed its marker is stored by then.
 """
 
 from __future__ import annotations
