@@ -65,7 +65,11 @@ class ServerProcess:
         self.proc = None
 
     def __enter__(self) -> ServerProcess:
-        self.start()
+        try:
+            self.start()
+        except BaseException:  # a server that never answered is still running: __exit__ will not run
+            self.stop()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:

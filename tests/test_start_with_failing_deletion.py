@@ -36,9 +36,8 @@ async def test_a_pending_deletion_that_fails_does_not_keep_the_server_from_start
         finally:
             await conn.close()
 
-        server = ServerProcess(tmp_path / "data", KEY, {"TRACEHOUSE_DATABASE_URL": dsn})
-        server.start()  # returns once /healthz answers; raises if the process exits
-        try:
+        # returns once /healthz answers; raises if the process exits
+        with ServerProcess(tmp_path / "data", KEY, {"TRACEHOUSE_DATABASE_URL": dsn}) as server:
             async with httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": key}, timeout=60) as client:
                 assert (await client.get("/readyz")).status_code == 200
                 body = (await client.post("/graphql", json={"query": "{ deletions { id state filter } }"})).json()
@@ -46,5 +45,3 @@ async def test_a_pending_deletion_that_fails_does_not_keep_the_server_from_start
             states = {int(d["id"]): (d["state"], d["filter"]) for d in body["data"]["deletions"]}
             assert states == {failing: ("PENDING", {"from": "not a time"}), fine: ("DONE", {"ids": ["gone-1"]})}
             assert f"deletion {failing} could not be re-applied; it stays pending" in server.log.read_text()
-        finally:
-            server.stop()
