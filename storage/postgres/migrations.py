@@ -140,7 +140,8 @@ MIGRATIONS: list[tuple[int, str, list[str]]] = [
 
 
 async def migrate(conn: PgConnection) -> list[int]:
-    """Apply every unrecorded migration in order, each in its own transaction; returns versions applied."""
+    """Apply every unrecorded migration in order, all in one transaction (a failing statement leaves none of them
+    applied, a crash too); returns versions applied."""
     applied: list[int] = []
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
