@@ -43,7 +43,7 @@ async def test_markers_move_to_their_table_and_keep_their_tenant_watched(
             "INSERT INTO live_messages (tenant_id, origin, body) VALUES ($1, 'p1', '\\x01'::bytea)", watched
         )
         monkeypatch.undo()
-        assert await migrations.migrate(conn) == [4]
+        assert (await migrations.migrate(conn))[0] == 4  # and every later one
         assert await migrations.migrate(conn) == []
 
         markers = await conn.fetch(
