@@ -148,9 +148,9 @@ async def main(path: str, mode: str, seed: int) -> None:
     scenario = Scenario(ch, random.Random(seed))
     split_read = aggregates.events_once
 
-    async def counted(ch: Any, columns: str, where: str, params: dict[str, Any], split: bool = True) -> Any:
-        scenario.reads["final after a shadowed row" if not split else "asked"] += 1
-        return await split_read(ch, columns, where, params, split)
+    async def counted(ch: Any, columns: str, where: str, params: dict[str, Any], after_shadowed: bool = False) -> Any:
+        scenario.reads["again after a shadowed row" if after_shadowed else "asked"] += 1
+        return await split_read(ch, columns, where, params, after_shadowed)
 
     aggregates.events_once = counted  # type: ignore[assignment]
     if mode == "upgrade":
@@ -171,8 +171,8 @@ async def main(path: str, mode: str, seed: int) -> None:
         await scenario.step()
         await scenario.check()
     described = (await ch.query(
-        "SELECT name, type, default_kind FROM system.columns WHERE table = 'events' AND name IN ('key_hash', 'actor_id') "
-        "ORDER BY name"
+        "SELECT name, type, default_kind FROM system.columns WHERE table = 'events' "
+        "AND name IN ('key_hash', 'actor_id') ORDER BY name"
     )).rows  # fmt: skip
     wrong_hashes = (await ch.query("SELECT count() FROM events WHERE key_hash != cityHash64(id, source)")).rows[0][0]
     print(json.dumps({

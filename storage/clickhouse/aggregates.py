@@ -35,11 +35,12 @@ async def event_aggregates(
     """One pass with GROUPING SETS; events without an actor or resource are not counted under those keys
     (`audit_view`: only the audit view's events are counted)."""
     where, params = _range(tenant_id, since, until, audit_view)
-    source = await events_once(ch, "name, actor_type, resource_type", where, params)
-    rows = await ch.query(_AGGREGATES.format(source=source.sql) + source.settings, source.params)
-    if any(r[5] for r in rows.rows):  # a row that may have another version: read it with FINAL
-        source = await events_once(ch, "name, actor_type, resource_type", where, params, split=False)
-        rows = await ch.query(_AGGREGATES.format(source=source.sql), source.params)
+    columns = "name, actor_type, resource_type"
+    for after_shadowed in (False, True):  # a row that may have another version: read its key with FINAL
+        source = await events_once(ch, columns, where, params, after_shadowed)
+        rows = await ch.query(_AGGREGATES.format(source=source.sql) + source.settings, source.params)
+        if not any(r[5] for r in rows.rows):
+            break
     total = 0
     by: dict[int, list[tuple[str, int]]] = {0b011: [], 0b101: [], 0b110: []}
     for g, name, actor_type, resource_type, count, _ in rows.rows:
@@ -85,9 +86,10 @@ async def actor_stats(
     if actors is not None:
         where += " AND (actor_type, actor_id) IN {actors:Array(Tuple(String, String))}"
         params["actors"] = actors
-    found = await _actor_counts(ch, await events_once(ch, "actor_type, actor_id, outcome", where, params))
-    if found is None:  # a row that may have another version: read it with FINAL
-        found = await _actor_counts(ch, await events_once(ch, "actor_type, actor_id, outcome", where, params, False))
+    columns = "actor_type, actor_id, outcome"
+    found = await _actor_counts(ch, await events_once(ch, columns, where, params))
+    if found is None:  # a row that may have another version: read its key with FINAL (no row is shadowed then)
+        found = await _actor_counts(ch, await events_once(ch, columns, where, params, after_shadowed=True))
     return found or []
 
 
