@@ -35,7 +35,7 @@ def _check(out: dict[str, Any]) -> None:
     assert out["reads"]["again after a shadowed row"] > 0, out["reads"]
 
 
-@pytest.mark.parametrize("seed", [3, 11])
+@pytest.mark.parametrize("seed", [3])
 def test_reads_without_final_over_every_part_stay_exact(tmp_path: Path, seed: int) -> None:
     out = _run(tmp_path, "random", seed)
     assert 10 in out["upgraded"]

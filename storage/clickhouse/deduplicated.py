@@ -1,7 +1,7 @@
 """A tenant's events each once, as `events FINAL` reads them, without merging every id where that is not needed.
 
 FINAL merges the keys of every part at read time. Event ids are random, so a fresh part of 1,000 events
-spans the whole key range of a merged part of millions and FINAL merges them all: ~4x the CPU of the same
+spans the whole key range of a merged part of millions and FINAL merges them all: ~5x the CPU of the same
 read without FINAL (bench/analytics.py). But a part holds each key at most once when ClickHouse gives it a
 level above 0 (a merge deduplicates; so does an insert with `optimize_on_insert`, on by default), so when
 no key of the other parts is also in the largest such part, the read is exact as two cheap ones: that
@@ -9,9 +9,10 @@ part's rows as they are, and the other parts' rows through FINAL (a merge of the
 Whether a key is in both is checked in the same pass, with a hash of the key (`key_hash`, a column computed
 from (id, source)): a row of the largest part whose hash is among the other parts' is `shadowed`. A reader
 counts the rows marked `counted`; when a row is `shadowed` (an event resent after its first version was
-merged, or two keys sharing a hash) it reads again with `after_shadowed`, which sends the rows of those
-hashes, from every part, through FINAL, chosen by PREWHERE: that runs before FINAL's merge and is the same as
-after it, because the hash is a function of the key (every version of a key passes, or none does).
+merged, or two keys sharing a hash) it reads again with `after_shadowed`: the largest part's rows whose hash
+is not among the other parts' as they are, and the rows of those hashes, from every part, through FINAL,
+chosen by PREWHERE. That runs before FINAL's merge, and is the same as after it because the hash is a
+function of the key (every version of a key passes, or none does).
 Every read of `events` in a query sees one snapshot of the parts (`enable_shared_storage_snapshot_in_query`),
 so no merge or insert lands between its halves.
 When the other parts hold much of the table (as inserted, before merges) a split costs more than FINAL
