@@ -48,6 +48,9 @@ class PriceTable:
     def __init__(self, prices: dict[str, Price] | None = None) -> None:
         self.prices = dict(DEFAULT_PRICES if prices is None else prices)
         self._by_length = sorted(self.prices, key=len, reverse=True)
+        # model name -> its match: a big export names the same model on thousands of spans (bounded: a client
+        # could send as many names as spans)
+        self._matches: dict[str, str | None] = {}
 
     @classmethod
     def load(cls, path: str | None) -> PriceTable:
@@ -61,6 +64,14 @@ class PriceTable:
         return cls(prices)
 
     def match(self, model: str) -> str | None:
+        if model in self._matches:
+            return self._matches[model]
+        known = self._match(model)
+        if len(self._matches) < 4096:
+            self._matches[model] = known
+        return known
+
+    def _match(self, model: str) -> str | None:
         name = model.lower()
         if name in self.prices:
             return name

@@ -25,6 +25,7 @@ import asyncpg
 from ingest.prices import PriceTable, price_batch
 from ingest.records import EVENT_COLUMNS, Batch
 from storage.clickhouse.client import ClickHouse
+from storage.clickhouse.events import insert_events
 from storage.errors import StoreUnavailable
 from storage.postgres.registry import Sighting, upsert_sightings
 
@@ -192,7 +193,7 @@ class GroupCommitWriter:
         await self._insert(rows)
 
     async def _insert(self, rows: list[tuple[object, ...]]) -> None:
-        await self._ch.insert("events", rows, EVENT_COLUMNS)
+        await insert_events(self._ch, rows, EVENT_COLUMNS)
         self.inserts += 1
         self.rows += len(rows)
 
