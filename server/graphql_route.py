@@ -58,7 +58,9 @@ async def _context(connection: HTTPConnection) -> Context | None:
     principal = connection.scope.get("state", {}).get("principal")
     if principal is None:
         return None  # only the GraphiQL page itself gets here without a key; it executes nothing
-    return Context(_stores(state), principal)
+    context = Context(_stores(state), principal)
+    context.encode_items_early = True  # the result is encoded by create_response, nothing reads it before
+    return context
 
 
 def _key_from_params(params: Any, context: Context) -> str | None:
