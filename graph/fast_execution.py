@@ -103,6 +103,13 @@ def _null(non_null: bool) -> None:
     return None
 
 
+def encoded(completed: dict[str, Any]) -> orjson.Fragment:
+    """A completed object as the bytes orjson will write for it. Copied to a bytes object of its own size:
+    the one orjson.dumps returns keeps its whole working buffer (~8 KiB for a 1 KiB span), which made 50,000
+    encoded spans take several times what their dicts did."""
+    return orjson.Fragment(bytes(memoryview(orjson.dumps(completed))))
+
+
 # Built-in scalars whose serializer returns a value of this Python class unchanged.
 _PASS_THROUGH = {"String": str, "ID": str, "Boolean": bool, "Int": int, "Float": float}
 
@@ -153,7 +160,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 if not isinstance(items, Sequence):
                     items = list(items)  # read twice when the normal way takes over
                 try:
-                    return [orjson.Fragment(orjson.dumps(plan(item))) for item in items]
+                    return [encoded(plan(item)) for item in items]
                 except Exception:  # the normal path completes it again, and reports what went wrong where
                     pass
         return super().complete_iterable_value(item_type, field_details_list, info, path, items, position_context)
@@ -210,7 +217,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             return None
         env: dict[str, Any] = {
             "_null": _null, "_is_type_of": object_type.is_type_of, "_Fallback": _Fallback,
-            "_fragment": orjson.Fragment, "_dumps": orjson.dumps,
+            "_encoded": encoded,
         }  # fmt: skip
         entries: list[str] = []
         for index, (response_key, details) in enumerate(grouped.items()):
@@ -270,7 +277,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if item is None:
                 return None
             if encode_item:
-                item = f"_fragment(_dumps({item}))"
+                item = f"_encoded({item})"
             non_null = isinstance(item_type, GraphQLNonNull)
             return f"[({item} if {var}i is not None else _null({non_null})) for {var}i in {var}]"
         return None

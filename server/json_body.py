@@ -21,18 +21,15 @@ SLICE = 256  # items of a long list encoded together
 SEND_BYTES = 256 * 1024
 STREAM_MIN_BYTES = 1024 * 1024  # smaller bodies go out as one bytes object, as before
 
-Piece = bytes | memoryview
-
-
-def encode_pieces(value: Any) -> list[Piece]:
+def encode_pieces(value: Any) -> list[bytes]:
     """Pieces whose concatenation is orjson.dumps(value). Lists longer than SLICE are emptied as they are
     encoded (their items set to None)."""
-    pieces: list[Piece] = []
+    pieces: list[bytes] = []
     _encode(value, pieces)
     return pieces
 
 
-def _encode(value: Any, pieces: list[Piece]) -> None:
+def _encode(value: Any, pieces: list[bytes]) -> None:
     kind = type(value)
     if kind is dict and value and all(type(k) is str for k in value):
         separator = b"{"
@@ -48,16 +45,18 @@ def _encode(value: Any, pieces: list[Piece]) -> None:
             encoded = orjson.dumps(value[start:end])
             if start:
                 pieces.append(b",")
-            pieces.append(memoryview(encoded)[1:-1])  # the items without the slice's own brackets
+            # the items without the slice's own brackets, copied to a bytes object of their own size: the one
+            # orjson.dumps returns keeps its whole working buffer, up to twice what it holds
+            pieces.append(bytes(memoryview(encoded)[1:-1]))
             value[start:end] = [None] * (end - start)
         pieces.append(b"]")
     else:
         pieces.append(orjson.dumps(value))
 
 
-async def send_pieces(pieces: list[Piece]) -> AsyncIterator[bytes]:
+async def send_pieces(pieces: list[bytes]) -> AsyncIterator[bytes]:
     """The pieces in writes of about SEND_BYTES, each piece let go once written."""
-    batch: list[Piece] = []
+    batch: list[bytes] = []
     size = 0
     pieces.reverse()  # popped from the end: the list lets go of each piece as it is sent
     while pieces:
