@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from typing import Any, Generic, TypeVar, overload
 
 import strawberry
 
@@ -33,9 +33,41 @@ class Edge(Generic[T]):
         return self._page.cursor(self._item)
 
 
+class Edges(Sequence[Edge[T]]):
+    """A page's edges, each built when read: a 50,000-item page does not hold 50,000 edges and wrapped nodes
+    (each a few objects for the cyclic collector to walk) for the whole operation, only while each one is
+    completed (graph/fast_execution.py encodes it right away for HTTP responses)."""
+
+    __slots__ = ("_page", "_wrap")
+
+    def __init__(self, page: Page[Any], wrap: Callable[[Any], T]) -> None:
+        self._page = page
+        self._wrap = wrap
+
+    def _edge(self, item: Any) -> Edge[T]:
+        return Edge(node=self._wrap(item), _page=self._page, _item=item)
+
+    def __len__(self) -> int:
+        return len(self._page.items)
+
+    @overload
+    def __getitem__(self, index: int) -> Edge[T]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Edge[T]]: ...
+    def __getitem__(self, index: int | slice) -> Edge[T] | list[Edge[T]]:
+        if isinstance(index, slice):
+            return [self._edge(item) for item in self._page.items[index]]
+        return self._edge(self._page.items[index])
+
+    def __iter__(self) -> Iterator[Edge[T]]:
+        page, wrap = self._page, self._wrap
+        for item in page.items:
+            yield Edge(node=wrap(item), _page=page, _item=item)
+
+
 @strawberry.type
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
+    edges: Sequence[Edge[T]]
     page_info: PageInfo
     _count: strawberry.Private[Callable[[], Awaitable[int]]]
     _has_after: strawberry.Private[bool] = False
@@ -46,9 +78,8 @@ class Connection(Generic[T]):
 
     @classmethod
     def of(cls, page: Page[Item], wrap: Callable[[Item], T], has_after: bool = False) -> Connection[T]:
-        edges = [Edge(node=wrap(item), _page=page, _item=item) for item in page.items]
         return cls(
-            edges=edges,
+            edges=Edges(page, wrap),
             page_info=PageInfo(
                 has_next_page=page.has_next,
                 end_cursor=page.cursor(page.items[-1]) if page.items else None,

@@ -51,6 +51,9 @@ class Context(BaseContext):
         self.tenant_id = ""
         self.api_key: str | None = None
         self._loaders: Loaders | None = None
+        # Whether the result goes straight to orjson, unread by Python code (graph/fast_execution.py: lists of
+        # objects are then held as their encoded items).
+        self.encode_items_early = False
         if principal is not None:
             self.authenticate(principal)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry.types.nodes import SelectedField
@@ -18,6 +18,7 @@ from graph.delete_mutations import DeletionQueries
 from graph.event import Event
 from graph.event_aggregates import EventAggregates
 from graph.execution import Execution
+from graph.execution_selection import UnsummarizedExecution, needs_summary
 from graph.inputs import EventFilter, ExecutionFilter
 from graph.metrics import Metrics
 from graph.metrics_filter import MetricsFilter
@@ -38,7 +39,7 @@ from resolvers.executions import executions_page
 from resolvers.metrics import MAX_BUCKETS, MetricsFilterValues, metrics_series
 from resolvers.nodes import load_nodes
 from resolvers.paging import Page
-from resolvers.records import EventQuery, EventRecord, ExecutionQuery
+from resolvers.records import EventQuery, EventRecord, ExecutionQuery, ExecutionRecord
 from resolvers.search import search_spans_page
 from resolvers.trace import Trace
 
@@ -75,7 +76,13 @@ class Query(DeletionQueries):
 
     @strawberry.field(description="One execution (trace) by id.")
     async def execution(self, info: Info, id: strawberry.ID) -> Execution | None:
-        found = await info.context.loaders.execution_by_id.load(str(id))
+        loaders = info.context.loaders
+        if not needs_summary(info.selected_fields):
+            # only its spans: whether it exists is all the page needs to know (graph/execution_selection.py)
+            if not await loaders.execution_exists_by_id.load(str(id)):
+                return None
+            return Execution(record=cast(ExecutionRecord, UnsummarizedExecution(str(id))))
+        found = await loaders.execution_by_id.load(str(id))
         return Execution(record=found) if found else None
 
     @strawberry.field(description="Executions, newest first unless orderBy says otherwise, keyset-paged.")

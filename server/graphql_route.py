@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 from fastapi import Request, Response, WebSocket
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 from starlette.requests import HTTPConnection
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
@@ -33,6 +33,7 @@ from graph.limits import GraphQLLimits
 from graph.schema import build_schema
 from server.auth import key_from_headers, resolve_key
 from server.graphql_http import mark_request_error, negotiate_media_type
+from server.json_body import STREAM_MIN_BYTES, encode_pieces, send_pieces
 from server.settings import Settings
 from server.shared_streams import SharedStreams, SharingTransportWSHandler
 from server.state import AppState
@@ -58,7 +59,9 @@ async def _context(connection: HTTPConnection) -> Context | None:
     principal = connection.scope.get("state", {}).get("principal")
     if principal is None:
         return None  # only the GraphiQL page itself gets here without a key; it executes nothing
-    return Context(_stores(state), principal)
+    context = Context(_stores(state), principal)
+    context.encode_items_early = True  # the result is encoded by create_response, nothing reads it before
+    return context
 
 
 def _key_from_params(params: Any, context: Context) -> str | None:
@@ -100,10 +103,19 @@ class Router(GraphQLRouter[Context, Any]):
         self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
     ) -> Response:
         # HTTP bodies go out as orjson's bytes: the text encode_json returns (websocket frames need text)
-        # would cost a decode and Starlette's encode back, two more copies of a 44 MB 50k-span body.
-        response = Response(
-            orjson.dumps(response_data), media_type="application/json", status_code=sub_response.status_code or 200
-        )
+        # would cost a decode and Starlette's encode back, two more copies of a 44 MB 50k-span body. A big
+        # body goes out in pieces, with its length (server/json_body.py).
+        pieces = encode_pieces(response_data)
+        size = sum(len(p) for p in pieces)
+        status = sub_response.status_code or 200
+        response: Response
+        if size < STREAM_MIN_BYTES:
+            response = Response(b"".join(pieces), media_type="application/json", status_code=status)
+        else:
+            response = StreamingResponse(
+                send_pieces(pieces), media_type="application/json", status_code=status,
+                headers={"content-length": str(size)},
+            )  # fmt: skip
         response.headers.raw.extend(sub_response.headers.raw)
         return response
 

@@ -157,3 +157,36 @@ async def test_pages_and_skeletons_keep_the_merge_of_spans_sent_in_pieces(tenant
     tail = [e["node"] for e in (await tenant.gql_data(last))["execution"]["spans"]["edges"]]
     assert tail == [{"id": "p09", "outputs": {"o": 9}}, {"id": "p10", "outputs": {"o": 10}},
                     {"id": "p11", "outputs": None}]  # fmt: skip
+
+
+async def test_a_page_of_spans_alone_reads_no_summary_of_the_execution(
+    tenant: Tenant, state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`execution(id) { spans { … } }` needs nothing of the execution's summary, which merges every span of the
+    trace: it is read from an existence check and the page. Any other field (or totalCount) reads the summary,
+    and both answer the same."""
+    await insert_big_trace(state.ch, await _tenant_id(state, tenant), "bare", 300)
+    asked: list[str] = []
+    query = state.ch.query
+
+    async def recording(sql: str, params: dict[str, Any] | None = None) -> Any:
+        asked.append(sql)
+        return await query(sql, params)
+
+    page_only = FULL.replace("totalCount ", "")
+    summarized = page_only.replace("execution(id: $id) {", "execution(id: $id) { name spanCount")
+    monkeypatch.setattr(state.ch, "query", recording)
+    bare = (await tenant.gql_data(page_only, {"id": "bare", "n": 100}))["execution"]
+    reads, asked[:] = list(asked), []
+    with_summary = (await tenant.gql_data(summarized, {"id": "bare", "n": 100}))["execution"]
+    summary_reads, asked[:] = list(asked), []
+    missing = await tenant.gql_data(page_only, {"id": "nope", "n": 100})
+    fragment = "query($id: ID!) { execution(id: $id) { ...E } } " \
+        "fragment E on Execution { id spans(first: 2) { totalCount } }"
+    counted = (await tenant.gql_data(fragment, {"id": "bare"}))["execution"]
+    monkeypatch.undo()
+    assert bare["spans"] == with_summary["spans"] and with_summary["spanCount"] == 300
+    assert len(reads) == 2 and "LIMIT 1 BY execution_id" in reads[0] and "ORDER BY execution_id, start" in reads[1]
+    assert len(summary_reads) == 2 and "root_span_id" in summary_reads[0]
+    assert missing == {"execution": None}
+    assert counted == {"id": "bare", "spans": {"totalCount": 300}}  # totalCount is the summary's count

@@ -35,10 +35,15 @@ QUERIES = [
 ]
 
 
-async def _run(schema: Any, state: AppState, tenant_id: str, query: str) -> dict[str, Any]:
+async def _execute(schema: Any, state: AppState, tenant_id: str, query: str, encode: bool = False) -> Any:
     stores = Stores(state.ch, state.pg, state.writer, state.settings.max_batch_items)
     context = Context(stores, Principal("k", tenant_id, "t", ("admin",)))
-    result = await schema.execute(query, variable_values={"id": "ex-f"}, context_value=context)
+    context.encode_items_early = encode
+    return await schema.execute(query, variable_values={"id": "ex-f"}, context_value=context)
+
+
+async def _run(schema: Any, state: AppState, tenant_id: str, query: str) -> dict[str, Any]:
+    result = await _execute(schema, state, tenant_id, query)
     # as the response encoder writes it (stored JSON texts are orjson Fragments until then)
     return {"data": orjson.loads(orjson.dumps(result.data)), "errors": [e.message for e in result.errors or []]}
 
@@ -52,6 +57,24 @@ async def test_fast_completion_matches_the_normal_path(tenant: Tenant, state: Ap
         expected = await _run(plain, state, tenant_id, query)
         assert expected["errors"] == [] and expected["data"]
         assert await _run(fast, state, tenant_id, query) == expected
+
+
+async def test_items_encoded_early_encode_to_the_same_bytes(tenant: Tenant, state: AppState) -> None:
+    """HTTP requests have the fast path hold each item of a list of objects as its encoded bytes: the response
+    orjson writes from that is byte for byte the one the normal path's dicts give."""
+    await log_trace(tenant, "ex-f", count=30, depth=4, fail="s3")
+    await log_events(tenant, "ex-f", count=10, span_count=30)
+    tenant_id = await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
+    fast, plain = build_schema(), build_schema(raw_bulk_arguments=False, fast_objects=False)
+    for query in QUERIES:
+        expected = await _execute(plain, state, tenant_id, query, encode=True)  # no plans: nothing to encode
+        encoded = await _execute(fast, state, tenant_id, query, encode=True)
+        assert not expected.errors and not encoded.errors
+        assert orjson.dumps(encoded.data) == orjson.dumps(expected.data)
+    first = await _execute(fast, state, tenant_id, QUERIES[0], encode=True)
+    edges = first.data["execution"]["spans"]["edges"]
+    assert len(edges) == 30 and all(isinstance(e, orjson.Fragment) for e in edges)
+    assert isinstance((await _execute(fast, state, tenant_id, QUERIES[0])).data["execution"]["spans"]["edges"][0], dict)
 
 
 async def test_node_implementers_complete_on_the_fast_path(tenant: Tenant, state: AppState) -> None:

@@ -12,6 +12,7 @@ from resolvers.loaders.event_by_id import EventByIdLoader
 from resolvers.loaders.event_count_by_group import EventCountByGroupLoader
 from resolvers.loaders.events_by_group import EventsByGroupLoader
 from resolvers.loaders.execution_by_id import ExecutionByIdLoader
+from resolvers.loaders.execution_exists_by_id import ExecutionExistsByIdLoader
 from resolvers.loaders.resource_by_key import ResourceByKeyLoader
 from resolvers.loaders.rollup_by_execution import RollupByExecutionLoader
 from resolvers.loaders.span_by_key import SpanByKeyLoader
@@ -27,6 +28,7 @@ class Loaders:
     actor_by_key: ActorByKeyLoader
     resource_by_key: ResourceByKeyLoader
     execution_by_id: ExecutionByIdLoader
+    execution_exists_by_id: ExecutionExistsByIdLoader
     trace_by_execution: TraceByExecutionLoader
     span_page_by_execution: SpanPageByExecutionLoader
     rollup_by_execution: RollupByExecutionLoader
@@ -54,6 +56,7 @@ class Loaders:
             actor_by_key=ActorByKeyLoader(pg, tenant_id),
             resource_by_key=ResourceByKeyLoader(pg, tenant_id),
             execution_by_id=ExecutionByIdLoader(ch, tenant_id),
+            execution_exists_by_id=ExecutionExistsByIdLoader(ch, tenant_id),
             trace_by_execution=TraceByExecutionLoader(ch, tenant_id),
             span_page_by_execution=SpanPageByExecutionLoader(ch, tenant_id),
             rollup_by_execution=RollupByExecutionLoader(ch, tenant_id),

@@ -187,6 +187,17 @@ async def executions_by_ids(
     return {r[0]: ExecutionRecord.from_row(r) for r in rows.rows}
 
 
+async def existing_executions(ch: ClickHouse, tenant_id: str, ids: list[str]) -> set[str]:
+    """Which of these executions exist (have a span piece): a read of one row per execution, where the summary
+    merges every span (an execution is its spans, so it exists exactly when the summary would find it)."""
+    rows = await ch.query(
+        "SELECT execution_id FROM spans WHERE tenant_id = {tenant:String} AND execution_id IN {ids:Array(String)} "
+        "LIMIT 1 BY execution_id",
+        {"tenant": tenant_id, "ids": ids},
+    )
+    return {r[0] for r in rows.rows}
+
+
 async def list_executions(
     ch: ClickHouse,
     tenant_id: str,

@@ -1,0 +1,60 @@
+"""A big GraphQL response goes out in pieces (server/json_body.py): the pieces are exactly orjson's encoding
+of the result, and over HTTP a streamed body is the body the unstreamed path gives, with its length."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from graph.context import Context, Stores
+from graph.schema import build_schema
+from server.json_body import SLICE, STREAM_MIN_BYTES, encode_pieces
+from server.state import AppState
+from storage.postgres.keys import Principal
+from tests.big_traces import insert_big_trace
+from tests.conftest import Tenant
+
+VALUES: list[Any] = [
+    {},
+    [],
+    None,
+    {"data": None, "errors": [{"message": "x", "path": ["a", 0]}]},
+    {"data": {"a": [orjson.Fragment(b'{"x":1}')] * (SLICE * 3 + 7), "b": "é\u2028\x00", "c": 1.5, "d": []}},
+    {"data": {"nested": [{"deep": list(range(SLICE + 1))}], "many": [{"i": i, "s": str(i)} for i in range(1000)]}},
+    {1: "a non-str key: orjson's own error or encoding, not ours"},
+    [{"data": {"a": list(range(SLICE * 2))}}, {"data": None}],
+]
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_the_pieces_are_orjsons_encoding(value: Any) -> None:
+    try:
+        expected = orjson.dumps(value)
+    except TypeError:
+        with pytest.raises(TypeError):
+            encode_pieces(value)
+        return
+    assert b"".join(encode_pieces(value)) == expected
+
+
+async def test_a_streamed_response_is_the_unstreamed_one(tenant: Tenant, state: AppState) -> None:
+    tenant_id = await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
+    await insert_big_trace(state.ch, tenant_id, "streamed", 3_000)
+    query = """query($id: ID!) { execution(id: $id) { id spans(first: 3000) { totalCount edges { cursor node {
+      id parentId name kind status startTime endTime durationMs inputs outputs attributes error { message }
+      usage { totalTokens byModel { model } } cost { value unit } } } } } }"""
+    body = {"query": query, "variables": {"id": "streamed"}}
+    response = await tenant.http.post("/graphql", json=body, headers={"Accept-Encoding": "identity"})
+    assert response.status_code == 200
+    assert len(response.content) > STREAM_MIN_BYTES  # big enough to go out in pieces
+    assert response.headers["content-length"] == str(len(response.content))
+    # the same operation executed without early encoding, encoded in one call
+    stores = Stores(state.ch, state.pg, state.writer, state.settings.max_batch_items)
+    context = Context(stores, Principal("k", tenant_id, "t", ("admin",)))
+    result = await build_schema().execute(query, variable_values={"id": "streamed"}, context_value=context)
+    assert not result.errors
+    assert response.content == orjson.dumps({"data": result.data})
+    gzipped = await tenant.http.post("/graphql", json=body, headers={"Accept-Encoding": "gzip"})
+    assert gzipped.headers["content-encoding"] == "gzip" and gzipped.content == response.content
