@@ -195,6 +195,9 @@ async def _kill_embedded_postgres_under_traffic(tmp_path: Path) -> None:
         os.kill(EmbeddedPostgres(pgdata).postmaster_pid() or 0, signal.SIGKILL)
         await _until_ready(server, time.monotonic() + 60)
         assert "died again soon after a restart" in server.log.read_text()
+    except BaseException:
+        print(f"server log:\n{server.log.read_text()[-6000:]}")  # shown by pytest on failure
+        raise
     finally:
         stop.set()
         for t in workers:
