@@ -130,21 +130,19 @@ def _summaries(tenant_id: str, q: ExecutionQuery, ids: list[str] | None = None) 
     """SQL of the filtered execution summaries (a subquery) and its parameters."""
     params: dict[str, Any] = {"tenant": tenant_id}
     inner = ["tenant_id = {tenant:String}"]
-    among = ""  # given ids, subqueries read those executions' spans, not the tenant's (a live batch asks this)
     if ids is not None:  # an empty list means no execution, not every one
         inner.append("execution_id IN {ids:Array(String)}")
         params["ids"] = ids
-        among = " AND execution_id IN {ids:Array(String)}"
     # A session's executions: the HoneyHive session itself, and every trace a span of which carries the
     # OpenInference `session.id` (its pieces' `session_id` column). The one definition of "belongs to the
     # session": the executions subscription asks it too (resolvers/live_executions.py).
     session = (
-        f"execution_id IN (SELECT execution_id FROM spans WHERE tenant_id = {{tenant:String}}{among} AND "
+        "execution_id IN (SELECT execution_id FROM spans WHERE tenant_id = {tenant:String} AND "
         "(execution_id = {session:String} OR session_id = {session:String}))"
     )
     add_filter(inner, params, session, "session", q.session_id)
     if q.actor_type is not None or q.actor_id is not None:
-        actor = ["tenant_id = {tenant:String}" + among, "execution_id != ''"]
+        actor = ["tenant_id = {tenant:String}", "execution_id != ''"]
         add_filter(actor, params, "actor_type = {actor_type:String}", "actor_type", q.actor_type)
         add_filter(actor, params, "actor_id = {actor_id:String}", "actor_id", q.actor_id)
         inner.append(f"execution_id IN (SELECT execution_id FROM events WHERE {' AND '.join(actor)})")
