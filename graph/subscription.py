@@ -17,7 +17,7 @@ from graph.execution import Execution
 from graph.inputs import EventFilter, ExecutionFilter
 from graph.span import Span
 from graph.span_update import SpanChange, SpanUpdate
-from resolvers import live
+from resolvers import live, live_executions
 from resolvers.errors import bad_input
 from resolvers.live import StreamTap as StreamTap  # the operation root the websocket layer hands in
 from resolvers.records import EventQuery, ExecutionQuery
@@ -64,7 +64,7 @@ class Subscription:
         if filter is not None and filter.annotation is not None:  # live roots carry no annotations to match
             raise bad_input("the executions subscription does not filter by annotation", "filter.annotation")
         query = filter.to_query() if filter else ExecutionQuery()
-        stream = live.executions(
+        stream = live_executions.executions(
             ctx.stores.live_bus, ctx.stores.ch, ctx.tenant_id, query, ctx.refresh_loaders, ctx.guard, _tap(info)
         )
         async for record in stream:

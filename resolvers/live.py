@@ -1,4 +1,4 @@
-"""Live streams for the subscriptions: span updates of one execution, matching events, executions.
+"""Live streams for the subscriptions: span updates of one execution, matching events (executions: live_executions.py).
 
 Each stream subscribes to the live bus before it reads anything stored, so nothing falls in the gap;
 events already reflected in what it read are skipped, so nothing arrives twice. Cursors name a position
@@ -18,7 +18,8 @@ from functools import lru_cache
 
 from graphql import GraphQLError
 
-from ingest.live_codec import LiveEvent, decode
+from ingest.live_codec import LiveEvent as LiveEvent  # what a stream reads (live_executions.py too)
+from ingest.live_codec import decode
 from resolvers import cursors
 from resolvers.errors import bad_input
 from resolvers.live_merge import FINISHED, STARTED, SpanState, change_of_piece
@@ -26,7 +27,6 @@ from resolvers.live_trace import LiveTrace
 from resolvers.trace import Trace
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.events import EventQuery, EventRecord
-from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord, executions_by_ids, session_attribute
 from storage.clickhouse.spans import SpanRecord, trace_with_event_ids
 from storage.postgres.live_bus import LiveBus, Message, Subscriber
 
@@ -69,7 +69,7 @@ def event_key(event: EventRecord) -> str:
     return f"{event.source}\x00{event.id}"
 
 
-class _Seen:
+class Seen:
     """A bounded set of what a stream already delivered (event ids, message ids)."""
 
     def __init__(self) -> None:
@@ -84,6 +84,9 @@ class _Seen:
             self._items.popitem(last=False)
         return True
 
+    def __contains__(self, item: object) -> bool:
+        return item in self._items
+
 
 @lru_cache(maxsize=32)
 def _decoded(message: Message) -> list[LiveEvent | None]:
@@ -95,13 +98,13 @@ def _decoded(message: Message) -> list[LiveEvent | None]:
 Guard = Callable[[], Awaitable[None]]
 
 
-async def _messages(
+async def stream_messages(
     bus: LiveBus, subscriber: Subscriber, tenant_id: str, after: tuple[int, int] | None, guard: Guard
 ) -> AsyncIterator[tuple[Message, list[LiveEvent | None], int]]:
     """Replayed then live messages, each once, with the index of the first event not yet delivered.
 
     `guard` runs every few seconds even when nothing arrives, so a revoked key ends the stream."""
-    seen = _Seen()
+    seen = Seen()
     if after is not None:
         for message in await bus.replay(tenant_id, after[0] - 1):
             seen.add(message.id)
@@ -194,8 +197,9 @@ async def execution_updates(
         # snapshot is read up to NO_READER_SECONDS after subscribing, and a write in between is no less new).
         # Only a stream that sent the snapshot skips what the snapshot holds.
         skip = reflected if include_existing and position is None else set()
-        delivered = _Seen()
-        async for message, events, first in _messages(bus, subscriber, tenant_id, position or (start + 1, -1), guard):
+        delivered = Seen()
+        since = position or (start + 1, -1)
+        async for message, events, first in stream_messages(bus, subscriber, tenant_id, since, guard):
             for index, live in enumerate(events):
                 if live is None:  # deleted since it was published
                     continue
@@ -245,84 +249,11 @@ async def events(
         tap.ready.set()
         if tap.history_only:
             return
-        delivered = _Seen()
-        async for message, live_events, first in _messages(bus, subscriber, tenant_id, start, guard):
+        delivered = Seen()
+        async for message, live_events, first in stream_messages(bus, subscriber, tenant_id, start, guard):
             for index, live in enumerate(live_events):
                 if live is None:  # deleted since it was published
                     continue
                 if index >= first and event_matches(query, live.event) and delivered.add(event_key(live.event)):
                     tap.at(event_key(live.event))
                     yield EventItem(live.event, encode_cursor(message.id, index))
-
-
-def execution_matches(q: ExecutionQuery, r: ExecutionRecord) -> bool:
-    failed = r.status == "FAILED" or r.failed_spans > 0
-    return not (
-        (q.statuses and r.status not in q.statuses)
-        or (q.kinds and r.kind not in q.kinds)
-        or (q.name is not None and r.name != q.name)
-        or (q.name_contains is not None and q.name_contains.lower() not in r.name.lower())
-        or (q.session_id is not None and r.session_id != q.session_id and r.id != q.session_id)
-        or (q.since is not None and r.start_time < q.since)
-        or (q.until is not None and r.start_time >= q.until)
-        or (q.failed is not None and failed != q.failed)
-    )
-
-
-def _needs_the_store(q: ExecutionQuery) -> bool:
-    """Filters a root span alone cannot answer: a text in any span, the actor of the execution's events."""
-    return q.search is not None or q.actor_type is not None or q.actor_id is not None
-
-
-async def _stored_match(ch: ClickHouse, tenant_id: str, q: ExecutionQuery, execution_id: str) -> bool:
-    return execution_id in await executions_by_ids(ch, tenant_id, [execution_id], q)
-
-
-def _from_root(state: SpanState) -> ExecutionRecord:
-    r = state.record
-    return ExecutionRecord(r.execution_id, r.id, r.name, r.kind, r.status, r.start_time, r.end_time, r.inputs,
-                           r.outputs, r.error, r.attributes, 1, int(r.status == "FAILED"),
-                           session_attribute=session_attribute(r.attributes))  # fmt: skip
-
-
-async def executions(
-    bus: LiveBus,
-    ch: ClickHouse,
-    tenant_id: str,
-    query: ExecutionQuery,
-    fresh: Callable[[], None],
-    guard: Guard,
-    tap: StreamTap | None = None,
-) -> AsyncIterator[ExecutionRecord]:
-    """Executions as their root span starts and as it finishes; read from the store when it has them
-    (span counts, failures below the root), else from the root span itself."""
-    tap = tap or StreamTap()
-    stored_only = _needs_the_store(query)
-    async with subscribed(bus, tenant_id) as subscriber:
-        roots: dict[tuple[str, str], SpanState] = {}
-        delivered = _Seen()
-        start = (await bus.position() + 1, -1)
-        tap.ready.set()
-        if tap.history_only:
-            return
-        async for _message, live_events, _first in _messages(bus, subscriber, tenant_id, start, guard):
-            for live in live_events:
-                if live is None:  # deleted since it was published
-                    continue
-                e, piece = live.event, live.piece
-                if piece is None or piece.parent_span_id or not delivered.add(event_key(e)):
-                    continue
-                key = (e.execution_id, e.span_id)
-                state = roots.get(key) or roots.setdefault(key, SpanState.new(e.execution_id, e.span_id, e.timestamp))
-                change = state.apply(piece, e.timestamp)
-                if change not in (STARTED, FINISHED):
-                    continue
-                fresh()
-                stored = (await executions_by_ids(ch, tenant_id, [e.execution_id])).get(e.execution_id)
-                record = stored if stored is not None and stored.status == state.record.status else _from_root(state)
-                if not execution_matches(query, record):
-                    continue
-                if stored_only and not await _stored_match(ch, tenant_id, query, e.execution_id):
-                    continue
-                tap.at(event_key(e))
-                yield record

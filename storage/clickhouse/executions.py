@@ -134,7 +134,8 @@ def _summaries(tenant_id: str, q: ExecutionQuery, ids: list[str] | None = None) 
         inner.append("execution_id IN {ids:Array(String)}")
         params["ids"] = ids
     # A session's executions: the HoneyHive session itself, and every trace a span of which carries the
-    # OpenInference `session.id` (its pieces' `session_id` column).
+    # OpenInference `session.id` (its pieces' `session_id` column). The one definition of "belongs to the
+    # session": the executions subscription asks it too (resolvers/live_executions.py).
     session = (
         "execution_id IN (SELECT execution_id FROM spans WHERE tenant_id = {tenant:String} AND "
         "(execution_id = {session:String} OR session_id = {session:String}))"
