@@ -10,6 +10,8 @@ from graphql import GraphQLError, GraphQLSyntaxError
 
 from adapters.strawberry_internals import MaskErrors
 from graph.request_id import request_id
+from resolvers.errors import unavailable
+from resolvers.stores import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,16 @@ class MaskUnexpectedErrors(MaskErrors):
             cast(_WithErrors, result).errors = self._process_errors(errors)
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
-        for error in errors:
+        for index, error in enumerate(errors):
+            if isinstance(error.original_error, StoreUnavailable):
+                # A store down for a moment (a restart) is worth a retry, not a bug report: say so.
+                store = error.original_error.store
+                errors[index] = GraphQLError(
+                    f"{store} is unavailable; retry later", nodes=error.nodes, path=error.path,
+                    extensions=unavailable("").extensions,
+                )  # fmt: skip
+                log.warning("%s unavailable in %s: %s", store, error.path, error.original_error)
+                continue
             if error.path is None and not (error.extensions or {}).get("code"):
                 # before execution: the document or its variables are wrong (graphql-core gives no code)
                 code = "GRAPHQL_PARSE_FAILED" if isinstance(error, GraphQLSyntaxError) else "GRAPHQL_VALIDATION_FAILED"

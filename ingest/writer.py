@@ -26,7 +26,7 @@ from ingest.prices import PriceTable, price_batch
 from ingest.records import EVENT_COLUMNS, Batch
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.events import insert_events
-from storage.errors import StoreUnavailable
+from storage.postgres.outage import outage
 from storage.postgres.registry import Sighting, upsert_sightings
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ class GroupCommitWriter:
             await self._flush(pending)
             return pending
         except Exception as exc:
-            error: Exception | None = _outage(exc)
+            error: Exception | None = outage(exc)
             if error is None and len(pending) > 1:
                 self.isolations += 1
                 log.warning("group commit of %d requests refused (%s); retrying them in halves", len(pending), exc)
@@ -196,19 +196,3 @@ class GroupCommitWriter:
         await insert_events(self._ch, rows, EVENT_COLUMNS)
         self.inserts += 1
         self.rows += len(rows)
-
-
-# SQLSTATE classes that say the rows are wrong, not that Postgres is unwell: data exception, integrity
-# constraint violation, program limit exceeded (an index entry too big), syntax or access rule.
-_REFUSALS = ("22", "23", "54", "42")
-
-
-def _outage(exc: BaseException) -> StoreUnavailable | None:
-    """StoreUnavailable when `exc` says a store is down or unwell (retry later), None when it refused rows."""
-    if isinstance(exc, StoreUnavailable):
-        return exc
-    if isinstance(exc, asyncpg.PostgresError):
-        return None if (exc.sqlstate or "")[:2] in _REFUSALS else StoreUnavailable("postgres", exc)
-    if isinstance(exc, OSError | asyncpg.InterfaceError | asyncio.TimeoutError):
-        return StoreUnavailable("postgres", exc)  # ClickHouse's connection errors arrive as StoreUnavailable
-    return None

@@ -6,13 +6,16 @@ import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
 from server.app import create_app
 from server.settings import Settings
 from server.state import AppState
+from storage.errors import StoreUnavailable
 from storage.postgres import keys
+from storage.postgres.outage import outage
 from tests.conftest import Tenant
 
 
@@ -148,6 +151,27 @@ async def test_unexpected_errors_are_masked_with_a_request_id(tenant: Tenant, ap
         assert rest.json()["requestId"] == rest.headers["x-request-id"]
 
 
+class Unavailable(Exploding):
+    """A ClickHouse that is down: every read raises StoreUnavailable, its cause naming a secret."""
+
+    async def query(self, *args: Any, **kwargs: Any) -> Any:
+        raise StoreUnavailable("clickhouse", ConnectionRefusedError("secret internals: password=hunter2"))
+
+
+async def test_a_store_outage_is_service_unavailable_not_internal(tenant: Tenant, app: Any, state: AppState) -> None:
+    real = state.ch
+    state.ch = Unavailable(real)  # type: ignore[assignment]
+    try:
+        async with await _client(app, tenant.key) as client:
+            body = (await client.post("/graphql", json={"query": COUNT})).json()
+    finally:
+        state.ch = real
+    assert body["data"] is None and "hunter2" not in str(body)
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "SERVICE_UNAVAILABLE", "retryAfter": 5}
+    assert error["message"] == "clickhouse is unavailable; retry later" and error["path"] == ["events"]
+
+
 async def test_key_scopes(app: Any, state: AppState) -> None:
     ingest_key = await keys.create_key(state.pg, "scoped", ("ingest",))
     read_key = await keys.create_key(state.pg, "scoped", ("read",))
@@ -177,3 +201,11 @@ async def test_revoked_key_stops_within_seconds(app: Any, state: AppState) -> No
             pytest.fail("a revoked key still worked after 10 s")
     listed = await keys.list_keys(state.pg, "revocable")
     assert listed[0].revoked_at is not None and key not in repr(listed)
+
+
+def test_postgres_outages_are_told_from_refused_rows() -> None:
+    torn = asyncpg.InternalClientError("cannot switch to state 15; another operation (2) is in progress")
+    for down in (torn, ConnectionRefusedError(111, "refused"), TimeoutError(), asyncpg.CannotConnectNowError("")):
+        assert isinstance(outage(down), StoreUnavailable), down
+    for refused in (asyncpg.UniqueViolationError(""), asyncpg.DataError(""), RuntimeError("a defect")):
+        assert outage(refused) is None, refused

@@ -11,6 +11,7 @@ import asyncpg
 
 from storage.errors import StoreUnavailable
 from storage.postgres.connections import PgConnection, PgPool
+from storage.postgres.outage import CONNECTION_ERRORS
 
 DEFAULT_TENANT = "default"
 ALL_SCOPES = ("admin",)
@@ -65,6 +66,10 @@ async def create_key(
     return key
 
 
+# Any error of the lookup means the key cannot be checked now, none that the key is bad.
+_LOOKUP_FAILURES: tuple[type[Exception], ...] = (*CONNECTION_ERRORS, asyncpg.PostgresError)
+
+
 async def find_principal(conn: PgConnection | PgPool, key: str) -> Principal | None:
     """The key's principal, None for an unknown or revoked key; StoreUnavailable when Postgres is down."""
     try:
@@ -73,7 +78,7 @@ async def find_principal(conn: PgConnection | PgPool, key: str) -> Principal | N
             "WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
             hash_key(key),
         )
-    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except _LOOKUP_FAILURES as exc:
         raise StoreUnavailable("postgres", exc) from exc
     if row is None:
         return None

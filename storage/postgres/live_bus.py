@@ -29,6 +29,8 @@ from datetime import timedelta
 
 import asyncpg
 
+from storage.postgres.outage import unavailable_when_down
+
 log = logging.getLogger(__name__)
 
 CHANNEL = "tracehouse_live"
@@ -120,7 +122,8 @@ class LiveBus:
         returns, so that read finds it."""
         marked = self._marked.get(tenant_id)
         if marked is None or time.monotonic() - marked >= self._mark_every:
-            await self._mark(tenant_id)
+            with unavailable_when_down():
+                await self._mark(tenant_id)
             marked = self._marked[tenant_id]
         wait = marked + NO_READER_SECONDS - time.monotonic()
         if wait > 0:
@@ -185,18 +188,20 @@ class LiveBus:
     async def position(self, tenant_id: str | None = None) -> int:
         """The id of the latest message (of one tenant, when given): everything up to it is already in the
         stores. A position shown to a client is its own tenant's, which says nothing of other tenants' traffic."""
-        if tenant_id is None:
-            return int(await self._pg.fetchval("SELECT coalesce(max(id), 0) FROM live_messages"))
-        sql = "SELECT coalesce(max(id), 0) FROM live_messages WHERE tenant_id = $1"
-        return int(await self._pg.fetchval(sql, tenant_id))
+        with unavailable_when_down():
+            if tenant_id is None:
+                return int(await self._pg.fetchval("SELECT coalesce(max(id), 0) FROM live_messages"))
+            sql = "SELECT coalesce(max(id), 0) FROM live_messages WHERE tenant_id = $1"
+            return int(await self._pg.fetchval(sql, tenant_id))
 
     async def replay(self, tenant_id: str, after_id: int, limit: int = 10_000) -> list[Message]:
-        rows = await self._pg.fetch(
-            "SELECT id, tenant_id, body FROM live_messages WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
-            tenant_id,
-            after_id,
-            limit,
-        )
+        with unavailable_when_down():
+            rows = await self._pg.fetch(
+                "SELECT id, tenant_id, body FROM live_messages WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                tenant_id,
+                after_id,
+                limit,
+            )
         return [Message(int(r["id"]), r["tenant_id"], bytes(r["body"])) for r in rows]
 
     async def rewrite(self, bodies: dict[int, tuple[bytes, bytes]]) -> int:
