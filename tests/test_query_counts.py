@@ -160,7 +160,8 @@ async def test_ordered_lists_query_count_is_flat(state: AppState, two: tuple[Ten
 
 
 PAGE_ONLY = """query($id: ID!, $after: String) { execution(id: $id) { id
-  spans(first: 50, after: $after) { pageInfo { endCursor } edges { node { id name inputs usage { totalTokens } } } } } }"""
+  spans(first: 50, after: $after) { pageInfo { endCursor }
+    edges { node { id name inputs usage { totalTokens } } } } } }"""
 TRACE_PAGE = """query($id: ID!) { execution(id: $id) {
   spans(first: 50, orderBy: {field: NAME, direction: ASC}) { edges { node { id parent { id } } } } } }"""
 
