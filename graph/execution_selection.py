@@ -71,10 +71,13 @@ class UnsummarizedExecution:
 
 
 def _spans_nodes(info: GraphQLResolveInfo) -> Iterator[FieldNode]:
-    """The `spans` fields selected on the execution, fragments spread out, in document order."""
+    """The `spans` fields selected on the execution, fragments spread out, in document order; none under a
+    directive."""
 
     def walk(selection_set: SelectionSetNode | None) -> Iterator[FieldNode]:
         for node in selection_set.selections if selection_set else ():
+            if node.directives:
+                continue  # @skip, @include, @defer …: left to the field itself, not read ahead
             if isinstance(node, FieldNode):
                 if node.name.value == "spans":
                     yield node
@@ -108,9 +111,9 @@ async def spans_found(info: Info, execution_id: str) -> bool:
                 cast(ExecutionRecord, UnsummarizedExecution(execution_id)),
                 span_needs(convert_selections(raw, [node])),
                 args.get("first", 100), args.get("after"), args.get("last"), args.get("before"),
-                None if order is None else SpanOrder(**order),
+                None if order is None or isinstance(order, SpanOrder) else SpanOrder(**order),
             )  # fmt: skip
-        except GraphQLError:
+        except (GraphQLError, TypeError, ValueError):  # the field reports it; the existence check decides
             return False
         return bool(page.items)
     return False

@@ -162,6 +162,8 @@ async def test_ordered_lists_query_count_is_flat(state: AppState, two: tuple[Ten
 PAGE_ONLY = """query($id: ID!, $after: String) { execution(id: $id) { id
   spans(first: 50, after: $after) { pageInfo { endCursor }
     edges { node { id name inputs usage { totalTokens } } } } } }"""
+SKIPPED_PAGE = """query($id: ID!) { execution(id: $id) { id
+  spans(first: 5) @skip(if: true) { edges { node { id } } } } }"""
 TRACE_PAGE = """query($id: ID!) { execution(id: $id) {
   spans(first: 50, orderBy: {field: NAME, direction: ASC}) { edges { node { id parent { id } } } } } }"""
 
@@ -178,3 +180,5 @@ async def test_a_page_of_spans_alone_is_one_query(state: AppState, two: tuple[Te
     assert await _count(state, tenant, PAGE_ONLY, {"id": "ex", "after": end}) == (2, 0)
     assert await _count(state, tenant, PAGE_ONLY, {"id": "nope"}) == (2, 0)
     assert await _count(state, other, PAGE_ONLY, {"id": "ex"}) == (2, 0)  # another tenant's id
+    assert await _count(state, tenant, SKIPPED_PAGE, {"id": "ex"}) == (1, 0)  # no page to read: the check alone
+    assert await tenant.gql_data(SKIPPED_PAGE, {"id": "ex"}) == {"execution": {"id": "ex"}}
