@@ -6,6 +6,8 @@
   (graph/bounded_validation.py);
 - the graphql-core execution context class Strawberry executes with (graph/fast_execution.py), object
   definitions and name conversion (graph/raw_arguments.py), the schema's graphql-core schema;
+- the graphql-core resolve info under a Strawberry Info (graph/execution_selection.py: a nested field's
+  arguments, coerced as graphql-core will coerce them for that field);
 - the graphql-transport-ws handler's operation plumbing and its websocket adapter (server/shared_streams.py).
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLSchema
+from graphql import GraphQLResolveInfo, GraphQLSchema
 
 from adapters import require, require_attributes
 
@@ -30,6 +32,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (  
 )
 from strawberry.types.base import StrawberryObjectDefinition, has_object_definition  # noqa: E402
 from strawberry.types.execution import ExecutionResult, PreExecutionError  # noqa: E402
+from strawberry.types.info import Info  # noqa: E402
 from strawberry.utils.aio import aclosing  # noqa: E402
 from strawberry.utils.str_converters import to_camel_case  # noqa: E402
 
@@ -45,6 +48,11 @@ require_attributes(Operation, "send_operation_message")
 def starlette_websocket(handler: Any) -> Any:
     """The Starlette WebSocket under a graphql-transport-ws handler (Strawberry's ASGI adapter's `ws`)."""
     return handler.websocket.ws
+
+
+def graphql_info(info: Info[Any, Any]) -> GraphQLResolveInfo:
+    """The graphql-core resolve info a Strawberry Info wraps."""
+    return info._raw_info
 
 
 def graphql_schema(schema: Schema) -> GraphQLSchema:

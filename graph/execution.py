@@ -17,15 +17,44 @@ from graph.ordering import SpanOrder, SpanOrderField
 from graph.run_result import RunResult
 from graph.scalars import JSON, DateTime, json_text
 from graph.span import Span
-from graph.span_selection import span_needs
+from graph.span_selection import SpanNeeds, span_needs
 from graph.time_annotations import OptionalDateTime
 from graph.usage import Usage
 from resolvers.events import nested_events_page
 from resolvers.executions import spans_page, stored_spans_page
-from resolvers.records import ExecutionRecord
+from resolvers.loaders import Loaders
+from resolvers.paging import Page
+from resolvers.records import ExecutionRecord, SpanRecord
+from resolvers.trace import Trace
 
 if TYPE_CHECKING:
     from graph.annotation import Annotation
+
+
+async def read_spans_page(
+    loaders: Loaders,
+    record: ExecutionRecord,
+    needs: SpanNeeds,
+    first: int | None = 100,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    order_by: SpanOrder | None = None,
+) -> tuple[Page[SpanRecord], Trace | None]:
+    """The page `Execution.spans` answers with, and the trace it was cut from (None when read by itself).
+    Query.execution reads it ahead with the same arguments (graph/execution_selection.py): the loaders'
+    cache then makes the field's own read no second query."""
+    if not needs.trace and (order_by is None or order_by.field is SpanOrderField.START_TIME):
+        # the page by itself: a big trace pages without re-reading it, a skeleton reads no texts
+        async def count() -> int:
+            return record.span_count
+
+        descending = order_by is not None and order_by.direction is SortDirection.DESC
+        page = await stored_spans_page(loaders.span_page_by_execution, record.id, needs.details, count,
+                                       first, after, last, before, descending)  # fmt: skip
+        return page, None
+    trace = await loaders.trace_by_execution.load(record.id)
+    return spans_page(trace, first, after, order_by.to_order() if order_by else None, last, before), trace
 
 
 @strawberry.type
@@ -107,19 +136,8 @@ class Execution(RunResult, Node):
         before: str | None = None,
         order_by: SpanOrder | None = None,
     ) -> Connection[Span]:
-        loaders = info.context.loaders
-        needs = span_needs(info.selected_fields)
-        if not needs.trace and (order_by is None or order_by.field is SpanOrderField.START_TIME):
-            # the page by itself: a big trace pages without re-reading it, a skeleton reads no texts
-            async def count() -> int:
-                return self.record.span_count
-
-            descending = order_by is not None and order_by.direction is SortDirection.DESC
-            page = await stored_spans_page(loaders.span_page_by_execution, self.record.id, needs.details, count,
-                                           first, after, last, before, descending)  # fmt: skip
-            return Connection.of(page, lambda r: Span.of(r, None))
-        trace = await loaders.trace_by_execution.load(self.record.id)
-        page = spans_page(trace, first, after, order_by.to_order() if order_by else None, last, before)
+        page, trace = await read_spans_page(info.context.loaders, self.record, span_needs(info.selected_fields),
+                                            first, after, last, before, order_by)  # fmt: skip
         return Connection.of(page, lambda r: Span.of(r, trace))
 
     @strawberry.field(description="Spans without a parent (normally one), with children to walk the tree.")

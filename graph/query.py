@@ -18,7 +18,7 @@ from graph.delete_mutations import DeletionQueries
 from graph.event import Event
 from graph.event_aggregates import EventAggregates
 from graph.execution import Execution
-from graph.execution_selection import UnsummarizedExecution, needs_summary
+from graph.execution_selection import UnsummarizedExecution, needs_summary, spans_found
 from graph.inputs import EventFilter, ExecutionFilter
 from graph.metrics import Metrics
 from graph.metrics_filter import MetricsFilter
@@ -78,8 +78,9 @@ class Query(DeletionQueries):
     async def execution(self, info: Info, id: strawberry.ID) -> Execution | None:
         loaders = info.context.loaders
         if not needs_summary(info.selected_fields):
-            # only its spans: whether it exists is all the page needs to know (graph/execution_selection.py)
-            if not await loaders.execution_exists_by_id.load(str(id)):
+            # only its spans: whether it exists is all the page needs to know, and a page with a span
+            # says so (graph/execution_selection.py)
+            if not (await spans_found(info, str(id)) or await loaders.execution_exists_by_id.load(str(id))):
                 return None
             return Execution(record=cast(ExecutionRecord, UnsummarizedExecution(str(id))))
         found = await loaders.execution_by_id.load(str(id))

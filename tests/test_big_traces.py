@@ -15,7 +15,7 @@ import pytest
 
 from server.state import AppState
 from tests.big_traces import TEXT, insert_big_trace
-from tests.conftest import Tenant
+from tests.conftest import Tenant, make_tenant
 from tests.traces import INGEST
 
 SPAN_FIELDS = """id executionId parentId name kind kindName status startTime endTime durationMs inputs outputs
@@ -160,11 +160,11 @@ async def test_pages_and_skeletons_keep_the_merge_of_spans_sent_in_pieces(tenant
 
 
 async def test_a_page_of_spans_alone_reads_no_summary_of_the_execution(
-    tenant: Tenant, state: AppState, monkeypatch: pytest.MonkeyPatch
+    app: Any, tenant: Tenant, state: AppState, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`execution(id) { spans { … } }` needs nothing of the execution's summary, which merges every span of the
-    trace: it is read from an existence check and the page. Any other field (or totalCount) reads the summary,
-    and both answer the same."""
+    trace: a page with a span is the one query, and shows the execution exists; only an empty page asks the
+    existence check. Any other field (or totalCount) reads the summary, and both answer the same."""
     await insert_big_trace(state.ch, await _tenant_id(state, tenant), "bare", 300)
     asked: list[str] = []
     query = state.ch.query
@@ -173,20 +173,43 @@ async def test_a_page_of_spans_alone_reads_no_summary_of_the_execution(
         asked.append(sql)
         return await query(sql, params)
 
+    async def read(document: str, variables: dict[str, Any] | None = None) -> tuple[Any, list[str]]:
+        asked.clear()
+        data = await tenant.gql_data(document, variables)
+        return data, list(asked)
+
     page_only = FULL.replace("totalCount ", "")
     summarized = page_only.replace("execution(id: $id) {", "execution(id: $id) { name spanCount")
     monkeypatch.setattr(state.ch, "query", recording)
-    bare = (await tenant.gql_data(page_only, {"id": "bare", "n": 100}))["execution"]
-    reads, asked[:] = list(asked), []
-    with_summary = (await tenant.gql_data(summarized, {"id": "bare", "n": 100}))["execution"]
-    summary_reads, asked[:] = list(asked), []
-    missing = await tenant.gql_data(page_only, {"id": "nope", "n": 100})
+    bare, reads = await read(page_only, {"id": "bare", "n": 100})
+    with_summary, summary_reads = await read(summarized, {"id": "bare", "n": 100})
+    missing, missing_reads = await read(page_only, {"id": "nope", "n": 100})
+    whole, _ = await read(page_only, {"id": "bare", "n": 300})
+    end = whole["execution"]["spans"]["pageInfo"]["endCursor"]
+    past_the_end, past_reads = await read(page_only, {"id": "bare", "n": 100, "after": end})
+    none_asked, none_reads = await read(page_only, {"id": "bare", "n": 0})
+    ordered_query = 'query($o: SpanOrder) { execution(id: "bare") { ... on Execution { spans(last: 3, ' \
+        'orderBy: $o) { edges { node { id } } } } } }'
+    ordered, ordered_reads = await read(ordered_query, {"o": {"field": "START_TIME", "direction": "DESC"}})
+    async for other in make_tenant(app, state):  # the same id under another tenant
+        asked.clear()
+        elsewhere = await other.gql_data(page_only, {"id": "bare", "n": 100})
+        elsewhere_reads = list(asked)
     fragment = "query($id: ID!) { execution(id: $id) { ...E } } " \
         "fragment E on Execution { id spans(first: 2) { totalCount } }"
     counted = (await tenant.gql_data(fragment, {"id": "bare"}))["execution"]
     monkeypatch.undo()
-    assert bare["spans"] == with_summary["spans"] and with_summary["spanCount"] == 300
-    assert len(reads) == 2 and "LIMIT 1 BY execution_id" in reads[0] and "ORDER BY execution_id, start" in reads[1]
+    assert bare["execution"]["spans"] == with_summary["execution"]["spans"]
+    assert with_summary["execution"]["spanCount"] == 300
+    assert len(reads) == 1 and "ORDER BY execution_id, start" in reads[0]  # the page alone: one query
     assert len(summary_reads) == 2 and "root_span_id" in summary_reads[0]
     assert missing == {"execution": None}
+    assert len(missing_reads) == 2 and "LIMIT 1 BY execution_id" in missing_reads[1]  # an empty page asks
+    # an execution that exists with no span in the page's range: itself, with no edges
+    assert past_the_end == {"execution": {"spans": {"pageInfo": {"hasNextPage": False, "endCursor": None},
+                                                    "edges": []}}}  # fmt: skip
+    assert len(past_reads) == 2 and "LIMIT 1 BY execution_id" in past_reads[1]
+    assert none_asked == past_the_end and len(none_reads) == 1  # first: 0 reads no page, only the check
+    assert len(ordered["execution"]["spans"]["edges"]) == 3 and len(ordered_reads) == 1
+    assert elsewhere == {"execution": None} and len(elsewhere_reads) == 2
     assert counted == {"id": "bare", "spans": {"totalCount": 300}}  # totalCount is the summary's count

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -9,7 +11,9 @@ import orjson
 from graph import fast_execution
 from graph.context import Context, Stores
 from graph.schema import build_schema
+from graph.span import Span
 from resolvers.node_ids import encode
+from resolvers.records import SpanRecord
 from server.state import AppState
 from storage.postgres.keys import Principal
 from tests.conftest import Tenant
@@ -104,3 +108,15 @@ async def test_raw_bulk_arguments_store_what_the_strawberry_path_stores(tenant: 
     raw = (await tenant.gql_data(read, {"id": "raw-1"}))["event"]
     plain = (await tenant.gql_data(read, {"id": "plain-1"}))["event"]
     assert raw == plain and raw["span"]["name"] == "lookup" and raw["span"]["usage"] == {"inputTokens": 3}
+
+
+def test_span_of_sets_what_the_dataclass_init_sets() -> None:
+    """Span.of fills the instance dict itself (graph/span.py): a field added to Span must be added there too."""
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    texts = ("", "", "", "", "", "")
+    record = SpanRecord("e", "s", "", "n", "LLM", "SUCCEEDED", start, start + timedelta(seconds=1), *texts, 0, 0, 0, 0,
+                        1, start, "2024-01-01T00:00:00.000000Z", "2024-01-01T00:00:01.000000Z")  # fmt: skip
+    fast = Span.of(record, None)
+    init = Span(**{k: v for k, v in vars(fast).items() if k in {f.name for f in dataclasses.fields(Span) if f.init}})
+    assert vars(fast) == vars(init) and set(vars(fast)) == {f.name for f in dataclasses.fields(Span) if f.init}
+    assert (fast.parent_id, fast.duration_ms) == (None, 1000.0)

@@ -157,3 +157,28 @@ async def test_ordered_lists_query_count_is_flat(state: AppState, two: tuple[Ten
         assert_flat(counts)
         counts = [await _count(state, t, ORDERED_EVENTS, {"v": {"field": v, "direction": "DESC"}}) for t in (few, many)]
         assert_flat(counts)
+
+
+PAGE_ONLY = """query($id: ID!, $after: String) { execution(id: $id) { id
+  spans(first: 50, after: $after) { pageInfo { endCursor }
+    edges { node { id name inputs usage { totalTokens } } } } } }"""
+SKIPPED_PAGE = """query($id: ID!) { execution(id: $id) { id
+  spans(first: 5) @skip(if: true) { edges { node { id } } } } }"""
+TRACE_PAGE = """query($id: ID!) { execution(id: $id) {
+  spans(first: 50, orderBy: {field: NAME, direction: ASC}) { edges { node { id parent { id } } } } } }"""
+
+
+async def test_a_page_of_spans_alone_is_one_query(state: AppState, two: tuple[Tenant, Tenant]) -> None:
+    """`execution(id) { spans }` with a span in its page: that page is the one query (it shows the execution
+    exists); a page past the end, or an unknown id, adds the existence check."""
+    tenant, other = two
+    await log_trace(tenant, "ex", count=30, depth=3)
+    data = await tenant.gql_data(PAGE_ONLY, {"id": "ex"})
+    end = data["execution"]["spans"]["pageInfo"]["endCursor"]
+    assert await _count(state, tenant, PAGE_ONLY, {"id": "ex"}) == (1, 0)
+    assert await _count(state, tenant, TRACE_PAGE, {"id": "ex"}) == (1, 0)  # the whole trace, read once
+    assert await _count(state, tenant, PAGE_ONLY, {"id": "ex", "after": end}) == (2, 0)
+    assert await _count(state, tenant, PAGE_ONLY, {"id": "nope"}) == (2, 0)
+    assert await _count(state, other, PAGE_ONLY, {"id": "ex"}) == (2, 0)  # another tenant's id
+    assert await _count(state, tenant, SKIPPED_PAGE, {"id": "ex"}) == (1, 0)  # no page to read: the check alone
+    assert await tenant.gql_data(SKIPPED_PAGE, {"id": "ex"}) == {"execution": {"id": "ex"}}

@@ -8,7 +8,14 @@ from datetime import UTC, datetime, timedelta
 
 from ingest.records import Batch, CanonicalEvent, SpanPiece
 from server.state import AppState
-from storage.clickhouse.spans import SpanRecord, spans_by_keys, spans_of_executions, trace_with_event_ids
+from storage.clickhouse.spans import (
+    SpanRecord,
+    SpanWindow,
+    read_spans,
+    spans_by_keys,
+    spans_of_executions,
+    trace_with_event_ids,
+)
 from tests.conftest import Tenant
 
 T0 = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
@@ -48,6 +55,10 @@ async def both_reads(state: AppState, tenant_id: str, execution_id: str) -> dict
     assert [dataclasses.replace(s, basis=None) for s in traced] == list(listed.values())
     keyed = await spans_by_keys(state.ch, tenant_id, [(execution_id, span_id) for span_id in listed])
     assert keyed == list(listed.values())  # one span read on its own merges as its trace does
+    skeletons = await read_spans(state.ch, tenant_id, [execution_id], SpanWindow(), frozenset())
+    blank = {"inputs": "", "outputs": "", "error": "", "attributes": "", "usage": "", "cost": "", "input_tokens": 0,
+             "output_tokens": 0, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}  # fmt: skip
+    assert skeletons == [dataclasses.replace(s, **blank) for s in listed.values()]  # a read without details
     return listed
 
 
