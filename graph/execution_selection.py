@@ -25,34 +25,25 @@ from graphql import (
     get_argument_values,
     get_named_type,
 )
-from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection, convert_selections
+from strawberry.types.nodes import Selection, convert_selections
 
 from adapters.strawberry_internals import graphql_info
 from graph.context import Info
 from graph.execution import read_spans_page
 from graph.ordering import SpanOrder
-from graph.span_selection import span_needs
+from graph.span_selection import flat_fields, span_needs
 from resolvers.records import ExecutionRecord
 
 _WITHOUT_SUMMARY = frozenset({"__typename", "id", "spans"})
 
 
-def _flat(selections: Iterable[Selection]) -> Iterator[SelectedField]:
-    """The fields of a selection, fragments and inline fragments spread out."""
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            yield selection
-        elif isinstance(selection, FragmentSpread | InlineFragment):
-            yield from _flat(selection.selections)
-
-
 def needs_summary(execution_fields: Iterable[Selection]) -> bool:
     """For the `execution` field's info.selected_fields."""
-    for execution in _flat(execution_fields):
-        for field in _flat(execution.selections):
+    for execution in flat_fields(execution_fields):
+        for field in flat_fields(execution.selections):
             if field.name not in _WITHOUT_SUMMARY:
                 return True
-            if field.name == "spans" and any(f.name == "totalCount" for f in _flat(field.selections)):
+            if field.name == "spans" and any(f.name == "totalCount" for f in flat_fields(field.selections)):
                 return True
     return False
 

@@ -28,27 +28,27 @@ class SpanNeeds:
     trace: bool  # parent or children (or a field this module does not know): the whole trace is read
 
 
-def _flat(selections: Iterable[Selection]) -> Iterator[SelectedField]:
+def flat_fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
     """The fields of a selection, fragments and inline fragments spread out."""
     for selection in selections:
         if isinstance(selection, SelectedField):
             yield selection
         elif isinstance(selection, FragmentSpread | InlineFragment):
-            yield from _flat(selection.selections)
+            yield from flat_fields(selection.selections)
 
 
 def span_needs(connections: Iterable[Selection]) -> SpanNeeds:
     """What the `spans` connection fields (info.selected_fields) select of their nodes."""
     details: set[str] = set()
     trace = False
-    for connection in _flat(connections):
-        for edges in _flat(connection.selections):
+    for connection in flat_fields(connections):
+        for edges in flat_fields(connection.selections):
             if edges.name != "edges":
                 continue  # totalCount, pageInfo
-            for node in _flat(edges.selections):
+            for node in flat_fields(edges.selections):
                 if node.name != "node":
                     continue  # cursor
-                for field in _flat(node.selections):
+                for field in flat_fields(node.selections):
                     if field.name in _DETAILS:
                         details.add(field.name)
                     elif field.name not in _SKELETON:
