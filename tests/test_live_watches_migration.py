@@ -65,3 +65,24 @@ async def test_markers_move_to_their_table_and_keep_their_tenant_watched(
         assert [m.body for m in replayed] == [b"\x01"]
     finally:
         await pool.close()
+
+
+async def test_pruning_drops_old_messages_and_markers_in_one_statement(old_database: str) -> None:
+    pool = await asyncpg.create_pool(old_database, min_size=1, max_size=2)
+    try:
+        async with pool.acquire() as conn:
+            await migrations.migrate(conn)
+        tenant = str(uuid.uuid4())
+        message = (
+            "INSERT INTO live_messages (tenant_id, origin, body, created_at) VALUES ($1, 'p', '', now() - $2::interval)"
+        )
+        watch = "INSERT INTO live_watches (tenant_id, origin, marked_at) VALUES ($1, $2, now() - $3::interval)"
+        await pool.execute(message, tenant, timedelta(hours=2))
+        await pool.execute(message, tenant, timedelta(minutes=1))
+        await pool.execute(watch, tenant, "old", timedelta(hours=2))
+        await pool.execute(watch, tenant, "new", timedelta(minutes=1))
+        await LiveBus(pool, "unused", retention=timedelta(hours=1)).prune_once()
+        assert await pool.fetchval("SELECT count(*) FROM live_messages") == 1
+        assert await pool.fetch("SELECT origin FROM live_watches") == [("new",)]
+    finally:
+        await pool.close()
