@@ -12,12 +12,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bench.common import median, table
-from tests.big_traces import insert_big_trace
+from tests.big_traces import SPAN_FIELDS, insert_big_trace
 
-SPAN_FIELDS = """id executionId parentId name kind kindName status startTime endTime durationMs inputs outputs
-  attributes error { message code stacktrace rawData } cost { value unit source }
-  usage { inputTokens outputTokens cacheCreationInputTokens cacheReadInputTokens totalTokens
-          byModel { model inputTokens outputTokens cacheCreationInputTokens cacheReadInputTokens totalTokens } }"""
 FULL = (
     "query($id: ID!, $n: Int, $after: String) { execution(id: $id) { spans(first: $n, after: $after) { "
     "pageInfo { hasNextPage endCursor } edges { node { " + SPAN_FIELDS + " } } } } }"

@@ -14,6 +14,11 @@ TEXT = "lorem ipsum dolor sit amet " * 11  # ~300 characters
 USAGE = '[{"model":"gpt-4o","input_tokens":120,"output_tokens":40,"cache_creation_input_tokens":0,' \
     '"cache_read_input_tokens":0}]'
 COST = '[{"value":0.0007,"unit":"USD","source":"price_table:gpt-4o"}]'
+# Every field of a span, as the big-trace tests and bench/big_trace.py select it.
+SPAN_FIELDS = """id executionId parentId name kind kindName status startTime endTime durationMs inputs outputs
+  attributes error { message code stacktrace rawData } cost { value unit source }
+  usage { inputTokens outputTokens cacheCreationInputTokens cacheReadInputTokens totalTokens
+          byModel { model inputTokens outputTokens cacheCreationInputTokens cacheReadInputTokens totalTokens } }"""
 
 _INSERT = """
 INSERT INTO events (tenant_id, id, name, timestamp, source, execution_id, span_id, is_span, parent_span_id,

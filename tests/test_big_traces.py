@@ -14,14 +14,10 @@ from typing import Any
 import pytest
 
 from server.state import AppState
-from tests.big_traces import TEXT, insert_big_trace
+from tests.big_traces import SPAN_FIELDS, TEXT, insert_big_trace
 from tests.conftest import Tenant, make_tenant
 from tests.traces import INGEST
 
-SPAN_FIELDS = """id executionId parentId name kind kindName status startTime endTime durationMs inputs outputs
-  attributes error { message code stacktrace rawData } cost { value unit source }
-  usage { inputTokens outputTokens cacheCreationInputTokens cacheReadInputTokens totalTokens
-          byModel { model inputTokens outputTokens cacheCreationInputTokens cacheReadInputTokens totalTokens } }"""
 FULL = (
     "query($id: ID!, $n: Int, $after: String) { execution(id: $id) { spans(first: $n, after: $after) { "
     "totalCount pageInfo { hasNextPage endCursor } edges { node { " + SPAN_FIELDS + " } } } } }"

@@ -469,18 +469,21 @@ async def test_the_executions_subscription_honours_a_search_in_any_span(server: 
         seen.append((await ws.data(5.0))["executions"]["id"])
     assert "plain" not in seen and all(i.startswith("needle-") for i in seen), seen
     await ws.close()
+
+
 async def test_two_formats_events_with_one_id_both_arrive(server: ServerProcess) -> None:
     """An event id is unique within its format: a Vellum event and a GraphQL event that share one are two
     updates, on the execution's stream and on the event tail."""
     trace = f"live-dup-{uuid.uuid4()}"
+    # Both streams start from a cursor read before the writes: nothing is missed however late they start.
+    cursor = (await post(server, "/graphql", {"query": "{ liveCursor }"})).json()["data"]["liveCursor"]
     ws = GraphQLWS(server.url)
     await ws.connect({"apiKey": KEY})
-    await ws.subscribe(UPDATES, {"id": trace})
+    await ws.subscribe(UPDATES, {"id": trace, "after": cursor})
     tail = GraphQLWS(server.url)
     await tail.connect({"apiKey": KEY})
-    await tail.subscribe("subscription($f: EventFilter) { events(filter: $f) { id source } }",
-                         {"f": {"executionId": trace}})  # fmt: skip
-    await asyncio.sleep(0.3)
+    await tail.subscribe("subscription($f: EventFilter, $a: String) { events(filter: $f, after: $a) { id source } }",
+                         {"f": {"executionId": trace}, "a": cursor})  # fmt: skip
     await post(server, "/monitoring/v1/events", {**vellum(trace, "a", "initiated"), "id": "shared-id"})
     mutation = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }"
     canonical = {"id": "shared-id", "name": "node.step.completed", "executionId": trace, "spanId": "a"}

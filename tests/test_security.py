@@ -22,6 +22,7 @@ from graph.context import Context
 from graph.limits import DocumentAnalysis, GraphQLLimits, LimitExceeded, check_cost, check_shape
 from graph.schema import schema
 from server.graphql_route import _stores
+from tests.big_traces import SPAN_FIELDS
 from tests.conftest import Tenant
 from tests.process import ServerProcess
 from tests.ws_client import GraphQLWS
@@ -349,12 +350,6 @@ def test_cost_figures_are_exact() -> None:
     ]
     for document, cost in cases:
         assert check_cost(_analysis(document), LIMITS, None, {}) == cost, document
-
-
-SPAN_FIELDS = """id executionId parentId name kind kindName status startTime endTime durationMs inputs outputs
-  attributes error { message code stacktrace rawData } cost { value unit source }
-  usage { inputTokens outputTokens cacheCreationInputTokens cacheReadInputTokens totalTokens
-          byModel { model inputTokens outputTokens cacheCreationInputTokens cacheReadInputTokens totalTokens } }"""
 
 
 def test_one_big_trace_fits_the_default_cost_and_many_do_not() -> None:
