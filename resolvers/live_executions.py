@@ -8,7 +8,9 @@ touched, so it sends an execution exactly when the query would list it after tha
 session may arrive after the root started (or in another execution kind than the root's), and the session
 filter then sends the execution as that span lands. The root-span filters (status, kind, name, start,
 failed) are checked here, against the record the update shows: a STARTED update shows the running root even
-when the store has since seen it finish.
+when the store has since seen it finish. `failed` also looks below the root, as the query's does (the root or
+any span failed): a record built from the root alone counts the store's failures below it, and with
+`failed: true` a write below the root asks the store too, so a child failing sends the execution then.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ def execution_matches(q: ExecutionQuery, r: ExecutionRecord) -> bool:
 @dataclass(slots=True)
 class _Touch:
     """One event of a message that concerns an execution: a start or finish of its root span (`root`, the
-    root's state right after it), or, when a store filter is set, any other write to it."""
+    root's state right after it), or, when the filter needs the store to see every write (any_write), any
+    other write to it."""
 
     execution_id: str
     key: str  # the event's event_key
@@ -84,11 +87,17 @@ def _touches(
 
 
 def _from_root(r: SpanRecord, stored: ExecutionRecord | None) -> ExecutionRecord:
-    """The execution as its root span shows it; the session is the store's (any span's), when it has one."""
-    session = stored.session_attribute if stored is not None else session_attribute(r.attributes)
+    """The execution as its root span shows it; what lies below the root (span count, failed spans, the session
+    any span names) is the store's, when it has the execution, as the `executions` query would count it."""
+    if stored is None:
+        return ExecutionRecord(r.execution_id, r.id, r.name, r.kind, r.status, r.start_time, r.end_time, r.inputs,
+                               r.outputs, r.error, r.attributes, 1, int(r.status == "FAILED"),
+                               session_attribute=session_attribute(r.attributes))  # fmt: skip
+    failed_below = stored.failed_spans - int(stored.status == "FAILED")  # the store's count holds its root too
     return ExecutionRecord(r.execution_id, r.id, r.name, r.kind, r.status, r.start_time, r.end_time, r.inputs,
-                           r.outputs, r.error, r.attributes, 1, int(r.status == "FAILED"),
-                           session_attribute=session)  # fmt: skip
+                           r.outputs, r.error, r.attributes, stored.span_count,
+                           failed_below + int(r.status == "FAILED"), stored.total_tokens,
+                           stored.session_attribute)  # fmt: skip
 
 
 async def executions(
@@ -105,16 +114,19 @@ async def executions(
     store filter, also the first time a write makes one match it."""
     tap = tap or StreamTap()
     in_store, on_root = store_filters(query), root_filters(query)
+    # Writes that are not a root's start or finish matter when they can make the execution match: a store
+    # filter's span landing, or, for `failed: true`, a span below the root failing.
+    any_write = in_store is not None or query.failed is True
     async with subscribed(bus, tenant_id) as subscriber:
         roots: dict[tuple[str, str], SpanState] = {}
         delivered = Seen()
-        sent = Seen()  # executions sent as matching the store filter: a later write cannot make them match anew
+        sent = Seen()  # executions sent while any write counts: a later write below the root cannot match anew
         start = (await bus.position() + 1, -1)
         tap.ready.set()
         if tap.history_only:
             return
         async for _message, live_events, _first in stream_messages(bus, subscriber, tenant_id, start, guard):
-            touches = _touches(live_events, roots, delivered, in_store is not None)
+            touches = _touches(live_events, roots, delivered, any_write)
             rooted = {t.execution_id for t in touches if t.root is not None}
             asked = (t.execution_id for t in touches if t.root is not None or t.execution_id not in sent)
             ids = list(dict.fromkeys(asked))
@@ -133,7 +145,7 @@ async def executions(
                     record = found
                 if not execution_matches(on_root, record):
                     continue
-                if in_store is not None:
+                if any_write:
                     sent.add(t.execution_id)
                 tap.at(t.key)
                 fresh()
