@@ -59,7 +59,10 @@ def test_kill_9_loses_nothing_acknowledged(tmp_path: Path, database_url: str) ->
     threads = [threading.Thread(target=ingest, args=(w,)) for w in range(4)]
     for t in threads:
         t.start()
-    time.sleep(1.5)
+    deadline = time.monotonic() + 60
+    while len(acknowledged) <= 200:  # writes under way, some acknowledged: the kill lands mid-traffic
+        assert time.monotonic() < deadline, "the writers got nothing acknowledged"
+        time.sleep(0.05)
     assert server.proc is not None
     os.kill(server.proc.pid, signal.SIGKILL)
     server.proc.wait()

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from graphql import GraphQLNonNull
 
 from graph.schema import schema
 from tests.process import ServerProcess
-from tests.ws_client import GraphQLWS
+from tests.ws_client import GraphQLWS, until_live
 
 KEY = "th_live_test_key"
 UPDATES = """subscription($id: ID!, $existing: Boolean, $after: String) {
@@ -51,11 +51,28 @@ async def post(server: ServerProcess, path: str, body: object, key: str = KEY) -
         return response
 
 
+async def live_cursor(server: ServerProcess, key: str = KEY) -> str:
+    """The live streams' position now: a stream started `after` it hears every later write, however late the
+    server registers it."""
+    return str((await post(server, "/graphql", {"query": "{ liveCursor }"}, key)).json()["data"]["liveCursor"])
+
+
+def event_marker(server: ServerProcess, name: str) -> Callable[[str], Awaitable[object]]:
+    """A marker for until_live: an audit event `name` carrying the token in its payload."""
+    return lambda token: post(server, "/api/v1/events", {"eventType": name, "payload": {"marker": token}})
+
+
+def execution_marker(server: ServerProcess, key: str = KEY, failed: bool = False) -> Callable[[str], Awaitable[object]]:
+    """A marker for until_live: an execution named by the token whose root starts (and fails, if asked)."""
+    return lambda token: post(server, "/monitoring/v1/events", [vellum(token, "root", "initiated")] + (
+        [vellum(token, "root", "rejected", error={"message": "marker"})] if failed else []), key)  # fmt: skip
+
+
 async def test_updates_arrive_within_a_second(server: ServerProcess) -> None:
+    cursor = await live_cursor(server)  # the stream hears the write even if it starts after it
     ws = GraphQLWS(server.url)
     await ws.connect({"apiKey": KEY})
-    await ws.subscribe(UPDATES, {"id": "live-1"})
-    await asyncio.sleep(0.2)
+    await ws.subscribe(UPDATES, {"id": "live-1", "after": cursor})
     sent = time.monotonic()
     await post(server, "/monitoring/v1/events", vellum("live-1", "a", "initiated", inputs={"x": 1}))
     update = (await ws.data(timeout=1.0))["executionUpdates"]
@@ -105,9 +122,10 @@ async def test_include_existing_then_live_and_resume_with_cursor(server: ServerP
 async def test_events_and_executions_subscriptions(server: ServerProcess) -> None:
     ws = GraphQLWS(server.url)
     await ws.connect({"apiKey": KEY})
-    await ws.subscribe('subscription { events(filter: {names: ["build.failed"]}) { name actor { id } cursor } }')
     await ws.subscribe("subscription { executions(filter: {failed: true}) { id status name } }")
-    await asyncio.sleep(0.2)
+    await until_live([ws], "executions", execution_marker(server, failed=True))
+    await ws.subscribe('subscription($a: String) { events(filter: {names: ["build.failed"]}, after: $a) { '
+                       "name actor { id } cursor } }", {"a": await live_cursor(server)})  # fmt: skip
     failed = {"eventType": "build.failed", "actorType": "user", "actorId": "ann"}
     await post(server, "/api/v1/events", [{"eventType": "build.started"}, failed])
     rejected = vellum("live-3", "root", "rejected", error={"message": "no"})
@@ -127,22 +145,31 @@ def other_tenant_key(server: ServerProcess) -> str:
 
 
 async def test_second_tenant_receives_nothing_on_any_subscription(server: ServerProcess) -> None:
-    """Every subscription field of the schema, found there, not listed here."""
+    """Every subscription field of the schema, found there, not listed here. Each is shown listening before the
+    owner writes: resumable ones start from a cursor read before, `executions` hears a marker first."""
     other_key = other_tenant_key(server)
     fields = schema._schema.subscription_type.fields  # type: ignore[union-attr]
-    documents = []
+    resumable = [name for name, field in fields.items() if "after" in field.args]
+    assert set(fields) - set(resumable) == {"executions"}, "show here how a new subscription is known to listen"
+    documents = {}
     for name, field in fields.items():
-        args = {"executionId": '"live-4"'}
+        args = {"executionId": '"live-4"', "after": "$after"}
         given = ", ".join(f"{a}: {args[a]}" for a in field.args if a in args)
         assert all(a in args or not isinstance(f.type, GraphQLNonNull) for a, f in field.args.items()), name
-        documents.append(f"subscription {{ {name}{f'({given})' if given else ''} {{ __typename }} }}")
-    owner, spy = GraphQLWS(server.url), GraphQLWS(server.url)
-    await owner.connect({"apiKey": KEY})
-    await spy.connect({"apiKey": other_key})
-    for document in documents:
-        await owner.subscribe(document)
-        await spy.subscribe(document)
-    await asyncio.sleep(0.3)
+        variables, selection = ("($after: String)", "__typename") if name in resumable else ("", "__typename id")
+        documents[name] = f"subscription{variables} {{ {name}{f'({given})' if given else ''} {{ {selection} }} }}"
+
+    async def listening(key: str) -> GraphQLWS:
+        ws = GraphQLWS(server.url)
+        await ws.connect({"apiKey": key})
+        await ws.subscribe(documents["executions"])
+        await until_live([ws], "executions", execution_marker(server, key))  # in the key's own tenant
+        cursor = await live_cursor(server, key)
+        for name in resumable:
+            await ws.subscribe(documents[name], {"after": cursor})
+        return ws
+
+    owner, spy = await listening(KEY), await listening(other_key)
     await post(
         server, "/monitoring/v1/events", [vellum("live-4", "a", "initiated"), vellum("live-4", "a", "fulfilled")]
     )
@@ -184,8 +211,9 @@ async def test_two_processes_share_the_bus(server: ServerProcess, tmp_path: Path
     try:
         ws = GraphQLWS(server.url)
         await ws.connect({"apiKey": KEY})
-        await ws.subscribe(UPDATES, {"id": "live-5"})
-        await asyncio.sleep(0.3)
+        await ws.subscribe(UPDATES, {"id": "live-5", "after": await live_cursor(server)})
+        await post(server, "/monitoring/v1/events", vellum("live-5", "warm", "initiated"))
+        assert (await ws.data(timeout=10.0))["executionUpdates"]["span"]["id"] == "warm"  # past its replay: live
         sent = time.monotonic()
         await post(other, "/monitoring/v1/events", vellum("live-5", "x", "initiated", inputs={"from": "b"}))
         update = (await ws.data(timeout=2.0))["executionUpdates"]
@@ -203,8 +231,9 @@ async def test_revoking_a_key_ends_its_open_subscriptions(server: ServerProcess)
     key = out.stdout.strip().splitlines()[-1]
     ws = GraphQLWS(server.url)
     await ws.connect({"apiKey": key})
-    await ws.subscribe("subscription { events { id } }")
-    await asyncio.sleep(0.3)
+    await ws.subscribe("subscription($a: String) { events(after: $a) { name } }", {"a": await live_cursor(server)})
+    await post(server, "/api/v1/events", {"eventType": "revoke.warm"})  # the key reads; the tenant's own key writes
+    assert (await ws.data(timeout=10.0))["events"]["name"] == "revoke.warm"  # the stream is running
     revoke = [tracehouse, "keys", "revoke", key]
     subprocess.run(revoke, env=server.env, capture_output=True, text=True, check=True, timeout=120)  # noqa: ASYNC221
     message = await ws.next(timeout=15.0)  # key cache (5 s) + the stream's check interval (2 s)
@@ -213,33 +242,34 @@ async def test_revoking_a_key_ends_its_open_subscriptions(server: ServerProcess)
     await ws.close()
 
 
-async def subscribers(server: ServerProcess, document: str, n: int) -> list[GraphQLWS]:
-    """n connections, each subscribed to `document`, registered with the server before anything is sent."""
+async def subscribers(server: ServerProcess, document: str, n: int, name: str) -> list[GraphQLWS]:
+    """n connections, each subscribed to `document` (an `events` tail that matches events called `name` and
+    shows their payload), each shown listening by a marker event before anything else is sent."""
     clients = [GraphQLWS(server.url) for _ in range(n)]
     for ws in clients:
         await ws.connect({"apiKey": KEY})
         await ws.subscribe(document)
-    await asyncio.sleep(0.3)
+    await until_live(clients, "events", event_marker(server, name))
     return clients
 
 
 async def test_identical_subscriptions_share_one_stream_and_leave_independently(server: ServerProcess) -> None:
     document = 'subscription { events(filter: {names: ["shared.tick"]}) { name payload } }'
-    first, second = await subscribers(server, document, 2)
+    first, second = await subscribers(server, document, 2, "shared.tick")
     await post(server, "/api/v1/events", {"eventType": "shared.tick", "payload": {"n": 1}})
     for ws in (first, second):
         assert (await ws.data(2.0))["events"] == {"name": "shared.tick", "payload": {"n": 1}}
-    await first.close()
-    await asyncio.sleep(0.2)
-    await post(server, "/api/v1/events", {"eventType": "shared.tick", "payload": {"n": 2}})
-    assert (await second.data(2.0))["events"]["payload"] == {"n": 2}
+    await first.close()  # returns once the server has closed its side
+    for n in (2, 3):  # two writes after the leave: a leave that stopped the shared stream would lose the second
+        await post(server, "/api/v1/events", {"eventType": "shared.tick", "payload": {"n": n}})
+        assert (await second.data(2.0))["events"]["payload"] == {"n": n}
     await second.close()
 
 
 async def test_large_messages_go_out_as_valid_frames(server: ServerProcess) -> None:
     """Live messages leave in batched frames written by the server itself: every length encoding parses."""
     document = 'subscription { events(filter: {names: ["frame.size"]}) { payload } }'
-    (ws,) = await subscribers(server, document, 1)
+    (ws,) = await subscribers(server, document, 1, "frame.size")
     sizes = [1, 100, 70_000, 200_000]  # 7-bit, 16-bit and 64-bit payload lengths
     await post(server, "/api/v1/events", [{"eventType": "frame.size", "payload": {"s": "x" * n}} for n in sizes])
     for n in sizes:
@@ -249,7 +279,7 @@ async def test_large_messages_go_out_as_valid_frames(server: ServerProcess) -> N
 
 async def test_a_subscriber_that_stops_reading_is_cut_off_with_a_reason(server: ServerProcess) -> None:
     document = 'subscription { events(filter: {names: ["slow.tick"]}) { name payload } }'
-    reader, stalled = await subscribers(server, document, 2)
+    reader, stalled = await subscribers(server, document, 2, "slow.tick")
     # ~24 MB of messages: more than the socket buffers, the server's write buffer and the subscriber's queue
     blob, total = "x" * 1_000, 24_000
     for start in range(0, total, 2_000):
@@ -326,8 +356,7 @@ async def test_a_resumed_stream_replays_more_than_a_queue_at_the_clients_pace(se
       events(filter: {names: ["replay.tick"]}, after: $after) { payload cursor } }"""
     ws = GraphQLWS(server.url)
     await ws.connect({"apiKey": KEY})
-    await ws.subscribe(document, {"after": None})
-    await asyncio.sleep(0.3)
+    await ws.subscribe(document, {"after": await live_cursor(server)})
     await post(server, "/api/v1/events", {"eventType": "replay.tick", "payload": {"n": -1}})
     cursor = (await ws.data(5.0))["events"]["cursor"]
     await ws.close()
@@ -350,12 +379,18 @@ async def test_identical_documents_of_two_tenants_never_share_a_stream(server: S
     document = """subscription { executionUpdates(executionId: "live-iso", includeExisting: true) {
       change span { id } } }"""
     await post(server, "/monitoring/v1/events", [vellum("live-iso", "a", "initiated")])
-    (owner,) = await subscribers(server, document, 1)
+    owner, spy, spy_key = GraphQLWS(server.url), GraphQLWS(server.url), other_tenant_key(server)
+    await owner.connect({"apiKey": KEY})
+    await owner.subscribe(document)
+    # History is read after the stream joined the bus: once it arrives, every later write is heard too.
     assert (await owner.data(5.0))["executionUpdates"]["span"]["id"] == "a"  # the owner's history
-    spy = GraphQLWS(server.url)
-    await spy.connect({"apiKey": other_tenant_key(server)})
+    await spy.connect({"apiKey": spy_key})
     await spy.subscribe(document)
-    await asyncio.sleep(0.3)
+
+    async def spy_marker(token: str) -> None:  # a span of the same execution id in the spy's own tenant
+        await post(server, "/monitoring/v1/events", [vellum("live-iso", token, "initiated")], spy_key)
+
+    await until_live([spy], "executionUpdates", spy_marker)
     await post(server, "/monitoring/v1/events", [vellum("live-iso", "a", "fulfilled")])
     assert (await owner.data(5.0))["executionUpdates"]["change"] == "FINISHED"
     with pytest.raises(TimeoutError):
@@ -385,9 +420,10 @@ async def test_identical_invalid_documents_each_get_the_error_and_the_server_car
         await broken.next(5.0)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
     assert "Syntax Error" in closed.value.rcvd.reason
-    (ws,) = await subscribers(server, 'subscription { events(filter: {names: ["after.bad"]}) { name } }', 1)
+    document = 'subscription { events(filter: {names: ["after.bad"]}) { name payload } }'
+    (ws,) = await subscribers(server, document, 1, "after.bad")
     await post(server, "/api/v1/events", {"eventType": "after.bad"})
-    assert (await ws.data(5.0))["events"] == {"name": "after.bad"}
+    assert (await ws.data(5.0))["events"] == {"name": "after.bad", "payload": {}}
     await ws.close()
 
 
@@ -395,9 +431,9 @@ async def test_a_client_sees_its_own_writes_live_in_the_order_it_made_them(serve
     """Commits run in parallel: B, sent after A was acknowledged, must still reach subscribers after A."""
     ws = GraphQLWS(server.url)
     await ws.connect({"apiKey": KEY})
-    await ws.subscribe(UPDATES, {"id": "live-order"})
+    await ws.subscribe(UPDATES, {"id": "live-order", "after": await live_cursor(server)})
     await post(server, "/monitoring/v1/events", vellum("live-order", "s-warm", "initiated"))
-    assert (await ws.data(timeout=10))["executionUpdates"]["span"]["id"] == "s-warm"  # subscribed and live
+    assert (await ws.data(timeout=10))["executionUpdates"]["span"]["id"] == "s-warm"  # past its replay: live
     spans = [f"s-{i:03d}" for i in range(60)]
     # Several writers, each sequential: concurrent commits, yet an order each writer can rely on.
     async def writer(part: list[str]) -> None:

@@ -14,7 +14,7 @@ import uvicorn
 
 from server.ws_protocol import BatchingWebSocketProtocol
 from tests.conftest import Tenant
-from tests.ws_client import GraphQLWS
+from tests.ws_client import GraphQLWS, until_live
 
 SETUPS = {
     "plain uvicorn": {"ws": "websockets-sansio"},
@@ -45,7 +45,11 @@ async def test_shared_subscription_delivers_every_message_in_order(ws_server: st
     for ws in clients:
         await ws.connect({"apiKey": tenant.key})
         await ws.subscribe(document)
-    await asyncio.sleep(0.3)
+
+    async def marker(token: str) -> None:
+        await tenant.http.post("/api/v1/events", json={"eventType": "fallback.tick", "payload": {"marker": token}})
+
+    await until_live(clients, "events", marker)
     response = await tenant.http.post(
         "/api/v1/events", json=[{"eventType": "fallback.tick", "payload": {"n": n}} for n in range(300)]
     )

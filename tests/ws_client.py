@@ -8,6 +8,8 @@ import itertools
 import json
 import socket
 import time
+import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import websockets
@@ -60,6 +62,26 @@ class GraphQLWS:
     async def close(self) -> None:
         if self.ws is not None:
             await self.ws.close()
+
+
+async def until_live(
+    clients: list[GraphQLWS], field: str, write: Callable[[str], Awaitable[object]], attempts: int = 20
+) -> None:
+    """Writes markers until every client's subscription (its only one, to `field`) has delivered the latest:
+    from then on each hears every write. `write(token)` stores something the subscriptions match and show the
+    token in. A stream delivers in order, so when a client reads the latest marker it has read every earlier
+    one: nothing of the warm-up is left to read afterwards."""
+    for _ in range(attempts):
+        token = f"until-live-{uuid.uuid4().hex}"
+        await write(token)
+        try:
+            for ws in clients:
+                while token not in json.dumps((await ws.data(2.0))[field]):
+                    pass
+            return
+        except TimeoutError:
+            continue  # a subscription not yet listening when the marker was written: write another
+    raise AssertionError(f"a {field} subscription never went live")
 
 
 class StalledSubscriber:
