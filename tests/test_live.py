@@ -435,6 +435,7 @@ async def test_a_client_sees_its_own_writes_live_in_the_order_it_made_them(serve
     await post(server, "/monitoring/v1/events", vellum("live-order", "s-warm", "initiated"))
     assert (await ws.data(timeout=10))["executionUpdates"]["span"]["id"] == "s-warm"  # past its replay: live
     spans = [f"s-{i:03d}" for i in range(60)]
+
     # Several writers, each sequential: concurrent commits, yet an order each writer can rely on.
     async def writer(part: list[str]) -> None:
         for span in part:
