@@ -178,6 +178,7 @@ async def main(path: str, mode: str, seed: int) -> None:
         await scenario.insert(300, resend_share=0.0)
         await ch.command("OPTIMIZE TABLE events FINAL")
     elif mode == "fresh":  # as inserted: parts of equal size and no merge yet (the steps resend keys across them)
+        deduplicated.SORTED_AT_ONCE = 50  # the key hashes sorted in several buckets, as for a big store
         for _ in range(5):
             await scenario.insert(60, resend_share=0.0)
     await scenario.check()
