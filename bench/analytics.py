@@ -7,7 +7,8 @@ Spans are generated inside ClickHouse (INSERT … SELECT from numbers()) into a 
 usage entry and USD cost on every fourth span (three models), 2% failed.
 Events (audit-like, 500 actors) are read in three layouts of the same rows, because deduplication
 (FINAL) costs what the parts make it cost: as inserted (five parts of ~1M), merged into one part, and merged
-plus one fresh part of 1,000 events (a settled table under ingest). Goal (issue 15): 5M events <= 300 ms p50.
+plus one fresh part of 1,000 events (a settled table under ingest); which exact read each layout takes (split,
+once, final: storage/clickhouse/deduplicated.py) goes to stderr. Goal (issue 15): 5M events <= 300 ms p50.
 Run: `make bench` (or `.venv/bin/python -m bench.analytics [events]`, `events` for the event analytics alone).
 Prints markdown tables.
 """
@@ -26,6 +27,7 @@ from typing import Any
 from bench.common import median, table
 from storage.clickhouse.aggregates import actor_stats, event_aggregates
 from storage.clickhouse.client import ChdbClickHouse
+from storage.clickhouse.deduplicated import plan
 from storage.clickhouse.executions import ExecutionQuery, list_executions
 from storage.clickhouse.metrics import MetricsQuery, metrics
 from storage.clickhouse.migrations import migrate
@@ -104,7 +106,7 @@ async def aggregate_rows(ch: ChdbClickHouse) -> list[list[object]]:
         elif layout == "merged + fresh part":
             await load_events(ch, tenant, 1_000, first=EVENTS)
         parts = (await ch.query("SELECT count() FROM system.parts WHERE table = 'events' AND active")).rows[0][0]
-        print(f"events: {layout}, {parts} parts", file=sys.stderr)
+        print(f"events: {layout}, {parts} parts, read: {(await plan(ch)).read}", file=sys.stderr)
         for label, fn in queries:
             figures[label].append(await p50(fn, cpu[label]))
     return [[label, *values, f"<= {AGGREGATES_GOAL_MS}"] for label, values in figures.items()] + [

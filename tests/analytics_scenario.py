@@ -2,8 +2,9 @@
 driven through parts, resends, deletes and retention, with `eventAggregates` and `actorStats` compared after
 every step with what `events FINAL` holds. Prints one JSON line: the mismatches and which reads were taken.
 
-`python -m tests.analytics_scenario <dir> upgrade|random <seed>`; `upgrade` writes the first events into a
-store at migration 8 (before the key hash) and upgrades it in the middle.
+`python -m tests.analytics_scenario <dir> upgrade|random|fresh <seed>`; `upgrade` writes the first events into a
+store at migration 8 (before the key hash) and upgrades it in the middle; `random` starts from one merged part,
+`fresh` from five unmerged ones.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from storage.clickhouse import aggregates, deduplicated, migrations
 from storage.clickhouse.aggregates import actor_stats, event_aggregates
 from storage.clickhouse.client import ChdbClickHouse
 from storage.clickhouse.deletes import EventSelection, delete_events
+from storage.clickhouse.events import insert_events
 from storage.clickhouse.retention import apply_retention
 
 TENANTS = ("t-a", "t-b")
@@ -63,7 +65,10 @@ class Scenario:
                 key = (self.rng.choice(TENANTS), f"e{len(self.sent)}", self.rng.choice(SOURCES))
                 self.sent.append(key)
             rows.append(self.row(*key))
-        await self.ch.insert("events", rows, COLUMNS)
+        if self.rng.random() < 0.5:  # as the group commit writes: a part of level 0 that may hold a key twice
+            await insert_events(self.ch, [tuple(r) for r in rows], tuple(COLUMNS))
+        else:  # deduplicated on insert: a part of level 1
+            await self.ch.insert("events", rows, COLUMNS)
 
     async def step(self) -> None:
         rng = self.rng
@@ -89,7 +94,7 @@ class Scenario:
 
     async def check(self) -> None:
         self.checks += 1
-        self.reads["split" if await deduplicated.largest_unique_part(self.ch) else "final"] += 1
+        self.reads[f"layout: {(await deduplicated.plan(self.ch)).read}"] += 1
         for tenant in TENANTS:
             rows = await self.truth(tenant)
             since, until = T0 + timedelta(minutes=100), T0 + timedelta(minutes=400)
@@ -147,10 +152,16 @@ async def main(path: str, mode: str, seed: int) -> None:
     every = migrations.MIGRATIONS
     scenario = Scenario(ch, random.Random(seed))
     split_read = aggregates.events_once
+    first = [""]  # the read before a read again
 
     async def counted(ch: Any, columns: str, where: str, params: dict[str, Any], after_shadowed: bool = False) -> Any:
-        scenario.reads["again after a shadowed row" if after_shadowed else "asked"] += 1
-        return await split_read(ch, columns, where, params, after_shadowed)
+        source = await split_read(ch, columns, where, params, after_shadowed)
+        if after_shadowed:
+            scenario.reads[f"again after a shadowed row of a {first[0]} read, as {source.read}"] += 1
+        else:
+            first[:] = [source.read]
+            scenario.reads[source.read] += 1
+        return source
 
     aggregates.events_once = counted  # type: ignore[assignment]
     if mode == "upgrade":
@@ -163,9 +174,13 @@ async def main(path: str, mode: str, seed: int) -> None:
         migrations.MIGRATIONS = every
     upgraded = await migrations.migrate(ch)
     again = await migrations.migrate(ch)
-    if mode != "upgrade":
+    if mode == "random":
         await scenario.insert(300, resend_share=0.0)
         await ch.command("OPTIMIZE TABLE events FINAL")
+    elif mode == "fresh":  # as inserted: parts of equal size and no merge yet (the steps resend keys across them)
+        deduplicated.SORTED_AT_ONCE = 50  # the key hashes sorted in several buckets, as for a big store
+        for _ in range(5):
+            await scenario.insert(60, resend_share=0.0)
     await scenario.check()
     for _ in range(40):
         await scenario.step()

@@ -16,7 +16,13 @@ function of the key (every version of a key passes, or none does).
 Every read of `events` in a query sees one snapshot of the parts (`enable_shared_storage_snapshot_in_query`),
 so no merge or insert lands between its halves.
 When the other parts hold much of the table (as inserted, before merges) a split costs more than FINAL
-saves, and a ClickHouse without that setting cannot give the one snapshot: both read FINAL.
+saves; then the read is `once`: every row as it is, counted when its key hash is in no other row of the
+tenant (the 8-byte hashes sorted, equal neighbours kept: a set that is empty or small). Such a row is its key's only
+version, which is what FINAL keeps, whatever part it is in and whatever its level; a row whose hash is seen
+twice (a resend, a duplicate inside an insert that did not dedupe, two keys sharing a hash) is `shadowed`,
+and the read again is FINAL. With five equal parts of 1M events this costs about half of FINAL's CPU: FINAL
+merges the 36-byte string ids of every part, the once read sorts 8 bytes a row (bench/analytics.py). A
+ClickHouse without the snapshot setting, or a table of one part (FINAL has nothing to merge), reads FINAL.
 """
 
 from __future__ import annotations
@@ -48,28 +54,53 @@ _supported: weakref.WeakKeyDictionary[ClickHouse, bool] = weakref.WeakKeyDiction
 @dataclass(frozen=True)
 class Source:
     """`sql` is a table expression for FROM with the columns asked for plus `counted` (the row is one event
-    to count) and `shadowed` (if any row is, read again with `after_shadowed`). `settings` ends the query."""
+    to count) and `shadowed` (if any row is, read again with `after_shadowed`). `settings` ends the query;
+    `read` says which read it is ("split", "once" or "final"), for tests and benches."""
 
     sql: str
     params: dict[str, Any]
     settings: str = ""
+    read: str = "final"
 
 
-async def largest_unique_part(ch: ClickHouse) -> str | None:
-    """The part a split reads as it is, or None when `events FINAL` is the cheaper read (or the only exact one)."""
+@dataclass(frozen=True)
+class Plan:
+    """How to read the events once: "split" around `part`, "once" (every row, keys seen twice left out), or
+    "final"."""
+
+    read: str
+    part: str | None = None
+    rows: int = 0  # the table's rows (all tenants): a bound on the tenant's
+
+
+async def plan(ch: ClickHouse) -> Plan:
+    """The cheapest exact read for the parts the table has now."""
     if ch not in _supported:
         known = await ch.query("SELECT count() FROM system.settings WHERE name IN {names:Array(String)}",
                                {"names": list(_SETTINGS)})  # fmt: skip
         _supported[ch] = known.rows[0][0] == len(_SETTINGS)
     rows = (await ch.query(_LAYOUT)).rows
     if len(rows) < 2 or not _supported[ch]:  # one part: FINAL has nothing to merge, and ClickHouse skips it
-        return None
+        return Plan("final")
     unique = [(int(r[1]), str(r[0])) for r in rows if int(r[2]) > 0]
-    if not unique:
-        return None
-    largest_rows, name = max(unique)
     total = sum(int(r[1]) for r in rows)
-    return name if total - largest_rows <= OTHER_PARTS_SHARE * total else None
+    if unique:
+        largest_rows, name = max(unique)
+        if total - largest_rows <= OTHER_PARTS_SHARE * total:
+            return Plan("split", name, total)
+    return Plan("once", None, total)
+
+
+# The key hashes of the tenant's rows that are seen more than once (in one part or in several): sorted, a hash
+# equal to the one before it. Over 5M hashes that took 2/3 of the CPU of GROUP BY key_hash HAVING count() > 1
+# (214 / 309 ms). The hashes are sorted in buckets of about SORTED_AT_ONCE at most (by default ClickHouse refuses
+# a groupArray past 16,777,215 elements).
+_SEEN_TWICE = (
+    "(SELECT arrayJoin(arrayFilter((h, d) -> d = 0, arrayPopFront(s), arrayPopFront(arrayDifference(s)))) "
+    "FROM (SELECT arraySort(groupArray(key_hash)) AS s FROM events WHERE tenant_id = {tenant:String} "
+    "GROUP BY key_hash % {dedup_buckets:UInt64}))"
+)
+SORTED_AT_ONCE = 8_000_000
 
 
 async def events_once(
@@ -77,8 +108,18 @@ async def events_once(
 ) -> Source:
     """`columns` of the events matching `where` (which must hold `tenant_id = {tenant:String}`), each event once
     among the rows `counted`: the rows `SELECT {columns} FROM events FINAL WHERE {where}` gives."""
-    part = await largest_unique_part(ch)
-    if part is None:
+    chosen = await plan(ch)
+    settings = " SETTINGS " + ", ".join(f"{name} = {value}" for name, value in _SETTINGS.items())
+    if chosen.read == "once" and not after_shadowed:
+        # A row whose key has no other version counts as it is; one that may (shadowed) sends the reader
+        # to FINAL. A version that does not match `where` need not be seen: if the key's only version, FINAL
+        # drops it too; if not, the key's hash is among those seen twice.
+        sql = (
+            f"(SELECT {columns}, NOT shadowed AS counted, key_hash IN {_SEEN_TWICE} AS shadowed "
+            f"FROM events WHERE {where})"
+        )
+        return Source(sql, {**params, "dedup_buckets": 1 + chosen.rows // SORTED_AT_ONCE}, settings, "once")
+    if chosen.part is None:  # FINAL, or the once read again after a shadowed row (as costly as FINAL itself)
         return Source(f"(SELECT {columns}, 1 AS counted, 0 AS shadowed FROM events FINAL WHERE {where})", params)
     others = "(SELECT key_hash FROM events WHERE tenant_id = {tenant:String} AND _part != {dedup_part:String})"
     largest = "FROM events WHERE tenant_id = {tenant:String} AND _part = {dedup_part:String}"
@@ -94,5 +135,4 @@ async def events_once(
             f"{largest} AND (({where}) OR shadowed) "
             f"UNION ALL SELECT {columns}, 1, 0 FROM events FINAL WHERE _part != {{dedup_part:String}} AND {where})"
         )
-    settings = " SETTINGS " + ", ".join(f"{name} = {value}" for name, value in _SETTINGS.items())
-    return Source(sql, {**params, "dedup_part": part}, settings)
+    return Source(sql, {**params, "dedup_part": chosen.part}, settings, "split")
