@@ -7,8 +7,10 @@ the latest piece that says something about it. So pieces may arrive in any order
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from itertools import repeat
 from typing import Any
 
 from storage.clickhouse.client import ClickHouse
@@ -165,6 +167,19 @@ class SpanRecord:
         return cls.from_row((*row[:8], *_NO_DETAILS, *row[8:12]))
 
     @classmethod
+    def from_columns(cls, columns: Sequence[Sequence[Any]]) -> list[SpanRecord]:
+        """The records of a block of rows as from_row reads them, given column by column: made without a tuple
+        a row, and the times' zone checked once a column (a column's values are all of one type)."""
+        return list(map(cls, *columns[:6], *map(_utc_column, columns[6:8]), *columns[8:19],
+                        _utc_column(columns[19]), *columns[20:22]))  # fmt: skip
+
+    @classmethod
+    def of_skeleton_columns(cls, columns: Sequence[Sequence[Any]]) -> list[SpanRecord]:
+        """from_columns of a block of _SKELETON_COLUMNS rows, the detail fields empty as of_skeleton makes them."""
+        return list(map(cls, *columns[:6], *map(_utc_column, columns[6:8]), *map(repeat, _NO_DETAILS),
+                        columns[8], _utc_column(columns[9]), *columns[10:12]))  # fmt: skip
+
+    @classmethod
     def with_basis(cls, row: tuple[Any, ...]) -> SpanRecord:
         record = cls.from_row(row)
         start_given, end, *times = row[22]
@@ -175,6 +190,14 @@ class SpanRecord:
     @property
     def duration_ms(self) -> float | None:
         return duration_ms(self.start_time, self.end_time)
+
+
+def _utc_column(values: Sequence[datetime | None]) -> Sequence[datetime | None]:
+    """A column of times, in UTC where chDB gave them without a zone (see values.utc)."""
+    given = next((v for v in values if v is not None), None)
+    if given is None or given.tzinfo is not None:
+        return values
+    return [v if v is None else v.replace(tzinfo=UTC) for v in values]
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,15 +281,16 @@ async def read_spans(
         params["after_start"], params["after_id"] = window.after
     if window.limit is not None:
         params["limit"] = window.limit
+    # Rows become records block by block as ClickHouse sends them (ClickHouse.query_converted): a big page is
+    # never held as raw rows and records at once.
     if details:
-        rows = (await ch.query(one_piece_read_sql(window, details), params)).rows
-        if len({(r[0], r[1]) for r in rows}) == len(rows):  # no span read twice: every one is of one piece
-            return [SpanRecord.from_row(r) for r in rows]
-        # a span of several pieces in the page: the read that merges them
-    rows = (await ch.query(read_sql(window, details), params)).rows
-    if not details:
-        return [SpanRecord.of_skeleton(r) for r in rows]
-    return [SpanRecord.from_row(r) for r in rows]
+        records = await ch.query_converted(one_piece_read_sql(window, details), params, SpanRecord.from_columns)
+        if len({(r.execution_id, r.id) for r in records}) == len(records):  # no span read twice: each of one piece
+            return records
+        del records  # a span of several pieces in the page: the read that merges them
+    return await ch.query_converted(
+        read_sql(window, details), params, SpanRecord.from_columns if details else SpanRecord.of_skeleton_columns
+    )
 
 
 async def spans_of_executions(ch: ClickHouse, tenant_id: str, execution_ids: list[str]) -> list[SpanRecord]:
