@@ -37,7 +37,7 @@ def span_reads(state: AppState, monkeypatch: pytest.MonkeyPatch) -> Iterator[lis
     """The reads of spans ClickHouse answers while inside: (SQL, parameters, rows returned). The real store
     answers them; this only writes down what it was asked."""
     seen: list[tuple[str, dict[str, Any], int]] = []
-    query = state.ch.query
+    query, converted = state.ch.query, state.ch.query_converted
 
     async def recording(sql: str, params: dict[str, Any] | None = None) -> Any:
         rows = await query(sql, params)
@@ -45,7 +45,14 @@ def span_reads(state: AppState, monkeypatch: pytest.MonkeyPatch) -> Iterator[lis
             seen.append((sql, params or {}, len(rows.rows)))
         return rows
 
+    async def recording_converted(sql: str, params: dict[str, Any] | None, *args: Any) -> Any:
+        records = await converted(sql, params, *args)
+        if "ORDER BY execution_id, start" in sql:
+            seen.append((sql, params or {}, len(records)))
+        return records
+
     monkeypatch.setattr(state.ch, "query", recording)
+    monkeypatch.setattr(state.ch, "query_converted", recording_converted)
     yield seen
     monkeypatch.undo()
 
@@ -163,11 +170,15 @@ async def test_a_page_of_spans_alone_reads_no_summary_of_the_execution(
     existence check. Any other field (or totalCount) reads the summary, and both answer the same."""
     await insert_big_trace(state.ch, await _tenant_id(state, tenant), "bare", 300)
     asked: list[str] = []
-    query = state.ch.query
+    query, converted = state.ch.query, state.ch.query_converted
 
     async def recording(sql: str, params: dict[str, Any] | None = None) -> Any:
         asked.append(sql)
         return await query(sql, params)
+
+    async def recording_converted(sql: str, params: dict[str, Any] | None, *args: Any) -> Any:
+        asked.append(sql)
+        return await converted(sql, params, *args)
 
     async def read(document: str, variables: dict[str, Any] | None = None) -> tuple[Any, list[str]]:
         asked.clear()
@@ -177,6 +188,7 @@ async def test_a_page_of_spans_alone_reads_no_summary_of_the_execution(
     page_only = FULL.replace("totalCount ", "")
     summarized = page_only.replace("execution(id: $id) {", "execution(id: $id) { name spanCount")
     monkeypatch.setattr(state.ch, "query", recording)
+    monkeypatch.setattr(state.ch, "query_converted", recording_converted)
     bare, reads = await read(page_only, {"id": "bare", "n": 100})
     with_summary, summary_reads = await read(summarized, {"id": "bare", "n": 100})
     missing, missing_reads = await read(page_only, {"id": "nope", "n": 100})

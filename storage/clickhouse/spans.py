@@ -7,8 +7,10 @@ the latest piece that says something about it. So pieces may arrive in any order
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from itertools import repeat
 from typing import Any
 
 from storage.clickhouse.client import ClickHouse
@@ -165,6 +167,19 @@ class SpanRecord:
         return cls.from_row((*row[:8], *_NO_DETAILS, *row[8:12]))
 
     @classmethod
+    def from_columns(cls, columns: Sequence[Sequence[Any]]) -> list[SpanRecord]:
+        """The records of a block of rows as from_row reads them, given column by column: made without a tuple
+        a row, and with the skeleton's repeated values held once (_lean_skeleton)."""
+        *skeleton, last_ts = _lean_skeleton(columns[:8], columns[19])
+        return list(map(cls, *skeleton, *columns[8:19], last_ts, *columns[20:22]))
+
+    @classmethod
+    def of_skeleton_columns(cls, columns: Sequence[Sequence[Any]]) -> list[SpanRecord]:
+        """from_columns of a block of _SKELETON_COLUMNS rows, the detail fields empty as of_skeleton makes them."""
+        *skeleton, last_ts = _lean_skeleton(columns[:8], columns[9])
+        return list(map(cls, *skeleton, *map(repeat, _NO_DETAILS), columns[8], last_ts, *columns[10:12]))
+
+    @classmethod
     def with_basis(cls, row: tuple[Any, ...]) -> SpanRecord:
         record = cls.from_row(row)
         start_given, end, *times = row[22]
@@ -175,6 +190,33 @@ class SpanRecord:
     @property
     def duration_ms(self) -> float | None:
         return duration_ms(self.start_time, self.end_time)
+
+
+def _utc_column(values: Sequence[datetime | None]) -> Sequence[datetime | None]:
+    """A column of times, in UTC where chDB gave them without a zone (values.utc): checked once a column, whose
+    values are all of one type."""
+    given = next((v for v in values if v is not None), None)
+    if given is None or given.tzinfo is not None:
+        return values
+    return [v if v is None else v.replace(tzinfo=UTC) for v in values]
+
+
+def _held_once(values: Sequence[str]) -> list[str]:
+    """A column of texts with each distinct text one object (the driver makes one a row)."""
+    held: dict[str, str] = {}
+    return [held.setdefault(v, v) for v in values]
+
+
+def _lean_skeleton(skeleton: Sequence[Sequence[Any]], last_ts: Sequence[datetime]) -> list[Sequence[Any]]:
+    """A block's skeleton columns (execution id … end) and last_ts, with what spans repeat held once: a big page
+    is held in full while its response is built (~1.6 KiB a span of ~1 KiB of response), and a trace's spans
+    share their execution id, statuses, mostly names and parents; a span of one piece was last said at its
+    start. ~12 MiB less for 50,000 spans, for ~10 ms."""
+    execution_id, span_id, parent_id, name, kind, status, start, end = skeleton
+    start, end, last = _utc_column(start), _utc_column(end), _utc_column(last_ts)
+    last = [s if t == s else t for s, t in zip(start, last, strict=True)]
+    return [_held_once(execution_id), span_id, _held_once(parent_id), _held_once(name), kind, _held_once(status),
+            start, end, last]  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,15 +300,16 @@ async def read_spans(
         params["after_start"], params["after_id"] = window.after
     if window.limit is not None:
         params["limit"] = window.limit
+    # Rows become records block by block as ClickHouse sends them (ClickHouse.query_converted): a big page is
+    # never held as raw rows and records at once.
     if details:
-        rows = (await ch.query(one_piece_read_sql(window, details), params)).rows
-        if len({(r[0], r[1]) for r in rows}) == len(rows):  # no span read twice: every one is of one piece
-            return [SpanRecord.from_row(r) for r in rows]
-        # a span of several pieces in the page: the read that merges them
-    rows = (await ch.query(read_sql(window, details), params)).rows
-    if not details:
-        return [SpanRecord.of_skeleton(r) for r in rows]
-    return [SpanRecord.from_row(r) for r in rows]
+        records = await ch.query_converted(one_piece_read_sql(window, details), params, SpanRecord.from_columns)
+        if len({(r.execution_id, r.id) for r in records}) == len(records):  # no span read twice: each of one piece
+            return records
+        del records  # a span of several pieces in the page: the read that merges them
+    return await ch.query_converted(
+        read_sql(window, details), params, SpanRecord.from_columns if details else SpanRecord.of_skeleton_columns
+    )
 
 
 async def spans_of_executions(ch: ClickHouse, tenant_id: str, execution_ids: list[str]) -> list[SpanRecord]:

@@ -1,0 +1,154 @@
+"""Span reads convert ClickHouse's result a block at a time (ClickHouse.query_converted), so a big page is never
+held as raw rows and records at once: in blocks far smaller than a trace the records are the ones a one-shot
+read makes, whatever the window, the selection and the merging; and a big read hands chDB's freed memory back
+at once (storage/clickhouse/engine_memory.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from clickhouse_connect.driver.exceptions import DatabaseError
+
+from ingest.records import SpanPiece
+from server.state import AppState
+from storage.clickhouse.client import PURGE_AFTER_ROWS, ChdbClickHouse
+from storage.clickhouse.engine_memory import MemoryPurge
+from storage.clickhouse.spans import (
+    ALL_DETAILS,
+    SpanRecord,
+    SpanWindow,
+    one_piece_read_sql,
+    read_spans,
+    read_sql,
+)
+from storage.errors import StoreUnavailable
+from tests.big_traces import insert_big_trace
+from tests.conftest import Tenant
+from tests.test_span_reads import write
+
+BLOCK = 16
+
+
+async def _tenant_id(state: AppState, tenant: Tenant) -> str:
+    return await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
+
+
+def _params(tenant_id: str, execution_id: str, window: SpanWindow) -> dict[str, Any]:
+    params: dict[str, Any] = {"tenant": tenant_id, "ids": [execution_id]}
+    if window.after is not None:
+        params["after_start"], params["after_id"] = window.after
+    if window.limit is not None:
+        params["limit"] = window.limit
+    return params
+
+
+async def test_a_read_in_small_blocks_is_the_one_shot_read(
+    tenant: Tenant, other_tenant: Tenant, state: AppState
+) -> None:
+    tid, other, ex = await _tenant_id(state, tenant), await _tenant_id(state, other_tenant), f"e-{uuid.uuid4().hex}"
+    await insert_big_trace(state.ch, tid, ex, 300)
+    await insert_big_trace(state.ch, other, ex, 50)  # the same execution under another tenant
+    # two spans of two pieces each: the reads that merge them
+    await write(state, tid, ex, "s7", datetime(2024, 1, 2, tzinfo=UTC), SpanPiece(name="renamed"))
+    await write(state, tid, ex, "s200", datetime(2024, 1, 2, tzinfo=UTC), SpanPiece(status="FAILED"))
+    s150_start = (await read_spans(state.ch, tid, [ex]))[150].start_time
+    windows = [SpanWindow(), SpanWindow(100), SpanWindow(100, (s150_start, "s150")), SpanWindow(60, descending=True),
+               SpanWindow(5)]  # fmt: skip
+    for window in windows:
+        params = _params(tid, ex, window)
+        shapes: list[tuple[str, Callable[..., SpanRecord], Callable[..., list[SpanRecord]]]] = [
+            (read_sql(window, ALL_DETAILS), SpanRecord.from_row, SpanRecord.from_columns),
+            (read_sql(window, frozenset()), SpanRecord.of_skeleton, SpanRecord.of_skeleton_columns),
+            (read_sql(window, frozenset({"inputs"})), SpanRecord.from_row, SpanRecord.from_columns),
+            (one_piece_read_sql(window, ALL_DETAILS), SpanRecord.from_row, SpanRecord.from_columns),
+        ]
+        for sql, from_row, from_columns in shapes:
+            one_shot = [from_row(row) for row in (await state.ch.query(sql, params)).rows]
+            blocks: list[int] = []
+
+            def convert(
+                columns: Sequence[Sequence[Any]], make: Any = from_columns, blocks: list[int] = blocks
+            ) -> list[SpanRecord]:
+                blocks.append(len(columns[0]))
+                return make(columns)
+
+            in_blocks = await state.ch.query_converted(sql, params, convert, block_rows=BLOCK)
+            assert in_blocks == one_shot, (window, sql)
+            if len(one_shot) > BLOCK:  # made in several blocks, none bigger than asked
+                assert len(blocks) > 1 and max(blocks) <= BLOCK, blocks
+
+    merged = {s.id: s for s in await read_spans(state.ch, tid, [ex])}
+    assert len(merged) == 300 and (merged["s7"].name, merged["s7"].pieces) == ("renamed", 2)
+    assert merged["s200"].status == "FAILED" and merged["s1"].status == "SUCCEEDED"
+    elsewhere = await read_spans(state.ch, other, [ex])  # the other tenant's spans only, unmerged with these
+    assert len(elsewhere) == 50 and elsewhere[7].name == "step-7" and elsewhere[7].pieces == 1
+
+
+async def test_records_of_one_block_share_what_spans_repeat(tenant: Tenant, state: AppState) -> None:
+    tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
+    await insert_big_trace(state.ch, tid, ex, 40)
+    spans = await read_spans(state.ch, tid, [ex])
+    assert len({id(s.execution_id) for s in spans}) == 1 and len({id(s.status) for s in spans}) <= 2
+    children_of_s0 = [s for s in spans if s.parent_id == "s0"]
+    assert len(children_of_s0) == 8 and len({id(s.parent_id) for s in children_of_s0}) == 1
+    assert all(s.last_ts is s.start_time for s in spans)  # one piece each, written at its start
+
+
+async def test_a_query_error_in_the_middle_of_a_stream_is_that_query_s_error(state: AppState) -> None:
+    with pytest.raises(DatabaseError, match="boom") as caught:
+        await state.ch.query_converted(
+            "SELECT throwIf(number = 5000, 'boom') AS x FROM numbers(10000)", {}, lambda columns: columns[0], 100
+        )
+    assert not isinstance(caught.value, StoreUnavailable)  # not an outage: retrying would fail the same way
+
+
+async def test_a_big_read_hands_chdbs_freed_memory_back(tenant: Tenant, state: AppState) -> None:
+    ch = state.ch
+    assert isinstance(ch, ChdbClickHouse)
+    tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
+    await insert_big_trace(ch, tid, ex, PURGE_AFTER_ROWS)
+    requested, purges = ch.memory.requested, ch.memory.purges
+    assert len(await read_spans(ch, tid, [ex], SpanWindow(100))) == 100
+    assert ch.memory.requested == requested  # a small read leaves chDB's allocator alone
+    assert len(await read_spans(ch, tid, [ex])) == PURGE_AFTER_ROWS
+    assert ch.memory.requested == requested + 1
+    deadline = time.monotonic() + 30
+    while ch.memory.purges == purges:  # the engine accepted the purge
+        assert time.monotonic() < deadline, "chDB purged its memory in time"
+        await asyncio.sleep(0.01)
+
+
+async def test_purges_coalesce_and_one_refused_stops_them() -> None:
+    started, release = asyncio.Event(), asyncio.Event()
+    calls = 0
+
+    async def purge() -> None:
+        nonlocal calls
+        calls += 1
+        started.set()
+        await release.wait()
+
+    memory = MemoryPurge(purge)
+    memory.request()
+    await started.wait()
+    memory.request()  # while one runs: one more after it, however many ask
+    memory.request()
+    release.set()
+    await memory.wait()
+    assert (calls, memory.purges, memory.requested) == (2, 2, 3)
+
+    async def refused() -> None:
+        raise DatabaseError("Code: 1. DB::Exception: jemalloc is not used")
+
+    stopped = MemoryPurge(refused)
+    stopped.request()
+    await stopped.wait()
+    stopped.request()  # never asked again
+    await stopped.wait()
+    assert (stopped.purges, stopped.requested) == (0, 1)
