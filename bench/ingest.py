@@ -10,6 +10,7 @@ goal where it has one.
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import time
 import uuid
@@ -95,6 +96,13 @@ def canonical_events(n: int) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far, all its threads (the server's: its event loop, chDB's insert
+    and merge threads), from /proc. Per event it is a steadier figure than throughput on a shared machine."""
+    fields = open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def live_seconds(url: str) -> tuple[float, float]:
     """(group commit seconds, live publish seconds) so far, from the server's /metrics (0, 0 if absent)."""
     async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {METRICS_TOKEN}"}) as client:
@@ -148,15 +156,16 @@ async def watched_rest_bulk(url: str) -> tuple[float, float]:
     return rate, (live_after - live_before) / max(commit_after - commit_before, 1e-9)
 
 
-async def run_server_workloads(url: str) -> dict[str, tuple[float, list[float]]]:
+async def run_server_workloads(url: str, pid: int) -> dict[str, tuple[float, list[float]]]:
     results: dict[str, tuple[float, list[float]]] = {}
     await post_all(url, "/monitoring/v1/events", BENCH_KEY, [orjson.dumps(vellum_events(BULK))], 1)  # warm-up
 
     bodies = [orjson.dumps(vellum_events(BULK)) for _ in range(BULK_REQUESTS)]
     commit_before, live_before = await live_seconds(url)
-    start = time.perf_counter()
+    cpu_before, start = cpu_seconds(pid), time.perf_counter()
     lat = await post_all(url, "/monitoring/v1/events", BENCH_KEY, bodies, 4)
     results["rest_bulk"] = (BULK * BULK_REQUESTS / (time.perf_counter() - start), lat)
+    results["rest_bulk_cpu"] = ((cpu_seconds(pid) - cpu_before) / (BULK * BULK_REQUESTS), [])
     commit_after, live_after = await live_seconds(url)
     results["live_share_unwatched"] = ((live_after - live_before) / max(commit_after - commit_before, 1e-9), [])
 
@@ -206,7 +215,8 @@ def main() -> None:
     raw_bulk = raw_insert_rate(BULK, BULK_REQUESTS)
     raw_single = raw_insert_rate(1, 500)
     with server({"TRACEHOUSE_METRICS_TOKEN": METRICS_TOKEN}) as proc:
-        results = asyncio.run(run_server_workloads(proc.url))
+        assert proc.proc is not None
+        results = asyncio.run(run_server_workloads(proc.url, proc.proc.pid))
     rows: list[list[object]] = []
     for name, label, unit, raw in (
         ("rest_bulk", "REST /monitoring/v1/events, 1,000/request, 4 concurrent", "events/s", raw_bulk),
@@ -229,6 +239,8 @@ def main() -> None:
         "Ingest latency and the live bus",
         ["figure", "measured", "goal"],
         [
+            ["server CPU per event, REST bulk (all its threads, while the requests ran)",
+             f"{results['rest_bulk_cpu'][0] * 1e6:.1f} µs", "-"],
             [f"{BIG_EXPORT:,} OTLP spans in one request, POST start to queryable (median of {BIG_EXPORT_RUNS})",
              f"{median(queryable):.2f} s (min {min(queryable):.2f})", f"<= {GOALS['otlp_queryable']} s"],
             ["live bus share of group-commit time, REST bulk, no subscriber",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from ingest.records import SpanPiece
 
@@ -36,6 +37,7 @@ _PHASES: dict[str, tuple[str, str]] = {
 }
 
 
+@lru_cache(maxsize=4096)  # a few names recur in every batch: parsed once, not per event
 def phase_of(name: str) -> tuple[str, str, str] | None:
     """(kind, status, change) for a lifecycle name such as `node.execution.fulfilled`, else None."""
     head, _, phase = name.rpartition(".")

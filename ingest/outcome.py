@@ -9,6 +9,7 @@ failed/failure/error; a success when the last segment is `succeeded`, `success`,
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 SUCCESS = "success"
@@ -45,6 +46,11 @@ def outcome_of(event_type: str, payload: Any) -> str:
                     return FAILURE
                 if word in _SUCCESS_WORDS:
                     return SUCCESS
+    return _name_outcome(event_type)
+
+
+@lru_cache(maxsize=4096)  # a few event types recur in every batch: judged once, not per event
+def _name_outcome(event_type: str) -> str:
     last = _word(event_type.rpartition(".")[2])
     if last in _FAILURE_WORDS:
         return FAILURE

@@ -1,7 +1,13 @@
-"""Vellum monitoring events (`POST /monitoring/v1/events`): lifecycle events that build spans."""
+"""Vellum monitoring events (`POST /monitoring/v1/events`): lifecycle events that build spans.
+
+The REST bulk path adapts every event of a request on the event loop, so the common case is kept lean:
+fields are checked inline and the checking helpers (which build the error's location) are only called for a
+value that fails, to raise the same error they always do.
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from ingest import lifecycle
@@ -21,6 +27,7 @@ from ingest.validation import (
     registry_key,
     req_str,
 )
+from storage.clickhouse.values import MAX_TIME, MIN_TIME
 from storage.postgres.registry import Sighting
 
 _DEFINITION_KEYS = (("workflow_definition", "workflow"), ("node_definition", "node"))
@@ -29,20 +36,36 @@ _DEFINITION_KEYS = (("workflow_definition", "workflow"), ("node_definition", "no
 def adapt(items: list[Any]) -> Batch:
     batch = Batch()
     received = now()
-    for index, raw in enumerate(items):
-        loc = (index,)
-        item = obj(raw, loc)
-        name = req_str(item, "name", loc)
-        trace_id = req_str(item, "trace_id", loc)
-        span_id = req_str(item, "span_id", loc)
-        event_id = opt_str(item, "id", loc) or new_id()
-        ts = parse_time(item["timestamp"], (*loc, "timestamp")) if item.get("timestamp") else received
-        body = opt_obj(item, "body", loc) or {}
-        parent = opt_obj(item, "parent", loc)
-        piece = _piece(name, ts, body, parent, (*loc, "body"), batch)
-        if not item.get("id"):
+    append = batch.events.append
+    for index, item in enumerate(items):
+        if type(item) is not dict:
+            item = obj(item, (index,))
+        name = item.get("name")
+        if type(name) is not str or not name:
+            name = req_str(item, "name", (index,))
+        trace_id = item.get("trace_id")
+        if type(trace_id) is not str or not trace_id:
+            trace_id = req_str(item, "trace_id", (index,))
+        span_id = item.get("span_id")
+        if type(span_id) is not str or not span_id:
+            span_id = req_str(item, "span_id", (index,))
+        event_id = item.get("id")
+        if type(event_id) is not str:
+            event_id = opt_str(item, "id", (index,))
+        timestamp = item.get("timestamp")
+        ts = _time(timestamp, index) if timestamp else received
+        body = item.get("body")
+        if type(body) is not dict:
+            body = opt_obj(item, "body", (index,)) or {}
+        parent = item.get("parent")
+        if parent is not None and type(parent) is not dict:
+            parent = opt_obj(item, "parent", (index,))
+        piece = _piece(name, ts, body, parent, index, batch)
+        if not event_id:
+            event_id = new_id()
+        if not item.get("id"):  # the stored payload names the id the event got (a numeric 0 too, as "0")
             item = {**item, "id": event_id}
-        batch.events.append(
+        append(
             CanonicalEvent(
                 id=event_id,
                 name=name,
@@ -51,19 +74,31 @@ def adapt(items: list[Any]) -> Batch:
                 execution_id=trace_id,
                 span_id=span_id,
                 outcome=outcome_of(name, None),
-                payload=dumps(item, loc),
+                payload=dumps(item, (index,)),
                 span=piece,
             )
         )
     return batch
 
 
+def _time(value: Any, index: int) -> datetime:
+    """parse_time's result, without its checks' calls for the usual ISO text in range."""
+    if type(value) is str:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.tzinfo is UTC and MIN_TIME <= parsed <= MAX_TIME:
+            return parsed
+    return parse_time(value, (index, "timestamp"))
+
+
 def _piece(
     name: str,
-    ts: Any,
+    ts: datetime,
     body: dict[str, Any],
     parent: dict[str, Any] | None,
-    loc: tuple[Any, ...],
+    index: int,
     batch: Batch,
 ) -> SpanPiece:
     parent_span_id = parent["span_id"] if parent is not None and isinstance(parent.get("span_id"), str) else ""
@@ -73,38 +108,46 @@ def _piece(
         definition = body.get(key)
         if isinstance(definition, dict):
             attributes[key] = definition
-            def_loc = (*loc, key)
-            def_name = definition.get("name")
-            if isinstance(def_name, str):
-                piece.name = no_nul(def_name, (*def_loc, "name"))
-            def_id = definition.get("id")
-            # one sighting per definition and batch: a batch repeats the same few definitions
-            if isinstance(def_id, str) and (kind, registry_key(def_id, (*def_loc, "id"))) not in batch.seen_definitions:
-                batch.seen_definitions.add((kind, def_id))
-                module = definition.get("module")
-                if isinstance(module, list):  # kept as Postgres jsonb; dumps first bounds its depth
-                    dumps(module, (*def_loc, "module"))
-                    no_nul_in(module, (*def_loc, "module"))
-                batch.definitions.append(
-                    Sighting("", kind, def_id, ts, def_name if isinstance(def_name, str) else None,
-                             module if isinstance(module, list) else None)
-                )  # fmt: skip
+            _definition(definition, key, kind, ts, piece, index, batch)
     if parent is not None:
         attributes["parent"] = parent
     if "inputs" in body:
-        piece.inputs = dumps(body["inputs"], (*loc, "inputs"))
+        piece.inputs = dumps(body["inputs"], (index, "body", "inputs"))
     if "outputs" in body:
-        piece.outputs = dumps(body["outputs"], (*loc, "outputs"))
+        piece.outputs = dumps(body["outputs"], (index, "body", "outputs"))
     error = body.get("error")
     if error is not None:
-        piece.error = dumps(error, (*loc, "error"))
+        piece.error = dumps(error, (index, "body", "error"))
         if isinstance(error, dict) and "CANCEL" in str(error.get("code", "")).upper():
             piece.status = lifecycle.CANCELLED
     if attributes:
-        piece.attributes = dumps(attributes, loc)
+        piece.attributes = dumps(attributes, (index, "body"))
     usage_raw = body.get("usage_result") or body.get("usage")
-    usage_loc = (*loc, "usage_result" if "usage_result" in body else "usage")
-    usage = normalize_usage(usage_raw, usage_loc)
     cost_raw = usage_raw.get("cost") if isinstance(usage_raw, dict) else None
-    apply_usage(piece, usage, normalize_cost(cost_raw, (*usage_loc, "cost")))
+    if usage_raw is not None or cost_raw is not None:
+        usage_loc = (index, "body", "usage_result" if "usage_result" in body else "usage")
+        usage = normalize_usage(usage_raw, usage_loc)
+        apply_usage(piece, usage, normalize_cost(cost_raw, (*usage_loc, "cost")))
     return piece
+
+
+def _definition(
+    definition: dict[str, Any], key: str, kind: str, ts: datetime, piece: SpanPiece, index: int, batch: Batch
+) -> None:
+    """A workflow or node definition names its span, and is sighted for the registry once per batch."""
+    def_name = definition.get("name")
+    if isinstance(def_name, str):
+        piece.name = def_name if "\x00" not in def_name else no_nul(def_name, (index, "body", key, "name"))
+    def_id = definition.get("id")
+    if not isinstance(def_id, str) or (kind, def_id) in batch.seen_definitions:
+        return  # one sighting per definition and batch: a batch repeats the same few definitions
+    registry_key(def_id, (index, "body", key, "id"))
+    batch.seen_definitions.add((kind, def_id))
+    module = definition.get("module")
+    if isinstance(module, list):  # kept as Postgres jsonb; dumps first bounds its depth
+        dumps(module, (index, "body", key, "module"))
+        no_nul_in(module, (index, "body", key, "module"))
+    batch.definitions.append(
+        Sighting("", kind, def_id, ts, def_name if isinstance(def_name, str) else None,
+                 module if isinstance(module, list) else None)
+    )  # fmt: skip

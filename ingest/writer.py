@@ -40,19 +40,23 @@ class RowsRefused(Exception):
 
 
 _STOP = None
+# Rows a commit needs to start beside others in flight (see _run); more than one bulk request's worth.
+PARALLEL_MIN_ROWS = 2_000
 Listener = Callable[[list[tuple[str, Batch]]], Awaitable[None]]
 
 
 class GroupCommitWriter:
     def __init__(
         self, ch: ClickHouse, pg: asyncpg.Pool, max_rows: int = 100_000, parallel: int = 3,
-        prices: PriceTable | None = None,
+        prices: PriceTable | None = None, parallel_min_rows: int = PARALLEL_MIN_ROWS,
     ) -> None:  # fmt: skip
         self._ch = ch
         self._prices = prices
         self._pg = pg
         self._max_rows = max_rows
         self._parallel = parallel
+        self._parallel_min_rows = parallel_min_rows
+        self._held = 0  # requests taken from the queue for the next commit, waiting for it to start
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.inserts = 0  # how many ClickHouse inserts ran: tests, benchmarks and metrics read it
@@ -76,7 +80,7 @@ class GroupCommitWriter:
 
     async def drain(self) -> None:
         """Wait until everything queued so far is committed and its listeners have run."""
-        while not self._queue.empty() or self._inflight:
+        while not self._queue.empty() or self._inflight or self._held:
             if self._inflight:
                 await asyncio.wait(set(self._inflight))
             else:
@@ -94,7 +98,8 @@ class GroupCommitWriter:
     async def _run(self) -> None:
         # Up to `parallel` inserts run at once (chDB releases the GIL while it writes parts); while all
         # slots are busy, new batches queue up and go together into the next insert. Three measured best
-        # for REST bulk on two cores (~8% over two; bench/ingest.py).
+        # for REST bulk on two cores (~8% over two; bench/ingest.py), but a commit only starts beside
+        # another once it has PARALLEL_MIN_ROWS rows (below).
         slots = asyncio.Semaphore(self._parallel)
         inflight = self._inflight
         stopping = False
@@ -105,17 +110,44 @@ class GroupCommitWriter:
                 break
             pending = [first]
             rows = len(first[1].events)
-            while rows < self._max_rows and not self._queue.empty():
-                item = self._queue.get_nowait()
+            self._held = 1
+            while True:
+                while rows < self._max_rows and not self._queue.empty():
+                    item = self._queue.get_nowait()
+                    if item is _STOP:
+                        stopping = True
+                        break
+                    pending.append(item)
+                    rows += len(item[1].events)
+                self._held = len(pending)
+                # An insert costs chDB ~10 ms of CPU whatever its size (two parts, the view's plan) plus a few µs
+                # a row: beside inserts in flight, a small commit waits until one of them ends (or more rows
+                # arrive) and goes with what queued meanwhile, so a busy server writes fewer, bigger inserts.
+                if stopping or not inflight or rows >= self._parallel_min_rows or rows >= self._max_rows:
+                    break
+                queued, item = await self._next_or_done(inflight)
+                if not queued:
+                    break
                 if item is _STOP:
                     stopping = True
                     break
-                pending.append(item)
+                pending.append(item)  # the queue was empty: it is the next batch in order
                 rows += len(item[1].events)
+            self._held = 0
             task = asyncio.create_task(self._commit(pending, rows, slots))
             inflight.add(task)
             task.add_done_callback(inflight.discard)
         await asyncio.gather(*inflight)
+
+    async def _next_or_done(self, inflight: set[asyncio.Task[None]]) -> tuple[bool, _Pending | None]:
+        """Wait until a batch is queued or a commit in flight ends: (True, the batch or the stop sentinel), or
+        (False, None) when a commit ended first."""
+        getter = asyncio.ensure_future(self._queue.get())
+        done, _ = await asyncio.wait({getter, *inflight}, return_when=asyncio.FIRST_COMPLETED)
+        if getter in done:
+            return True, getter.result()
+        getter.cancel()
+        return False, None
 
     async def _commit(self, pending: list[_Pending], rows: int, slots: asyncio.Semaphore) -> None:
         started = time.perf_counter()

@@ -162,3 +162,24 @@ async def test_concurrent_requests_are_coalesced_into_few_inserts(tenant: Tenant
     inserts = state.writer.inserts - before
     assert 1 <= inserts < 40
     assert await _count(tenant) == 40
+
+
+async def test_beside_an_insert_in_flight_small_batches_wait_and_go_in_one_insert(
+    tenant: Tenant, state: AppState
+) -> None:
+    """A commit too small to pay for an insert of its own (each costs the store a fixed ~10 ms) does not
+    start beside one in flight: it waits for it to end and takes what queued meanwhile (ingest/writer.py)."""
+    from ingest import vellum
+    from storage.postgres.keys import ensure_tenant
+
+    tenant_id = await ensure_tenant(state.pg, tenant.name)
+    writer = state.writer
+    before = writer.inserts
+    writes = []
+    for _ in range(4):  # one after the other: each batch is queued and taken before the next comes
+        writes.append(asyncio.create_task(writer.write(tenant_id, vellum.adapt([_vellum()]))))
+        for _ in range(3):
+            await asyncio.sleep(0)
+    await asyncio.gather(*writes)
+    assert writer.inserts - before == 2  # one each would be 4 (up to TRACEHOUSE_INSERT_PARALLEL at once)
+    assert await _count(tenant) == 4
