@@ -110,8 +110,9 @@ def encoded(completed: dict[str, Any]) -> orjson.Fragment:
     return orjson.Fragment(bytes(memoryview(orjson.dumps(completed))))
 
 
-# Built-in scalars whose serializer returns a value of this Python class unchanged.
-_PASS_THROUGH = {"String": str, "ID": str, "Boolean": bool, "Int": int, "Float": float}
+# Scalars whose serializer returns a value of this Python class unchanged: the built-in ones, and DateTime,
+# whose serializer (graph/scalars.py format_datetime) returns text as it is (times ClickHouse formatted).
+_PASS_THROUGH = {"String": str, "ID": str, "Boolean": bool, "Int": int, "Float": float, "DateTime": str}
 
 
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
