@@ -78,9 +78,20 @@ async def test_items_encoded_early_encode_to_the_same_bytes(tenant: Tenant, stat
         assert not expected.errors and not encoded.errors
         assert orjson.dumps(encoded.data) == orjson.dumps(expected.data)
     first = await _execute(fast, state, tenant_id, QUERIES[0], encode=True)
-    edges = first.data["execution"]["spans"]["edges"]
-    assert len(edges) == 30 and all(isinstance(e, orjson.Fragment) for e in edges)
+    edges = first.data["execution"]["spans"]["edges"]  # 30 edges: one chunk
+    assert len(edges) == 1 and isinstance(edges[0], orjson.Fragment) and len(orjson.loads(orjson.dumps(edges))) == 30
     assert isinstance((await _execute(fast, state, tenant_id, QUERIES[0])).data["execution"]["spans"]["edges"][0], dict)
+
+
+def test_items_are_encoded_in_chunks_that_write_the_list() -> None:
+    """encoded_items: whatever the count (none, a partial chunk, whole chunks and one more), the chunks write
+    the list of completed items byte for byte, and no chunk holds more than CHUNK items."""
+    size = fast_execution.CHUNK
+    for count in (0, 1, size - 1, size, size + 1, 3 * size + 1):
+        items = [{"i": i, "s": "é" * (i % 3)} for i in range(count)]
+        chunks = fast_execution.encoded_items(lambda item: {"node": item}, iter(items))
+        assert orjson.dumps(chunks) == orjson.dumps([{"node": item} for item in items]), count
+        assert len(chunks) == -(-count // size) and all(isinstance(c, orjson.Fragment) for c in chunks)
 
 
 async def test_node_implementers_complete_on_the_fast_path(tenant: Tenant, state: AppState) -> None:
