@@ -271,8 +271,9 @@ async def read_spans(
     if window.limit is not None:
         params["limit"] = window.limit
     rows = (await ch.query(piece_read_sql(window, details), params)).rows
-    if not any(r[-1] != 1 for r in rows):  # every span read is of one piece: the rows are the page
-        return [SpanRecord.from_row(r) if details else SpanRecord.of_skeleton(r) for r in rows]
+    if all(r[-1] == 1 for r in rows):  # every span read is of one piece: the rows are the page
+        record = SpanRecord.from_row if details else SpanRecord.of_skeleton
+        return [record(r) for r in rows]
     # a span of several pieces in the page: the read that merges them
     rows = (await ch.query(read_sql(window, details), params)).rows
     if not details:
