@@ -41,7 +41,7 @@ def span_reads(state: AppState, monkeypatch: pytest.MonkeyPatch) -> Iterator[lis
 
     async def recording(sql: str, params: dict[str, Any] | None = None) -> Any:
         rows = await query(sql, params)
-        if "ORDER BY execution_id, start" in sql:  # storage.clickhouse.spans.piece_read_sql, read_sql
+        if "ORDER BY execution_id, start" in sql:  # storage.clickhouse.spans: piece_read_sql, one_piece_read_sql …
             seen.append((sql, params or {}, len(rows.rows)))
         return rows
 
@@ -97,7 +97,7 @@ async def test_a_page_reads_only_its_rows(tenant: Tenant, state: AppState, monke
     for sql, params, _ in reads:
         assert "LIMIT {limit:UInt64} BY execution_id" in sql and params["limit"] == 501
     for sql, _, _ in reads[1:]:  # the keyset is in SQL, as typed parameters
-        assert "QUALIFY (start, span_id) > ({after_start:DateTime64(6, 'UTC')}, {after_id:String})" in sql
+        assert "HAVING (start, span_id) > ({after_start:DateTime64(6, 'UTC')}, {after_id:String})" in sql
     assert [params.get("after_id") for _, params, _ in reads] == [None, *(whole[i]["id"] for i in (499, 999, 1499))]
 
 
