@@ -4,6 +4,7 @@ orjson.dumps in the same process); then big traces beside their goals (bench/big
 
 The server runs in this process on embedded stores (uvicorn), the client in a subprocess.
 Run: `make bench` (or `.venv/bin/python -m bench.trace_query`). Prints a markdown table.
+`.venv/bin/python -m bench.trace_query big` runs the big-trace figures alone (no 10k trace, no 1M events).
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ async def floor_ms(state: AppState, fn: Any) -> float:
     return median(times) * 1000
 
 
-async def main() -> None:
+async def main(big_only: bool = False) -> None:
     with tempfile.TemporaryDirectory(prefix="tracehouse-bench-") as d:
         port = free_port()
         settings = Settings(data_dir=Path(d), clickhouse_url=f"chdb://{d}/clickhouse", bootstrap_api_key=BENCH_KEY,
@@ -122,11 +123,16 @@ async def main() -> None:
         tenant_id = await state.pg.fetchval("SELECT id FROM tenants WHERE name = 'default'")
         url = f"http://127.0.0.1:{port}"
         log = "mutation($s: [SpanInput!]!) { logSpans(spans: $s) { count } }"
+        await big_trace.load(state.ch, tenant_id)
+        if big_only:
+            await big_trace.measure(lambda q, v, runs, paged: client(url, q, v, runs, paged))
+            server.should_exit = True
+            await task
+            return
         spans = trace_spans("big")
         for i in range(0, SPANS, 2_000):
             await client_once(url, log, {"s": spans[i : i + 2_000]})
         await generate_events(state, tenant_id)
-        await big_trace.load(state.ch, tenant_id)
 
         rows: list[list[object]] = []
 
@@ -173,4 +179,4 @@ async def client_once(url: str, query: str, variables: dict[str, Any]) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:] == ["big"]))

@@ -38,6 +38,16 @@ def _encode(value: Any, pieces: list[bytes]) -> None:
             _encode(item, pieces)
             separator = b","
         pieces.append(b"}")
+    elif kind is list and value and type(value[0]) is orjson.Fragment:
+        # items encoded early, CHUNK spans to a Fragment (graph/fast_execution.py): each is a piece of its own,
+        # so pieces stay ~64 KiB, not SLICE Fragments of 64 spans each
+        pieces.append(b"[")
+        for index, item in enumerate(value):
+            if index:
+                pieces.append(b",")
+            pieces.append(bytes(memoryview(orjson.dumps(item))))  # copied: see below
+            value[index] = None
+        pieces.append(b"]")
     elif kind is list and len(value) > SLICE:
         pieces.append(b"[")
         for start in range(0, len(value), SLICE):

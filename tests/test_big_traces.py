@@ -41,7 +41,7 @@ def span_reads(state: AppState, monkeypatch: pytest.MonkeyPatch) -> Iterator[lis
 
     async def recording(sql: str, params: dict[str, Any] | None = None) -> Any:
         rows = await query(sql, params)
-        if "ORDER BY execution_id, start" in sql:  # storage.clickhouse.spans.read_sql
+        if "ORDER BY execution_id, start" in sql:  # storage.clickhouse.spans: piece_read_sql, one_piece_read_sql …
             seen.append((sql, params or {}, len(rows.rows)))
         return rows
 
@@ -119,6 +119,8 @@ async def test_a_skeleton_reads_only_its_columns(
         await tenant.gql_data(FULL, {"id": "skel", "n": 300})
     (skeleton_sql, _, _), (inputs_sql, _, _), (full_sql, _, _) = reads
     assert _columns_read(skeleton_sql) == set()
+    # the skeleton's pieces as they are: no merge, no subquery (storage.clickhouse.spans.piece_read_sql)
+    assert "GROUP BY" not in skeleton_sql and skeleton_sql.count("SELECT") == 1
     assert _columns_read(inputs_sql) == {"inputs"}
     assert _columns_read(full_sql) == set(DETAIL_COLUMNS)
 

@@ -9,10 +9,12 @@ from typing import Any
 import orjson
 
 from graph import fast_execution
+from graph.connection import Edge, Edges
 from graph.context import Context, Stores
 from graph.schema import build_schema
 from graph.span import Span
 from resolvers.node_ids import encode
+from resolvers.paging import Page
 from resolvers.records import SpanRecord
 from server.state import AppState
 from storage.postgres.keys import Principal
@@ -76,9 +78,20 @@ async def test_items_encoded_early_encode_to_the_same_bytes(tenant: Tenant, stat
         assert not expected.errors and not encoded.errors
         assert orjson.dumps(encoded.data) == orjson.dumps(expected.data)
     first = await _execute(fast, state, tenant_id, QUERIES[0], encode=True)
-    edges = first.data["execution"]["spans"]["edges"]
-    assert len(edges) == 30 and all(isinstance(e, orjson.Fragment) for e in edges)
+    edges = first.data["execution"]["spans"]["edges"]  # 30 edges: one chunk
+    assert len(edges) == 1 and isinstance(edges[0], orjson.Fragment) and len(orjson.loads(orjson.dumps(edges))) == 30
     assert isinstance((await _execute(fast, state, tenant_id, QUERIES[0])).data["execution"]["spans"]["edges"][0], dict)
+
+
+def test_items_are_encoded_in_chunks_that_write_the_list() -> None:
+    """encoded_items: whatever the count (none, a partial chunk, whole chunks and one more), the chunks write
+    the list of completed items byte for byte, and no chunk holds more than CHUNK items."""
+    size = fast_execution.CHUNK
+    for count in (0, 1, size - 1, size, size + 1, 3 * size + 1):
+        items = [{"i": i, "s": "é" * (i % 3)} for i in range(count)]
+        chunks = fast_execution.encoded_items(lambda item: {"node": item}, iter(items))
+        assert orjson.dumps(chunks) == orjson.dumps([{"node": item} for item in items]), count
+        assert len(chunks) == -(-count // size) and all(isinstance(c, orjson.Fragment) for c in chunks)
 
 
 async def test_node_implementers_complete_on_the_fast_path(tenant: Tenant, state: AppState) -> None:
@@ -119,4 +132,29 @@ def test_span_of_sets_what_the_dataclass_init_sets() -> None:
     fast = Span.of(record, None)
     init = Span(**{k: v for k, v in vars(fast).items() if k in {f.name for f in dataclasses.fields(Span) if f.init}})
     assert vars(fast) == vars(init) and set(vars(fast)) == {f.name for f in dataclasses.fields(Span) if f.init}
-    assert (fast.parent_id, fast.duration_ms) == (None, 1000.0)
+    assert (fast.parent_id, fast.duration_ms()) == (None, 1000.0)  # computed when selected, not by Span.of
+
+
+def test_edges_set_what_the_dataclass_init_sets() -> None:
+    """Edges builds each Edge's instance dict itself (graph/connection.py): a field added to Edge must be added
+    there too."""
+    page = Page(["a", "b"], lambda item: ("ORDER", item, item), False, _no_count)
+    built = list(Edges(page, str.upper))
+    init = [Edge(node=item.upper(), _page=page, _item=item) for item in ("a", "b")]
+    assert [vars(e) for e in built] == [vars(e) for e in init] == [vars(Edges(page, str.upper)[i]) for i in (0, 1)]
+    assert set(vars(built[0])) == {f.name for f in dataclasses.fields(Edge) if f.init}
+    assert built[1].cursor() == init[1].cursor()
+
+
+async def _no_count() -> int:
+    return 0
+
+
+def test_pass_through_scalars_serialize_their_values_unchanged() -> None:
+    """The plans skip the serializer of a scalar listed in _PASS_THROUGH when the value is of its class: that
+    must be what the serializer would have returned (DateTime: a time ClickHouse already formatted)."""
+    samples = {str: "2024-01-01T00:00:00.000000Z", bool: True, int: 7, float: 0.5}
+    types = build_schema()._schema.type_map
+    for name, cls in fast_execution._PASS_THROUGH.items():
+        value = samples[cls]
+        assert types[name].serialize(value) is value, name  # type: ignore[attr-defined]

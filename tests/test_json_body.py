@@ -25,6 +25,7 @@ VALUES: list[Any] = [
     {"data": {"nested": [{"deep": list(range(SLICE + 1))}], "many": [{"i": i, "s": str(i)} for i in range(1000)]}},
     {1: "a non-str key: orjson's own error or encoding, not ours"},
     [{"data": {"a": list(range(SLICE * 2))}}, {"data": None}],
+    {"data": {"edges": [orjson.Fragment(b'{"n":1},{"n":2}'), orjson.Fragment(b'{"n":3}'), None, 4]}},
 ]
 
 
@@ -37,6 +38,15 @@ def test_the_pieces_are_orjsons_encoding(value: Any) -> None:
             encode_pieces(value)
         return
     assert b"".join(encode_pieces(value)) == expected
+
+
+def test_early_encoded_chunks_are_pieces_of_their_own() -> None:
+    """A list of Fragments (items encoded early, many to a Fragment) is not re-encoded SLICE Fragments at a
+    time, which would make pieces of SLICE chunks of items: each Fragment is its own piece."""
+    chunk = orjson.Fragment(b",".join([b'{"x":"' + b"y" * 1000 + b'"}'] * 64))
+    pieces = encode_pieces({"data": {"edges": [chunk] * (SLICE * 2)}})
+    assert max(len(p) for p in pieces) < 70_000
+    assert b"".join(pieces) == orjson.dumps({"data": {"edges": [chunk] * (SLICE * 2)}})
 
 
 async def test_a_streamed_response_is_the_unstreamed_one(tenant: Tenant, state: AppState) -> None:

@@ -179,3 +179,44 @@ async def test_one_span_reads_the_same_with_or_without_its_tree(tenant: Tenant, 
     assert one == walked and one["outputs"] == {"a": 2} and one["usage"] == {"totalTokens": 7}
     assert (await tenant.gql_data(alone, {"e": ex, "s": "missing"}))["span"] is None
     assert (await other_tenant.gql_data(alone, {"e": ex, "s": "leaf"}))["span"] is None
+
+
+async def test_every_window_of_spans_in_one_piece_and_in_several_is_the_merged_trace_cut(
+    tenant: Tenant, state: AppState
+) -> None:
+    """read_spans reads a window's pieces as they are, and trusts them only when no row's span has another
+    piece: every window (each size, keyset, direction; with and without details) of a trace mixing both
+    is the merged trace's slice. `m` has a piece sorting before every span's start, `n` one after them all."""
+    tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
+    for span_id, second in (("a", 1), ("c", 3), ("e", 5)):
+        await write(state, tid, ex, span_id, at(second), SpanPiece(name=span_id, start_time=at(second), inputs="i"))
+    await write(state, tid, ex, "m", at(0), SpanPiece(name="m0", inputs="early"))  # no start: sorts at its time
+    await write(state, tid, ex, "m", at(6), SpanPiece(start_time=at(4), status="SUCCEEDED", end_time=at(7)))
+    await write(state, tid, ex, "n", at(2), SpanPiece(name="n", start_time=at(2)))
+    await write(state, tid, ex, "n", at(9), SpanPiece(outputs="late"))
+    traced, _ = await trace_with_event_ids(state.ch, tid, ex)
+    merged = [dataclasses.replace(s, basis=None) for s in traced]
+    assert [s.id for s in merged] == ["a", "n", "c", "m", "e"]
+    blank = {"inputs": "", "outputs": "", "error": "", "attributes": "", "usage": "", "cost": "", "input_tokens": 0,
+             "output_tokens": 0, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}  # fmt: skip
+    for descending in (False, True):
+        ordered = merged[::-1] if descending else merged
+        for start in range(len(ordered)):
+            after = (ordered[start - 1].start_time, ordered[start - 1].id) if start else None
+            for limit in range(1, 7):
+                window = SpanWindow(limit, after, descending)
+                expected = ordered[start : start + limit]
+                assert await read_spans(state.ch, tid, [ex], window) == expected, window
+                skeletons = await read_spans(state.ch, tid, [ex], window, frozenset())
+                assert skeletons == [dataclasses.replace(s, **blank) for s in expected], window
+
+
+async def test_a_window_of_spans_in_one_piece_is_one_query(tenant: Tenant, state: AppState) -> None:
+    tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
+    for i in range(5):
+        await write(state, tid, ex, f"s{i}", at(i), SpanPiece(name=f"s{i}", start_time=at(i), inputs="i"))
+    for details in (frozenset({"inputs"}), frozenset()):
+        for window in (SpanWindow(), SpanWindow(3), SpanWindow(2, (at(1), "s1")), SpanWindow(2, (at(3), "s3"), True)):
+            before = state.ch.queries
+            spans = await read_spans(state.ch, tid, [ex], window, details)
+            assert state.ch.queries == before + 1 and spans, window
