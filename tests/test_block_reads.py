@@ -1,7 +1,8 @@
 """Span reads convert ClickHouse's result a block at a time (ClickHouse.query_converted), so a big page is never
 held as raw rows and records at once: in blocks far smaller than a trace the records are the ones a one-shot
-read makes, whatever the window, the selection and the merging; and a big read hands chDB's freed memory back
-at once (storage/clickhouse/engine_memory.py)."""
+read makes, whatever the window, the selection and the merging (a span of several pieces first seen in a late
+block too); a read whose rows are found useless stops early; and a big read hands chDB's freed memory back at
+once (storage/clickhouse/engine_memory.py), big by what ClickHouse read, not by what it returned."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,13 +18,14 @@ from clickhouse_connect.driver.exceptions import DatabaseError
 
 from ingest.records import SpanPiece
 from server.state import AppState
-from storage.clickhouse.client import PURGE_AFTER_ROWS, ChdbClickHouse
+from storage.clickhouse.client import PURGE_AFTER_ROWS, ChdbClickHouse, EndOfRead
 from storage.clickhouse.engine_memory import MemoryPurge
 from storage.clickhouse.spans import (
     ALL_DETAILS,
     SpanRecord,
     SpanWindow,
     one_piece_read_sql,
+    piece_read_sql,
     read_spans,
     read_sql,
 )
@@ -37,6 +39,11 @@ BLOCK = 16
 
 async def _tenant_id(state: AppState, tenant: Tenant) -> str:
     return await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
+
+
+def _of_skeleton(row: tuple[Any, ...]) -> SpanRecord:
+    """A skeleton row (read_sql without details) as from_row reads it: the detail fields empty."""
+    return SpanRecord.from_row((*row[:8], "", "", "", "", "", "", 0, 0, 0, 0, *row[8:12]))
 
 
 def _params(tenant_id: str, execution_id: str, window: SpanWindow) -> dict[str, Any]:
@@ -64,7 +71,7 @@ async def test_a_read_in_small_blocks_is_the_one_shot_read(
         params = _params(tid, ex, window)
         shapes: list[tuple[str, Callable[..., SpanRecord], Callable[..., list[SpanRecord]]]] = [
             (read_sql(window, ALL_DETAILS), SpanRecord.from_row, SpanRecord.from_columns),
-            (read_sql(window, frozenset()), SpanRecord.of_skeleton, SpanRecord.of_skeleton_columns),
+            (read_sql(window, frozenset()), _of_skeleton, SpanRecord.of_skeleton_columns),
             (read_sql(window, frozenset({"inputs"})), SpanRecord.from_row, SpanRecord.from_columns),
             (one_piece_read_sql(window, ALL_DETAILS), SpanRecord.from_row, SpanRecord.from_columns),
         ]
@@ -83,11 +90,90 @@ async def test_a_read_in_small_blocks_is_the_one_shot_read(
             if len(one_shot) > BLOCK:  # made in several blocks, none bigger than asked
                 assert len(blocks) > 1 and max(blocks) <= BLOCK, blocks
 
+    # read_spans itself in small blocks: s7's second piece (no start: sorted by its time, after every span) is
+    # seen in the pieces read's first block; in `late`, s250's second piece has s250's start, so the span of
+    # several pieces is first seen in the pieces read's 16th block, after 15 were converted. Either way the
+    # merging read answers, as in one block.
+    late = f"e-{uuid.uuid4().hex}"
+    await insert_big_trace(state.ch, tid, late, 300)
+    s250_start = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(milliseconds=250)
+    await write(
+        state, tid, late, "s250", datetime(2024, 1, 2, tzinfo=UTC), SpanPiece(name="late", start_time=s250_start)
+    )
+    whole = SpanWindow()
+    span_pieces = [
+        r[-1] for r in (await state.ch.query(piece_read_sql(whole, ALL_DETAILS), _params(tid, late, whole))).rows
+    ]
+    assert set(span_pieces[: 15 * BLOCK]) == {1} and span_pieces[250:252] == [2, 2]
+    for execution, window in [*((ex, w) for w in windows), (late, whole), (late, SpanWindow(260))]:
+        for details in (ALL_DETAILS, frozenset(), frozenset({"outputs"})):
+            rows = (await state.ch.query(read_sql(window, details), _params(tid, execution, window))).rows
+            one_shot = [SpanRecord.from_row(r) if details else _of_skeleton(r) for r in rows]
+            assert await read_spans(state.ch, tid, [execution], window, details, block_rows=BLOCK) == one_shot, window
+            assert await read_spans(state.ch, tid, [execution], window, details) == one_shot, window
+    s250 = (await read_spans(state.ch, tid, [late], block_rows=BLOCK))[250]
+    assert (s250.id, s250.name, s250.pieces) == ("s250", "late", 2)
+
     merged = {s.id: s for s in await read_spans(state.ch, tid, [ex])}
     assert len(merged) == 300 and (merged["s7"].name, merged["s7"].pieces) == ("renamed", 2)
     assert merged["s200"].status == "FAILED" and merged["s1"].status == "SUCCEEDED"
     elsewhere = await read_spans(state.ch, other, [ex])  # the other tenant's spans only, unmerged with these
     assert len(elsewhere) == 50 and elsewhere[7].name == "step-7" and elsewhere[7].pieces == 1
+
+
+async def test_pieces_read_in_small_blocks_is_the_page(tenant: Tenant, state: AppState) -> None:
+    """A trace of spans of one piece each: the pieces read (piece_read_sql) is the page, in any block size."""
+    tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
+    await insert_big_trace(state.ch, tid, ex, 200)
+    for window in (SpanWindow(), SpanWindow(100), SpanWindow(70, descending=True)):
+        for details, make in ((ALL_DETAILS, SpanRecord.from_columns), (frozenset(), SpanRecord.of_skeleton_columns)):
+            one_shot = await read_spans(state.ch, tid, [ex], window, details)
+            sql = piece_read_sql(window, details)
+            in_blocks = await state.ch.query_converted(sql, _params(tid, ex, window), make, block_rows=BLOCK)
+            assert in_blocks == one_shot and len(one_shot) == (window.limit or 200), window
+
+
+async def test_a_convert_ends_its_read_early_and_the_store_stays_usable(state: AppState) -> None:
+    blocks = 0
+
+    def first_two_blocks(columns: Sequence[Sequence[Any]]) -> Sequence[Any]:
+        nonlocal blocks
+        blocks += 1
+        if blocks == 3:
+            raise EndOfRead
+        return columns[0]
+
+    numbers = await state.ch.query_converted("SELECT number FROM numbers(100000)", {}, first_two_blocks, 100)
+    assert (blocks, list(numbers)) == (3, list(range(200)))
+    # every handle is free again: as many reads at once as the store has handles, and one more
+    counted = await asyncio.gather(*(state.ch.query("SELECT count() FROM numbers(10)") for _ in range(6)))
+    assert all(rows.rows == [(10,)] for rows in counted)
+
+
+async def test_a_pieces_read_stops_at_its_first_span_of_several_pieces(
+    tenant: Tenant, state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
+    await insert_big_trace(state.ch, tid, ex, 300)
+    await write(state, tid, ex, "s20", datetime(2024, 1, 2, tzinfo=UTC), SpanPiece(name="renamed"))  # in block 2
+    converted: list[tuple[str, int]] = []  # (sql, blocks converted)
+    query_converted = state.ch.query_converted
+
+    async def counting(sql: str, params: Any, convert: Any, block_rows: int = 2048) -> list[Any]:
+        converted.append((sql, 0))
+
+        def counted(columns: Sequence[Sequence[Any]]) -> Any:
+            converted[-1] = (sql, converted[-1][1] + 1)
+            return convert(columns)
+
+        return await query_converted(sql, params, counted, block_rows)
+
+    monkeypatch.setattr(state.ch, "query_converted", counting)
+    spans = await read_spans(state.ch, tid, [ex], block_rows=BLOCK)
+    assert len(spans) == 300 and spans[20].name == "renamed" and spans[20].pieces == 2
+    (pieces_sql, pieces_blocks), (merged_sql, merged_blocks) = converted
+    assert pieces_sql == piece_read_sql(SpanWindow(), ALL_DETAILS) and merged_sql == read_sql(SpanWindow(), ALL_DETAILS)
+    assert pieces_blocks == 2 and merged_blocks == -(-300 // BLOCK)  # not the 19 blocks of the whole pieces read
 
 
 async def test_records_of_one_block_share_what_spans_repeat(tenant: Tenant, state: AppState) -> None:
@@ -112,12 +198,18 @@ async def test_a_big_read_hands_chdbs_freed_memory_back(tenant: Tenant, state: A
     ch = state.ch
     assert isinstance(ch, ChdbClickHouse)
     tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
+    small = f"e-{uuid.uuid4().hex}"
     await insert_big_trace(ch, tid, ex, PURGE_AFTER_ROWS)
+    await insert_big_trace(ch, tid, small, PURGE_AFTER_ROWS - 1)
     requested, purges = ch.memory.requested, ch.memory.purges
-    assert len(await read_spans(ch, tid, [ex], SpanWindow(100))) == 100
+    assert len(await read_spans(ch, tid, [small])) == PURGE_AFTER_ROWS - 1
+    assert len(await read_spans(ch, tid, [small], SpanWindow(100))) == 100
     assert ch.memory.requested == requested  # a small read leaves chDB's allocator alone
-    assert len(await read_spans(ch, tid, [ex])) == PURGE_AFTER_ROWS
+    # a first page of 100 spans sorts all 10,000 pieces of its trace: big by what was read, not returned
+    assert len(await read_spans(ch, tid, [ex], SpanWindow(100), frozenset())) == 100
     assert ch.memory.requested == requested + 1
+    assert len(await read_spans(ch, tid, [ex])) == PURGE_AFTER_ROWS
+    assert ch.memory.requested == requested + 2
     deadline = time.monotonic() + 30
     while ch.memory.purges == purges:  # the engine accepted the purge
         assert time.monotonic() < deadline, "chDB purged its memory in time"

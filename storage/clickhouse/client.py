@@ -37,6 +37,12 @@ PURGE_AFTER_ROWS = 10_000
 _CHDB_READ_THREADS = 1
 
 
+class EndOfRead(Exception):
+    """Raised by a converted read's `convert` to end the read there: the stream is closed (ClickHouse stops
+    sending), and the Ts converted before are the read's result. A read whose rows are found useless early
+    (a span of several pieces in a page read as pieces) stops paying for the rest of them."""
+
+
 @dataclass
 class Rows:
     columns: list[str]
@@ -100,6 +106,7 @@ class ClickHouse(Protocol):
         self, sql: str, params: dict[str, Any] | None, convert: Callable[[Sequence[Sequence[Any]]], Iterable[T]],
         block_rows: int = BLOCK_ROWS,
     ) -> list[T]: ...  # fmt: skip
+    def rows_read(self, rows: int) -> None: ...
     async def command(self, sql: str, params: dict[str, Any] | None = None) -> None: ...
     async def insert(
         self, table: str, rows: Sequence[Sequence[Any]], columns: Sequence[str],
@@ -146,15 +153,18 @@ class ChdbClickHouse:
     ) -> list[T]:  # fmt: skip
         """The query's rows made into Ts by `convert`, a block at a time as ClickHouse sends them (see BLOCK_ROWS):
         `convert` gets a block's columns, one sequence per column. The stream holds the handle, so the whole read
-        runs in its worker thread."""
+        runs in its worker thread. `convert` may end the read early (EndOfRead)."""
         self.queries += 1
 
         def read(handle: Any) -> list[T]:
             out: list[T] = []
             settings = {"max_block_size": block_rows, "max_threads": _CHDB_READ_THREADS}
             with handle.query_column_block_stream(sql, parameters=params or {}, settings=settings) as stream:
-                for columns in stream:
-                    out.extend(convert(columns))
+                try:
+                    for columns in stream:
+                        out.extend(convert(columns))
+                except EndOfRead:
+                    pass  # leaving the block closes the stream, which frees the handle
             return out
 
         handle = await self._free.get()
@@ -164,9 +174,15 @@ class ChdbClickHouse:
             raise _classify(exc) from exc
         finally:
             self._free.put_nowait(handle)
-        if len(out) >= PURGE_AFTER_ROWS:
-            self.memory.request()
+        self.rows_read(len(out))
         return out
+
+    def rows_read(self, rows: int) -> None:
+        """ClickHouse read `rows` rows for a converted read (at least its rows returned, which query_converted
+        tells; a caller that knows more, e.g. a page sorted out of a whole trace, tells that): after a big
+        read, chDB's freed memory is handed back at once."""
+        if rows >= PURGE_AFTER_ROWS:
+            self.memory.request()
 
     async def _purge_memory(self) -> None:
         await self._run("command", PURGE)  # not counted in `queries`: it reads nothing
@@ -249,18 +265,25 @@ class HttpClickHouse:
         self, sql: str, params: dict[str, Any] | None, convert: Callable[[Sequence[Sequence[Any]]], Iterable[T]],
         block_rows: int = BLOCK_ROWS,
     ) -> list[T]:  # fmt: skip
-        """The query's rows made into Ts by `convert`, a block at a time as they arrive (see BLOCK_ROWS)."""
+        """The query's rows made into Ts by `convert`, a block at a time as they arrive (see BLOCK_ROWS); `convert`
+        may end the read early (EndOfRead)."""
         self.queries += 1
         out: list[T] = []
         settings = {"max_block_size": block_rows}
         try:
             stream = await self._client.query_column_block_stream(sql, parameters=params or {}, settings=settings)
             async with stream:
-                async for columns in stream:
-                    out.extend(convert(columns))
+                try:
+                    async for columns in stream:
+                        out.extend(convert(columns))
+                except EndOfRead:
+                    pass  # leaving the block closes the response
         except Exception as exc:
             raise _classify(exc) from exc
         return out
+
+    def rows_read(self, rows: int) -> None:
+        """A ClickHouse server's memory is its own: nothing to hand back here."""
 
     async def command(self, sql: str, params: dict[str, Any] | None = None) -> None:
         self.queries += 1

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from itertools import repeat
 from typing import Any
 
-from storage.clickhouse.client import ClickHouse
+from storage.clickhouse.client import BLOCK_ROWS, ClickHouse, EndOfRead
 from storage.clickhouse.values import duration_ms, utc
 
 _TERMINAL = "('SUCCEEDED', 'FAILED', 'CANCELLED')"
@@ -102,7 +102,7 @@ def one_piece_columns(details: frozenset[str] = ALL_DETAILS) -> str:
 MERGED_COLUMNS = merged_columns()
 # A read without details leaves the detail columns out, where merged_columns gives them as constants: ten
 # constant columns of every row cost ClickHouse and the driver ~5 ms of a 10,000-span skeleton.
-# SpanRecord.of_skeleton puts the same constants in.
+# SpanRecord.of_skeleton_columns puts the same constants in.
 _SKELETON_COLUMNS = f"{MERGED_SKELETON},\n    {_TAIL[True]}"
 
 # What a stored span's merge rests on, for a live stream that merges later pieces into it: whether a piece
@@ -162,11 +162,6 @@ class SpanRecord:
         return record
 
     @classmethod
-    def of_skeleton(cls, row: tuple[Any, ...]) -> SpanRecord:
-        """A row of _SKELETON_COLUMNS: the detail fields empty, as merged_columns(frozenset()) gives them."""
-        return cls.from_row((*row[:8], *_NO_DETAILS, *row[8:12]))
-
-    @classmethod
     def from_columns(cls, columns: Sequence[Sequence[Any]]) -> list[SpanRecord]:
         """The records of a block of rows as from_row reads them, given column by column: made without a tuple
         a row, and with the skeleton's repeated values held once (_lean_skeleton)."""
@@ -175,7 +170,8 @@ class SpanRecord:
 
     @classmethod
     def of_skeleton_columns(cls, columns: Sequence[Sequence[Any]]) -> list[SpanRecord]:
-        """from_columns of a block of _SKELETON_COLUMNS rows, the detail fields empty as of_skeleton makes them."""
+        """from_columns of a block of _SKELETON_COLUMNS rows (or of _ONE_PIECE_SKELETON and its tail), the detail
+        fields empty, as merged_columns(frozenset()) gives them."""
         *skeleton, last_ts = _lean_skeleton(columns[:8], columns[9])
         return list(map(cls, *skeleton, *map(repeat, _NO_DETAILS), columns[8], last_ts, *columns[10:12]))
 
@@ -286,12 +282,18 @@ def piece_read_sql(window: SpanWindow, details: frozenset[str]) -> str:
     Why the rows are then the page: every span has a piece whose (start, span id) is the span's own (the one
     that gave the earliest start, else the earliest piece). A span of the page missing from the rows would
     have that piece sorted after `limit` rows, all of spans of one piece, so sorted after `limit` spans:
-    not in the page."""
+    not in the page.
+
+    A first page (a limit) also gives how many pieces ClickHouse read and sorted for it (`pieces_read`, before
+    span_pieces): its rows returned say nothing of that (100 spans of a 50,000-span trace), and a big read
+    has chDB's freed memory handed back (ClickHouse.rows_read). ~1-4 ms of a 50,000-span first page; a whole
+    trace's read returns every piece it reads, so it does without."""
     assert window.after is None, "a page past a keyset is read by one_piece_read_sql"
     where, _, order, limit = _page_parts(window)
     columns = one_piece_columns(details) if details else f"{_ONE_PIECE_SKELETON},\n    {_TAIL[False]}"
+    read = ",\n    count() OVER () AS pieces_read" if window.limit is not None else ""
     return (
-        f"SELECT {columns},\n    count() OVER (PARTITION BY execution_id, span_id) AS span_pieces "
+        f"SELECT {columns}{read},\n    count() OVER (PARTITION BY execution_id, span_id) AS span_pieces "
         f"FROM spans FINAL WHERE {where}{order}{limit}"
     )
 
@@ -313,10 +315,12 @@ async def read_spans(
     execution_ids: list[str],
     window: SpanWindow = SpanWindow(),
     details: frozenset[str] = ALL_DETAILS,
+    block_rows: int = BLOCK_ROWS,
 ) -> list[SpanRecord]:
     """The merged spans of `window` in each of the executions, in (execution, window order). One query when
     the page's spans are of one piece each (or a skeleton past a keyset is asked), else two: then the
-    second, read_sql, answers alone, as one snapshot. The fields not in `details` are left empty."""
+    second, read_sql, answers alone, as one snapshot. The fields not in `details` are left empty. Rows are
+    converted `block_rows` at a time (ClickHouse.query_converted)."""
     params: dict[str, Any] = {"tenant": tenant_id, "ids": execution_ids}
     if window.after is not None:
         params["after_start"], params["after_id"] = window.after
@@ -326,24 +330,28 @@ async def read_spans(
     # never held as raw rows and records at once.
     record = SpanRecord.from_columns if details else SpanRecord.of_skeleton_columns
     if window.after is None:
-        several = False
+        several, read = False, 0
 
         def pieces_read(columns: Sequence[Sequence[Any]]) -> list[SpanRecord]:
-            nonlocal several  # the last column, span_pieces: a span of several pieces makes the rows not the page
-            several = several or any(n != 1 for n in columns[-1])
-            return [] if several else record(columns)
+            nonlocal several, read  # the last column, span_pieces: a span of several pieces makes the rows not the page
+            read = max(read, columns[-2][0] if window.limit is not None and columns[0] else 0)  # pieces_read
+            if any(n != 1 for n in columns[-1]):
+                several = True
+                raise EndOfRead  # the rest of the rows are of no use: the merging read answers
+            return record(columns)
 
-        records = await ch.query_converted(piece_read_sql(window, details), params, pieces_read)
+        records = await ch.query_converted(piece_read_sql(window, details), params, pieces_read, block_rows)
+        ch.rows_read(read)
         if not several:  # every span read is of one piece: the rows are the page
             return records
         del records
     elif details:
-        records = await ch.query_converted(one_piece_read_sql(window, details), params, record)
+        records = await ch.query_converted(one_piece_read_sql(window, details), params, record, block_rows)
         if len({(r.execution_id, r.id) for r in records}) == len(records):  # no span read twice: each of one piece
             return records
         del records
     # a span of several pieces in the page (or a skeleton past a keyset): the read that merges them
-    return await ch.query_converted(read_sql(window, details), params, record)
+    return await ch.query_converted(read_sql(window, details), params, record, block_rows)
 
 
 async def spans_of_executions(ch: ClickHouse, tenant_id: str, execution_ids: list[str]) -> list[SpanRecord]:
