@@ -122,15 +122,34 @@ async def test_a_read_in_small_blocks_is_the_one_shot_read(
 
 
 async def test_pieces_read_in_small_blocks_is_the_page(tenant: Tenant, state: AppState) -> None:
-    """A trace of spans of one piece each: the pieces read (piece_read_sql) is the page, in any block size."""
+    """A trace of spans of one piece each: the pieces read (piece_read_sql, each piece as stored, made a span
+    by SpanRecord.of_piece_columns) is the page, in any block size: spans still running (no end, whatever
+    end their piece gave), token counts without usage (none), a page small enough to count what it read."""
     tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
     await insert_big_trace(state.ch, tid, ex, 200)
-    for window in (SpanWindow(), SpanWindow(100), SpanWindow(70, descending=True)):
-        for details, make in ((ALL_DETAILS, SpanRecord.from_columns), (frozenset(), SpanRecord.of_skeleton_columns)):
-            one_shot = await read_spans(state.ch, tid, [ex], window, details)
+    at = datetime(2024, 1, 1, tzinfo=UTC)
+    start, end = at + timedelta(milliseconds=33), at + timedelta(seconds=9)
+    still_running = SpanPiece(name="running", start_time=start, end_time=end, input_tokens=7)
+    await write(state, tid, ex, "running", at + timedelta(milliseconds=33), still_running)
+    await write(state, tid, ex, "bare", at + timedelta(milliseconds=90), SpanPiece(status="CANCELLED", output_tokens=3))
+    for window in (SpanWindow(), SpanWindow(100), SpanWindow(70, descending=True), SpanWindow(PURGE_AFTER_ROWS)):
+        for details in (ALL_DETAILS, frozenset(), frozenset({"usage"}), frozenset({"inputs"})):
+            rows = (await state.ch.query(read_sql(window, details), _params(tid, ex, window))).rows
+            one_shot = [SpanRecord.from_row(r) if details else _of_skeleton(r) for r in rows]
+            assert len(one_shot) == min(window.limit or 202, 202)
             sql = piece_read_sql(window, details)
+            assert ("pieces_read" in sql) == (window.limit is not None and window.limit < PURGE_AFTER_ROWS)
+
+            def make(columns: Sequence[Sequence[Any]], details: frozenset[str] = details) -> list[SpanRecord]:
+                return SpanRecord.of_piece_columns(columns, details)
+
             in_blocks = await state.ch.query_converted(sql, _params(tid, ex, window), make, block_rows=BLOCK)
-            assert in_blocks == one_shot and len(one_shot) == (window.limit or 200), window
+            assert in_blocks == one_shot, (window, details)
+            assert await read_spans(state.ch, tid, [ex], window, details, block_rows=BLOCK) == one_shot
+    spans = {s.id: s for s in await read_spans(state.ch, tid, [ex])}
+    running, bare = spans["running"], spans["bare"]
+    assert (running.status, running.end_time, running.end_iso, running.input_tokens) == ("RUNNING", None, None, 0)
+    assert (bare.status, bare.end_iso, bare.output_tokens, bare.pieces) == ("CANCELLED", None, 0, 1)
 
 
 async def test_a_convert_ends_its_read_early_and_the_store_stays_usable(state: AppState) -> None:
