@@ -193,8 +193,8 @@ class SpanRecord:
 
     @classmethod
     def of_skeleton_columns(cls, columns: Sequence[Sequence[Any]]) -> list[SpanRecord]:
-        """from_columns of a block of _SKELETON_COLUMNS rows (or of _ONE_PIECE_SKELETON and its tail), the detail
-        fields empty, as merged_columns(frozenset()) gives them."""
+        """from_columns of a block of _SKELETON_COLUMNS rows (or of piece_read_sql's skeleton, through
+        of_piece_columns), the detail fields empty, as merged_columns(frozenset()) gives them."""
         *skeleton, last_ts = _lean_skeleton(columns[:8], columns[9])
         return list(map(cls, *skeleton, *map(repeat, _NO_DETAILS), columns[8], last_ts, *columns[10:12]))
 
