@@ -1,17 +1,24 @@
 """The `executions` subscription's `failed` filter agrees with the `executions` query's: an execution is failed
 when its root or any span below it failed, whether the update that carries it was read from the store or
 built from the root span alone (the store having seen the root move on). Through `tracehouse serve` and a
-websocket client."""
+websocket client, and in process where a test counts the store's reads."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
+from resolvers import live_executions
+from resolvers.live import StreamTap
+from server.state import AppState
+from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord
+from tests.conftest import Tenant
+from tests.live_events import span
 from tests.process import ServerProcess
 from tests.ws_client import GraphQLWS
 
@@ -19,15 +26,6 @@ KEY = "th_live_failed_key"
 INGEST = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }"
 SUBSCRIBE = "subscription($f: Boolean!) { executions(filter: {failed: $f}) { id status } }"
 LISTED = "query($f: Boolean!) { executions(filter: {failed: $f}, first: 500) { edges { node { id } } } }"
-
-
-def span(execution: str, span_id: str, phase: str, parent: str | None = None) -> dict[str, Any]:
-    """A lifecycle event of one span: `chain.started`, `chain.failed`, `chain.completed`."""
-    event: dict[str, Any] = {"name": f"chain.{phase}", "executionId": execution, "spanId": span_id,
-                             "payload": {"name": f"chain {span_id}"}}  # fmt: skip
-    if parent:
-        event["parentSpanId"] = parent
-    return event
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +98,8 @@ async def test_a_child_failing_makes_the_execution_match_failed_true(server: Ser
     watcher = Watcher(server, failed=True)
     await watcher.start()
     trace = f"child-failed-{uuid.uuid4().hex[:8]}"
-    await write(server, [span(trace, "r", "started"), span(trace, "c", "started", "r"), span(trace, "c", "failed", "r"),
-                         span(trace, "r", "completed")])  # fmt: skip
+    await write(server, [span(trace, "r", "started"), span(trace, "c", "started", parent="r"),
+                         span(trace, "c", "failed", parent="r"), span(trace, "r", "completed")])  # fmt: skip
     assert await watcher.mark() == [(trace, "RUNNING"), (trace, "SUCCEEDED")]
     assert trace in await listed(server, failed=True)
     await watcher.close()
@@ -113,16 +111,32 @@ async def test_a_child_failing_under_a_running_root_sends_the_execution_then(ser
     watcher = Watcher(server, failed=True)
     await watcher.start()
     trace = f"late-failure-{uuid.uuid4().hex[:8]}"
-    await write(server, [span(trace, "r", "started"), span(trace, "c", "started", "r")])
+    await write(server, [span(trace, "r", "started"), span(trace, "c", "started", parent="r")])
     assert await watcher.mark() == []
     assert trace not in await listed(server, failed=True)
-    await write(server, [span(trace, "c", "failed", "r")])
+    await write(server, [span(trace, "c", "failed", parent="r")])
     assert await watcher.mark() == [(trace, "RUNNING")]
     assert trace in await listed(server, failed=True)
-    await write(server, [span(trace, "d", "started", "r"), span(trace, "d", "completed", "r")])
+    await write(server, [span(trace, "d", "started", parent="r"), span(trace, "d", "completed", parent="r")])
     assert await watcher.mark() == []  # already sent; its root neither started nor finished
     await write(server, [span(trace, "r", "completed")])
     assert await watcher.mark() == [(trace, "SUCCEEDED")]
+    await watcher.close()
+
+
+async def test_a_child_failing_after_the_root_finished_sends_the_execution_then(server: ServerProcess) -> None:
+    """The root starts and succeeds clean (not sent); a child's failure lands later: the query lists the
+    execution from then on, and the subscription sends it then, as the store shows it (SUCCEEDED), once."""
+    watcher = Watcher(server, failed=True)
+    await watcher.start()
+    trace = f"after-finish-{uuid.uuid4().hex[:8]}"
+    await write(server, [span(trace, "r", "started"), span(trace, "r", "completed")])
+    assert await watcher.mark() == []
+    await write(server, [span(trace, "c", "started", parent="r"), span(trace, "c", "failed", parent="r")])
+    assert await watcher.mark() == [(trace, "SUCCEEDED")]
+    assert trace in await listed(server, failed=True)
+    await write(server, [span(trace, "d", "started", parent="r"), span(trace, "d", "failed", parent="r")])
+    assert await watcher.mark() == []  # sent already
     await watcher.close()
 
 
@@ -132,10 +146,59 @@ async def test_a_child_failing_keeps_the_execution_out_of_failed_false(server: S
     watcher = Watcher(server, failed=False)
     await watcher.start()
     failing, clean = f"child-failed-{uuid.uuid4().hex[:8]}", f"clean-{uuid.uuid4().hex[:8]}"
-    await write(server, [span(failing, "r", "started"), span(failing, "c", "started", "r"),
-                         span(failing, "c", "failed", "r"), span(failing, "r", "completed")])  # fmt: skip
+    await write(server, [span(failing, "r", "started"), span(failing, "c", "started", parent="r"),
+                         span(failing, "c", "failed", parent="r"), span(failing, "r", "completed")])  # fmt: skip
     await write(server, [span(clean, "r", "started"), span(clean, "r", "completed")])
     assert await watcher.mark() == [(clean, "RUNNING"), (clean, "SUCCEEDED")]
     now_listed = await listed(server, failed=False)
     assert failing not in now_listed and clean in now_listed
     await watcher.close()
+
+
+# In process: the test holds the stream at a yield while writes land, and counts what it asks the store.
+
+
+async def _no_guard() -> None:
+    return None
+
+
+@pytest.fixture
+async def stream(state: AppState, tenant: Tenant) -> AsyncIterator[AsyncIterator[ExecutionRecord]]:
+    """A `failed: true` stream of `tenant`, live and paused at the yield of a failed marker; the same write
+    starts the root of "quiet" (clean: not sent)."""
+    assert state.bus is not None
+    principal = await state.find_principal(tenant.key)
+    assert principal is not None
+    tap = StreamTap()
+    query = ExecutionQuery(failed=True)
+    records = live_executions.executions(state.bus, state.ch, principal.tenant_id, query, lambda: None, _no_guard, tap)
+    first = asyncio.ensure_future(anext(records))
+    await tap.ready.wait()
+    await tenant.gql_data(INGEST, {"e": [span("quiet", "r", "started"), span("mark", "r", "started"),
+                                         span("mark", "r", "failed")]})  # fmt: skip
+    assert (await asyncio.wait_for(first, 30)).id == "mark"
+    yield records
+    await records.aclose()  # type: ignore[attr-defined]
+
+
+async def test_writes_below_the_root_that_fail_nothing_ask_the_store_nothing(
+    state: AppState, tenant: Tenant, stream: AsyncIterator[ExecutionRecord]
+) -> None:
+    """Each question is a summary over every span of the executions asked about: a commit of 100 clean
+    writes below the running root asks nothing (the next commit, a failed marker, asks once for itself);
+    a child failing then asks once and sends the execution."""
+    clean = [span("quiet", f"c{i}", phase, parent="r") for i in range(50) for phase in ("started", "completed")]
+    await tenant.gql_data(INGEST, {"e": clean})
+    await tenant.gql_data(INGEST, {"e": [span("mark-2", "r", "started"), span("mark-2", "r", "failed")]})
+    await state.writer.drain()
+    before = state.ch.queries
+    assert (await asyncio.wait_for(anext(stream), 30)).id == "mark-2"
+    assert state.ch.queries - before == 1
+    await tenant.gql_data(
+        INGEST, {"e": [span("quiet", "x", "started", parent="r"), span("quiet", "x", "failed", parent="r")]}
+    )
+    await state.writer.drain()
+    before = state.ch.queries
+    got = await asyncio.wait_for(anext(stream), 30)
+    assert (got.id, got.status, got.failed_spans) == ("quiet", "RUNNING", 1)
+    assert state.ch.queries - before == 1

@@ -21,6 +21,7 @@ from resolvers.live import StreamTap
 from server.state import AppState
 from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord
 from tests.conftest import Tenant
+from tests.live_events import span
 from tests.process import ServerProcess
 from tests.ws_client import GraphQLWS
 
@@ -28,19 +29,6 @@ KEY = "th_live_sessions_key"
 INGEST = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }"
 SUBSCRIBE = "subscription($s: String!) { executions(filter: {sessionId: $s}) { id status sessionId } }"
 LISTED = "query($s: String!) { executions(filter: {sessionId: $s}, first: 100) { edges { node { id } } } }"
-
-
-def span(
-    execution: str, span_id: str, phase: str, kind: str = "chain", parent: str | None = None, session: str = ""
-) -> dict[str, Any]:
-    """A lifecycle event of one span (`chain.started`, `session.completed`, …), naming `session` if given."""
-    payload: dict[str, Any] = {"name": f"{kind} {span_id}"}
-    if session:
-        payload["attributes"] = {"session.id": session}
-    event: dict[str, Any] = {"name": f"{kind}.{phase}", "executionId": execution, "spanId": span_id, "payload": payload}
-    if parent:
-        event["parentSpanId"] = parent
-    return event
 
 
 @pytest.fixture(scope="module")
