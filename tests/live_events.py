@@ -1,9 +1,25 @@
-"""Lifecycle events of one span for the `executions` subscription's tests (tests/test_live_*.py): one builder,
-so every file writes the same shape of event."""
+"""What the `executions` subscription's tests (tests/test_live_failed.py, tests/test_live_sessions.py) share:
+the lifecycle events they write, the server they write them to, and a stream held still in process, so
+every file writes the same shape of event and reads the stream the same way."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
+
+import httpx
+import pytest
+
+from resolvers import live_executions
+from resolvers.live import StreamTap
+from server.state import AppState
+from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord
+from tests.conftest import Tenant
+from tests.process import ServerProcess
+
+INGEST = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }"
 
 
 def span(
@@ -18,3 +34,50 @@ def span(
     if parent:
         event["parentSpanId"] = parent
     return event
+
+
+def served(tmp_path_factory: pytest.TempPathFactory, database_url: str, name: str, key: str) -> Iterator[ServerProcess]:
+    """`tracehouse serve` on the shared Postgres, bootstrapped with `key`, for a module's fixture to yield from."""
+    proc = ServerProcess(tmp_path_factory.mktemp(name) / "a", key, {"TRACEHOUSE_DATABASE_URL": database_url})
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+async def gql(server: ServerProcess, query: str, variables: dict[str, Any], key: str | None = None) -> dict[str, Any]:
+    """The data of a request that must succeed, sent with `key` (the server's bootstrap key if None)."""
+    async with httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": key or server.api_key}) as client:
+        response = await client.post("/graphql", json={"query": query, "variables": variables})
+    body = response.json()
+    assert response.status_code == 200 and "errors" not in body, body
+    return body["data"]
+
+
+async def write(server: ServerProcess, events: list[dict[str, Any]], key: str | None = None) -> None:
+    await gql(server, INGEST, {"e": events}, key)
+
+
+async def _no_guard() -> None:
+    return None
+
+
+@contextlib.asynccontextmanager
+async def held_stream(
+    state: AppState, tenant: Tenant, query: ExecutionQuery, marker: list[dict[str, Any]]
+) -> AsyncIterator[AsyncIterator[ExecutionRecord]]:
+    """`tenant`'s `executions` stream for `query`, in process, live and paused at the yield of the first
+    execution of `marker` (written once the stream is on the bus; it must match `query`): from then on the
+    test decides when the stream reads, so the store can be ahead of it."""
+    assert state.bus is not None
+    principal = await state.find_principal(tenant.key)
+    assert principal is not None
+    tap = StreamTap()
+    records = live_executions.executions(state.bus, state.ch, principal.tenant_id, query, lambda: None, _no_guard, tap)
+    first = asyncio.ensure_future(anext(records))
+    await tap.ready.wait()
+    await tenant.gql_data(INGEST, {"e": marker})
+    assert (await asyncio.wait_for(first, 30)).id == marker[0]["executionId"]
+    try:
+        yield records
+    finally:
+        await records.aclose()  # type: ignore[attr-defined]

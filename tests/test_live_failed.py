@@ -8,44 +8,24 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
-import httpx
 import pytest
 
-from resolvers import live_executions
-from resolvers.live import StreamTap
 from server.state import AppState
 from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord
 from tests.conftest import Tenant
-from tests.live_events import span
+from tests.live_events import INGEST, gql, held_stream, served, span, write
 from tests.process import ServerProcess
 from tests.ws_client import GraphQLWS
 
 KEY = "th_live_failed_key"
-INGEST = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }"
 SUBSCRIBE = "subscription($f: Boolean!) { executions(filter: {failed: $f}) { id status } }"
 LISTED = "query($f: Boolean!) { executions(filter: {failed: $f}, first: 500) { edges { node { id } } } }"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("live-failed") / "a", KEY, {"TRACEHOUSE_DATABASE_URL": database_url})
-    proc.start()
-    yield proc
-    proc.stop()
-
-
-async def gql(server: ServerProcess, query: str, variables: dict[str, Any]) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": KEY}) as client:
-        response = await client.post("/graphql", json={"query": query, "variables": variables})
-    body = response.json()
-    assert response.status_code == 200 and "errors" not in body, body
-    return body["data"]
-
-
-async def write(server: ServerProcess, events: list[dict[str, Any]]) -> None:
-    await gql(server, INGEST, {"e": events})
+    yield from served(tmp_path_factory, database_url, "live-failed", KEY)
 
 
 async def listed(server: ServerProcess, failed: bool) -> set[str]:
@@ -158,27 +138,13 @@ async def test_a_child_failing_keeps_the_execution_out_of_failed_false(server: S
 # In process: the test holds the stream at a yield while writes land, and counts what it asks the store.
 
 
-async def _no_guard() -> None:
-    return None
-
-
 @pytest.fixture
 async def stream(state: AppState, tenant: Tenant) -> AsyncIterator[AsyncIterator[ExecutionRecord]]:
     """A `failed: true` stream of `tenant`, live and paused at the yield of a failed marker; the same write
     starts the root of "quiet" (clean: not sent)."""
-    assert state.bus is not None
-    principal = await state.find_principal(tenant.key)
-    assert principal is not None
-    tap = StreamTap()
-    query = ExecutionQuery(failed=True)
-    records = live_executions.executions(state.bus, state.ch, principal.tenant_id, query, lambda: None, _no_guard, tap)
-    first = asyncio.ensure_future(anext(records))
-    await tap.ready.wait()
-    await tenant.gql_data(INGEST, {"e": [span("quiet", "r", "started"), span("mark", "r", "started"),
-                                         span("mark", "r", "failed")]})  # fmt: skip
-    assert (await asyncio.wait_for(first, 30)).id == "mark"
-    yield records
-    await records.aclose()  # type: ignore[attr-defined]
+    marker = [span("mark", "r", "started"), span("mark", "r", "failed"), span("quiet", "r", "started")]
+    async with held_stream(state, tenant, ExecutionQuery(failed=True), marker) as records:
+        yield records
 
 
 async def test_writes_below_the_root_that_fail_nothing_ask_the_store_nothing(

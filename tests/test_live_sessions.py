@@ -13,30 +13,23 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from resolvers import live_executions
-from resolvers.live import StreamTap
 from server.state import AppState
 from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord
 from tests.conftest import Tenant
-from tests.live_events import span
+from tests.live_events import INGEST, gql, held_stream, served, span, write
 from tests.process import ServerProcess
 from tests.ws_client import GraphQLWS
 
 KEY = "th_live_sessions_key"
-INGEST = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }"
 SUBSCRIBE = "subscription($s: String!) { executions(filter: {sessionId: $s}) { id status sessionId } }"
 LISTED = "query($s: String!) { executions(filter: {sessionId: $s}, first: 100) { edges { node { id } } } }"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("live-sessions") / "a", KEY, {"TRACEHOUSE_DATABASE_URL": database_url})
-    proc.start()
-    yield proc
-    proc.stop()
+    yield from served(tmp_path_factory, database_url, "live-sessions", KEY)
 
 
 @pytest.fixture(scope="module")
@@ -44,18 +37,6 @@ def other_key(server: ServerProcess) -> str:
     command = [str(Path(sys.executable).parent / "tracehouse"), "keys", "create", "--tenant", "sessions-other"]
     out = subprocess.run(command, env=server.env, capture_output=True, text=True, check=True, timeout=120)
     return out.stdout.strip().splitlines()[-1]
-
-
-async def gql(server: ServerProcess, query: str, variables: dict[str, Any], key: str = KEY) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": key}) as client:
-        response = await client.post("/graphql", json={"query": query, "variables": variables})
-    body = response.json()
-    assert response.status_code == 200 and "errors" not in body, body
-    return body["data"]
-
-
-async def write(server: ServerProcess, events: list[dict[str, Any]], key: str = KEY) -> None:
-    await gql(server, INGEST, {"e": events}, key)
 
 
 class Watcher:
@@ -170,30 +151,12 @@ async def test_another_tenant_with_the_same_session_id_sees_nothing(server: Serv
 # In process: the test holds the stream at a yield while writes land, so the store is ahead of it.
 
 
-async def _no_guard() -> None:
-    return None
-
-
 @pytest.fixture
-async def tenant_id(state: AppState, tenant: Tenant) -> str:
-    principal = await state.find_principal(tenant.key)
-    assert principal is not None
-    return principal.tenant_id
-
-
-@pytest.fixture
-async def stream(state: AppState, tenant: Tenant, tenant_id: str) -> AsyncIterator[AsyncIterator[ExecutionRecord]]:
+async def stream(state: AppState, tenant: Tenant) -> AsyncIterator[AsyncIterator[ExecutionRecord]]:
     """A sessionId stream of `tenant`, live and paused at the yield of its first marker execution."""
-    assert state.bus is not None
-    tap = StreamTap()
-    query = ExecutionQuery(session_id="chat-held")
-    records = live_executions.executions(state.bus, state.ch, tenant_id, query, lambda: None, _no_guard, tap)
-    first = asyncio.ensure_future(anext(records))
-    await tap.ready.wait()
-    await tenant.gql_data(INGEST, {"e": [span("mark-held", "r", "started", session="chat-held")]})
-    assert (await asyncio.wait_for(first, 30)).id == "mark-held"
-    yield records
-    await records.aclose()  # type: ignore[attr-defined]
+    marker = [span("mark-held", "r", "started", session="chat-held")]
+    async with held_stream(state, tenant, ExecutionQuery(session_id="chat-held"), marker) as records:
+        yield records
 
 
 async def test_a_start_read_after_the_store_saw_a_child_name_the_session_is_sent(
