@@ -1,12 +1,13 @@
 """What the `executions` subscription's tests (tests/test_live_failed.py, tests/test_live_sessions.py) share:
-the lifecycle events they write, the server they write them to, and a stream held still in process, so
-every file writes the same shape of event and reads the stream the same way."""
+the lifecycle events they write, the server they write them to, a websocket subscription read up to
+markers, and a stream held still in process, so every file writes and reads the same way."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from server.state import AppState
 from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord
 from tests.conftest import Tenant
 from tests.process import ServerProcess
+from tests.ws_client import GraphQLWS
 
 INGEST = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }"
 
@@ -55,6 +57,53 @@ async def gql(server: ServerProcess, query: str, variables: dict[str, Any], key:
 
 async def write(server: ServerProcess, events: list[dict[str, Any]], key: str | None = None) -> None:
     await gql(server, INGEST, {"e": events}, key)
+
+
+class ExecutionsWatcher:
+    """One `executions` subscription over a websocket. `mark` writes a marker execution that matches the
+    filter (`marker_events` of its id) and reads up to it: messages arrive in write order, so what came
+    before it is everything the writes before it sent. `received` holds every update, markers too."""
+
+    def __init__(
+        self,
+        server: ServerProcess,
+        subscription: str,
+        variables: dict[str, Any],
+        marker_events: Callable[[str], list[dict[str, Any]]],
+        key: str | None = None,
+    ) -> None:
+        self.server, self.key = server, key or server.api_key
+        self.subscription, self.variables, self.marker_events = subscription, variables, marker_events
+        self.ws = GraphQLWS(server.url)
+        self.received: list[dict[str, Any]] = []
+
+    async def start(self) -> None:
+        """Subscribe, then write markers until one arrives: from then on the subscription sees every write."""
+        await self.ws.connect({"apiKey": self.key})
+        await self.ws.subscribe(self.subscription, self.variables)
+        for _ in range(20):
+            try:
+                await self.mark()
+                return
+            except TimeoutError:
+                continue
+        raise AssertionError("the subscription never went live")
+
+    async def mark(self) -> list[dict[str, Any]]:
+        """The updates the writes since the last marker sent, in order (markers left out)."""
+        marker = f"mark-{uuid.uuid4().hex[:8]}"
+        await write(self.server, self.marker_events(marker), self.key)
+        before: list[dict[str, Any]] = []
+        while True:
+            item = (await self.ws.data(10.0))["executions"]
+            self.received.append(item)
+            if item["id"] == marker:
+                return before
+            if not item["id"].startswith("mark-"):
+                before.append(item)
+
+    async def close(self) -> None:
+        await self.ws.close()
 
 
 async def _no_guard() -> None:

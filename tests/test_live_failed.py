@@ -6,17 +6,18 @@ websocket client, and in process where a test counts the store's reads."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
 
 from server.state import AppState
 from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord
 from tests.conftest import Tenant
-from tests.live_events import INGEST, gql, held_stream, served, span, write
+from tests.live_events import INGEST, ExecutionsWatcher, gql, held_stream, served, span, write
 from tests.process import ServerProcess
-from tests.ws_client import GraphQLWS
 
 KEY = "th_live_failed_key"
 SUBSCRIBE = "subscription($f: Boolean!) { executions(filter: {failed: $f}) { id status } }"
@@ -33,43 +34,20 @@ async def listed(server: ServerProcess, failed: bool) -> set[str]:
     return {e["node"]["id"] for e in data["executions"]["edges"]}
 
 
-class Watcher:
-    """One `executions(filter: {failed})` subscription; `mark` reads up to a marker execution written after
-    the writes under test (messages arrive in write order), so what came before it is all they sent."""
+def _marker(failed: bool, marker: str) -> list[dict[str, Any]]:
+    """A marker matches the filter: a root that fails for `failed: true`, one that starts for `failed: false`."""
+    return [span(marker, "r", "started")] + ([span(marker, "r", "failed")] if failed else [])
+
+
+class Watcher(ExecutionsWatcher):
+    """One `executions(filter: {failed})` subscription."""
 
     def __init__(self, server: ServerProcess, failed: bool) -> None:
-        self.server, self.failed = server, failed
-        self.ws = GraphQLWS(server.url)
-        self._marks = 0
+        super().__init__(server, SUBSCRIBE, {"f": failed}, functools.partial(_marker, failed))
 
-    async def start(self) -> None:
-        """Subscribe, then write markers until one arrives: from then on the subscription sees every write."""
-        await self.ws.connect({"apiKey": KEY})
-        await self.ws.subscribe(SUBSCRIBE, {"f": self.failed})
-        for _ in range(20):
-            try:
-                await self.mark()
-                return
-            except TimeoutError:
-                continue
-        raise AssertionError("the subscription never went live")
-
-    async def mark(self) -> list[tuple[str, str]]:
-        self._marks += 1
-        marker = f"mark-{uuid.uuid4().hex[:8]}"
-        # A marker matches the filter: a root that fails for `failed: true`, one that starts for `failed: false`.
-        events = [span(marker, "r", "started")] + ([span(marker, "r", "failed")] if self.failed else [])
-        await write(self.server, events)
-        before: list[tuple[str, str]] = []
-        while True:
-            item = (await self.ws.data(10.0))["executions"]
-            if item["id"] == marker:
-                return before
-            if not item["id"].startswith("mark-"):
-                before.append((item["id"], item["status"]))
-
-    async def close(self) -> None:
-        await self.ws.close()
+    async def updates(self) -> list[tuple[str, str]]:
+        """(id, status) of each update the writes since the last marker sent."""
+        return [(i["id"], i["status"]) for i in await self.mark()]
 
 
 async def test_a_child_failing_makes_the_execution_match_failed_true(server: ServerProcess) -> None:
@@ -80,7 +58,7 @@ async def test_a_child_failing_makes_the_execution_match_failed_true(server: Ser
     trace = f"child-failed-{uuid.uuid4().hex[:8]}"
     await write(server, [span(trace, "r", "started"), span(trace, "c", "started", parent="r"),
                          span(trace, "c", "failed", parent="r"), span(trace, "r", "completed")])  # fmt: skip
-    assert await watcher.mark() == [(trace, "RUNNING"), (trace, "SUCCEEDED")]
+    assert await watcher.updates() == [(trace, "RUNNING"), (trace, "SUCCEEDED")]
     assert trace in await listed(server, failed=True)
     await watcher.close()
 
@@ -92,15 +70,15 @@ async def test_a_child_failing_under_a_running_root_sends_the_execution_then(ser
     await watcher.start()
     trace = f"late-failure-{uuid.uuid4().hex[:8]}"
     await write(server, [span(trace, "r", "started"), span(trace, "c", "started", parent="r")])
-    assert await watcher.mark() == []
+    assert await watcher.updates() == []
     assert trace not in await listed(server, failed=True)
     await write(server, [span(trace, "c", "failed", parent="r")])
-    assert await watcher.mark() == [(trace, "RUNNING")]
+    assert await watcher.updates() == [(trace, "RUNNING")]
     assert trace in await listed(server, failed=True)
     await write(server, [span(trace, "d", "started", parent="r"), span(trace, "d", "completed", parent="r")])
-    assert await watcher.mark() == []  # already sent; its root neither started nor finished
+    assert await watcher.updates() == []  # already sent; its root neither started nor finished
     await write(server, [span(trace, "r", "completed")])
-    assert await watcher.mark() == [(trace, "SUCCEEDED")]
+    assert await watcher.updates() == [(trace, "SUCCEEDED")]
     await watcher.close()
 
 
@@ -111,12 +89,12 @@ async def test_a_child_failing_after_the_root_finished_sends_the_execution_then(
     await watcher.start()
     trace = f"after-finish-{uuid.uuid4().hex[:8]}"
     await write(server, [span(trace, "r", "started"), span(trace, "r", "completed")])
-    assert await watcher.mark() == []
+    assert await watcher.updates() == []
     await write(server, [span(trace, "c", "started", parent="r"), span(trace, "c", "failed", parent="r")])
-    assert await watcher.mark() == [(trace, "SUCCEEDED")]
+    assert await watcher.updates() == [(trace, "SUCCEEDED")]
     assert trace in await listed(server, failed=True)
     await write(server, [span(trace, "d", "started", parent="r"), span(trace, "d", "failed", parent="r")])
-    assert await watcher.mark() == []  # sent already
+    assert await watcher.updates() == []  # sent already
     await watcher.close()
 
 
@@ -129,7 +107,7 @@ async def test_a_child_failing_keeps_the_execution_out_of_failed_false(server: S
     await write(server, [span(failing, "r", "started"), span(failing, "c", "started", parent="r"),
                          span(failing, "c", "failed", parent="r"), span(failing, "r", "completed")])  # fmt: skip
     await write(server, [span(clean, "r", "started"), span(clean, "r", "completed")])
-    assert await watcher.mark() == [(clean, "RUNNING"), (clean, "SUCCEEDED")]
+    assert await watcher.updates() == [(clean, "RUNNING"), (clean, "SUCCEEDED")]
     now_listed = await listed(server, failed=False)
     assert failing not in now_listed and clean in now_listed
     await watcher.close()

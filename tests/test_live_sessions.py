@@ -18,9 +18,8 @@ import pytest
 from server.state import AppState
 from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord
 from tests.conftest import Tenant
-from tests.live_events import INGEST, gql, held_stream, served, span, write
+from tests.live_events import INGEST, ExecutionsWatcher, gql, held_stream, served, span, write
 from tests.process import ServerProcess
-from tests.ws_client import GraphQLWS
 
 KEY = "th_live_sessions_key"
 SUBSCRIBE = "subscription($s: String!) { executions(filter: {sessionId: $s}) { id status sessionId } }"
@@ -39,49 +38,20 @@ def other_key(server: ServerProcess) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-class Watcher:
-    """One `executions(filter: {sessionId})` subscription and what it received, in order."""
+class Watcher(ExecutionsWatcher):
+    """One `executions(filter: {sessionId})` subscription; its markers are executions of the session."""
 
     def __init__(self, server: ServerProcess, session: str, key: str = KEY) -> None:
-        self.server, self.session, self.key = server, session, key
-        self.ws = GraphQLWS(server.url)
-        self.received: list[dict[str, Any]] = []
-        self._marks = 0
+        def marker(execution: str) -> list[dict[str, Any]]:
+            return [span(execution, "r", "started", session=session)]
 
-    async def start(self) -> None:
-        """Subscribe, then write marker executions of the session until one arrives: from then on the
-        subscription sees every write."""
-        await self.ws.connect({"apiKey": self.key})
-        await self.ws.subscribe(SUBSCRIBE, {"s": self.session})
-        for _ in range(20):
-            try:
-                await self.mark()
-                return
-            except TimeoutError:
-                continue
-        raise AssertionError("the subscription never went live")
-
-    async def mark(self) -> list[dict[str, Any]]:
-        """Write a marker execution of the session and read up to it (messages arrive in write order): what
-        arrived before it is everything the writes before it sent."""
-        self._marks += 1
-        marker = f"mark-{self.session}-{self._marks}"
-        await write(self.server, [span(marker, "r", "started", session=self.session)], self.key)
-        before: list[dict[str, Any]] = []
-        while True:
-            item = (await self.ws.data(10.0))["executions"]
-            self.received.append(item)
-            if item["id"] == marker:
-                return [i for i in before if not i["id"].startswith("mark-")]
-            before.append(item)
+        super().__init__(server, SUBSCRIBE, {"s": session}, marker, key)
+        self.session = session
 
     async def agrees_with_the_query(self) -> None:
         """Every execution the query lists was sent, and nothing else."""
         listed = await gql(self.server, LISTED, {"s": self.session}, self.key)
         assert {i["id"] for i in self.received} == {e["node"]["id"] for e in listed["executions"]["edges"]}
-
-    async def close(self) -> None:
-        await self.ws.close()
 
 
 async def test_a_session_execution_whose_child_names_another_session_belongs_to_it(server: ServerProcess) -> None:
