@@ -10,7 +10,9 @@ filter then sends the execution as that span lands. The root-span filters (statu
 failed) are checked here, against the record the update shows: a STARTED update shows the running root even
 when the store has since seen it finish. `failed` also looks below the root, as the query's does (the root or
 any span failed): a record built from the root alone counts the store's failures below it, and with
-`failed: true` a write below the root asks the store too, so a child failing sends the execution then.
+`failed: true` a span failing below the root asks the store too, so the execution is sent then (while its
+root runs, or after it finished). Only a failing piece can make `failed: true` match: other writes below the
+root ask nothing, as each question is a summary over every span of the executions asked about.
 """
 
 from __future__ import annotations
@@ -57,16 +59,39 @@ def execution_matches(q: ExecutionQuery, r: ExecutionRecord) -> bool:
 @dataclass(slots=True)
 class _Touch:
     """One event of a message that concerns an execution: a start or finish of its root span (`root`, the
-    root's state right after it), or, when the filter needs the store to see every write (any_write), any
-    other write to it."""
+    root's state right after it), or another write to it that can make it match the filter (`_below_counts`)."""
 
     execution_id: str
     key: str  # the event's event_key
     root: SpanRecord | None
 
 
+BelowCounts = Callable[[LiveEvent], bool]  # whether a write that is not a root's start or finish can match
+
+
+def _every_write(_: LiveEvent) -> bool:
+    return True
+
+
+def _a_failure(live: LiveEvent) -> bool:
+    return live.piece is not None and live.piece.status == "FAILED"
+
+
+def _no_write(_: LiveEvent) -> bool:
+    return False
+
+
+def _below_counts(query: ExecutionQuery) -> BelowCounts:
+    """Which writes besides a root's start or finish can make an execution match `query`: any, for a store
+    filter (a span naming the session, holding the text, an event of the actor); for `failed: true`, only a
+    piece saying FAILED, the one way a span comes to count as failed; else none."""
+    if store_filters(query) is not None:
+        return _every_write
+    return _a_failure if query.failed is True else _no_write
+
+
 def _touches(
-    events: list[LiveEvent | None], roots: dict[tuple[str, str], SpanState], delivered: Seen, any_write: bool
+    events: list[LiveEvent | None], roots: dict[tuple[str, str], SpanState], delivered: Seen, counts: BelowCounts
 ) -> list[_Touch]:
     out: list[_Touch] = []
     for live in events:
@@ -81,7 +106,7 @@ def _touches(
             if state.apply(piece, e.timestamp) in (STARTED, FINISHED):
                 out.append(_Touch(e.execution_id, event_key(e), state.record))
                 continue
-        if any_write:
+        if counts(live):
             out.append(_Touch(e.execution_id, event_key(e), None))
     return out
 
@@ -116,17 +141,18 @@ async def executions(
     in_store, on_root = store_filters(query), root_filters(query)
     # Writes that are not a root's start or finish matter when they can make the execution match: a store
     # filter's span landing, or, for `failed: true`, a span below the root failing.
-    any_write = in_store is not None or query.failed is True
+    counts = _below_counts(query)
+    below = counts is not _no_write
     async with subscribed(bus, tenant_id) as subscriber:
         roots: dict[tuple[str, str], SpanState] = {}
         delivered = Seen()
-        sent = Seen()  # executions sent while any write counts: a later write below the root cannot match anew
+        sent = Seen()  # executions sent while writes below the root count: a later one cannot match anew
         start = (await bus.position() + 1, -1)
         tap.ready.set()
         if tap.history_only:
             return
         async for _message, live_events, _first in stream_messages(bus, subscriber, tenant_id, start, guard):
-            touches = _touches(live_events, roots, delivered, any_write)
+            touches = _touches(live_events, roots, delivered, counts)
             rooted = {t.execution_id for t in touches if t.root is not None}
             asked = (t.execution_id for t in touches if t.root is not None or t.execution_id not in sent)
             ids = list(dict.fromkeys(asked))
@@ -145,7 +171,7 @@ async def executions(
                     record = found
                 if not execution_matches(on_root, record):
                     continue
-                if any_write:
+                if below:
                     sent.add(t.execution_id)
                 tap.at(t.key)
                 fresh()

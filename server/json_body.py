@@ -21,9 +21,11 @@ SLICE = 256  # items of a long list encoded together
 SEND_BYTES = 256 * 1024
 STREAM_MIN_BYTES = 1024 * 1024  # smaller bodies go out as one bytes object, as before
 
+
 def encode_pieces(value: Any) -> list[bytes]:
-    """Pieces whose concatenation is orjson.dumps(value). Lists longer than SLICE are emptied as they are
-    encoded (their items set to None)."""
+    """Pieces whose concatenation is orjson.dumps(value). Lists longer than SLICE, and lists of any
+    length that open with an orjson Fragment (items encoded early), are emptied as they are encoded (their
+    items set to None)."""
     pieces: list[bytes] = []
     _encode(value, pieces)
     return pieces

@@ -119,32 +119,54 @@ async def test_no_batching_no_get_mutations_no_form_posts(tenant: Tenant) -> Non
 
 
 COUNT = "{ events { totalCount } }"
+# Only the spans: the execution's page of spans is read first (query_converted), before any other read.
+SPANS = "query($id: ID!) { execution(id: $id) { spans { edges { node { id name } } } } }"
+TRACE = [{"name": "chain.started", "executionId": "down-trace", "spanId": "r", "payload": {"name": "root"}},
+         {"name": "chain.completed", "executionId": "down-trace", "spanId": "r"}]  # fmt: skip
+
+
+async def _write_trace(tenant: Tenant) -> None:
+    """A stored execution whose spans read normally while ClickHouse is up."""
+    await tenant.gql_data("mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }", {"e": TRACE})
+    spans = (await tenant.gql_data(SPANS, {"id": "down-trace"}))["execution"]["spans"]["edges"]
+    assert [e["node"]["name"] for e in spans] == ["root"]
 
 
 class Exploding:
-    """A fault-injecting ClickHouse: every read raises an unexpected error with a secret in its text."""
+    """A fault-injecting ClickHouse: every read (rows, or rows converted block by block, as span reads are)
+    raises an unexpected error with a secret in its text; `reads` names the reads tried."""
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
+        self.reads: list[str] = []
+
+    def _fail(self) -> Exception:
+        return RuntimeError("secret internals: password=hunter2")
 
     async def query(self, *args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("secret internals: password=hunter2")
+        self.reads.append("query")
+        raise self._fail()
+
+    async def query_converted(self, *args: Any, **kwargs: Any) -> Any:
+        self.reads.append("query_converted")
+        raise self._fail()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
 
 @pytest.fixture
-def exploding(state: AppState) -> Iterator[None]:
+def exploding(state: AppState) -> Iterator[Exploding]:
     real = state.ch
-    state.ch = Exploding(real)  # type: ignore[assignment]
+    fake = Exploding(real)
+    state.ch = fake  # type: ignore[assignment]
     try:
-        yield
+        yield fake
     finally:
         state.ch = real
 
 
-async def test_unexpected_errors_are_masked_with_a_request_id(tenant: Tenant, app: Any, exploding: None) -> None:
+async def test_unexpected_errors_are_masked_with_a_request_id(tenant: Tenant, app: Any, exploding: Exploding) -> None:
     async with await _client(app, tenant.key) as client:
         response = await client.post("/graphql", json={"query": COUNT}, headers={"X-Request-ID": "req-123"})
         assert response.headers["x-request-id"] == "req-123"
@@ -159,8 +181,8 @@ async def test_unexpected_errors_are_masked_with_a_request_id(tenant: Tenant, ap
 class Unavailable(Exploding):
     """A ClickHouse that is down: every read raises StoreUnavailable, its cause naming a secret."""
 
-    async def query(self, *args: Any, **kwargs: Any) -> Any:
-        raise StoreUnavailable("clickhouse", ConnectionRefusedError("secret internals: password=hunter2"))
+    def _fail(self) -> Exception:
+        return StoreUnavailable("clickhouse", ConnectionRefusedError("secret internals: password=hunter2"))
 
 
 async def test_a_store_outage_is_service_unavailable_not_internal(tenant: Tenant, app: Any, state: AppState) -> None:
@@ -175,6 +197,31 @@ async def test_a_store_outage_is_service_unavailable_not_internal(tenant: Tenant
     [error] = body["errors"]
     assert error["extensions"] == {"code": "SERVICE_UNAVAILABLE", "retryAfter": 5}
     assert error["message"] == "clickhouse is unavailable; retry later" and error["path"] == ["events"]
+
+
+@pytest.mark.parametrize(
+    ("fake_type", "code"), [(Exploding, "INTERNAL_SERVER_ERROR"), (Unavailable, "SERVICE_UNAVAILABLE")]
+)
+async def test_a_span_read_that_fails_answers_as_any_read(
+    tenant: Tenant, app: Any, state: AppState, fake_type: type[Exploding], code: str
+) -> None:
+    """Span reads go through query_converted (rows converted block by block): an unexpected error there is
+    masked and an outage is SERVICE_UNAVAILABLE, as in any other read."""
+    await _write_trace(tenant)
+    real = state.ch
+    state.ch = fake = fake_type(real)  # type: ignore[assignment]
+    try:
+        async with await _client(app, tenant.key) as client:
+            response = await client.post("/graphql", json={"query": SPANS, "variables": {"id": "down-trace"}})
+    finally:
+        state.ch = real
+    assert fake.reads[0] == "query_converted"  # the span read, not some other read first
+    body = response.json()
+    assert body["data"] == {"execution": None} and "hunter2" not in response.text and "Traceback" not in response.text
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == code and error["path"] == ["execution"]
+    if fake_type is Unavailable:
+        assert error["extensions"]["retryAfter"] == 5 and error["message"] == "clickhouse is unavailable; retry later"
 
 
 async def test_key_scopes(app: Any, state: AppState) -> None:

@@ -13,42 +13,22 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from resolvers import live_executions
-from resolvers.live import StreamTap
 from server.state import AppState
 from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord
 from tests.conftest import Tenant
+from tests.live_events import INGEST, ExecutionsWatcher, gql, held_stream, served, span, write
 from tests.process import ServerProcess
-from tests.ws_client import GraphQLWS
 
 KEY = "th_live_sessions_key"
-INGEST = "mutation($e: [EventInput!]!) { ingestEvents(events: $e) { count } }"
 SUBSCRIBE = "subscription($s: String!) { executions(filter: {sessionId: $s}) { id status sessionId } }"
 LISTED = "query($s: String!) { executions(filter: {sessionId: $s}, first: 100) { edges { node { id } } } }"
 
 
-def span(
-    execution: str, span_id: str, phase: str, kind: str = "chain", parent: str | None = None, session: str = ""
-) -> dict[str, Any]:
-    """A lifecycle event of one span (`chain.started`, `session.completed`, …), naming `session` if given."""
-    payload: dict[str, Any] = {"name": f"{kind} {span_id}"}
-    if session:
-        payload["attributes"] = {"session.id": session}
-    event: dict[str, Any] = {"name": f"{kind}.{phase}", "executionId": execution, "spanId": span_id, "payload": payload}
-    if parent:
-        event["parentSpanId"] = parent
-    return event
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Iterator[ServerProcess]:
-    proc = ServerProcess(tmp_path_factory.mktemp("live-sessions") / "a", KEY, {"TRACEHOUSE_DATABASE_URL": database_url})
-    proc.start()
-    yield proc
-    proc.stop()
+    yield from served(tmp_path_factory, database_url, "live-sessions", KEY)
 
 
 @pytest.fixture(scope="module")
@@ -58,61 +38,20 @@ def other_key(server: ServerProcess) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-async def gql(server: ServerProcess, query: str, variables: dict[str, Any], key: str = KEY) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=server.url, headers={"X-API-Key": key}) as client:
-        response = await client.post("/graphql", json={"query": query, "variables": variables})
-    body = response.json()
-    assert response.status_code == 200 and "errors" not in body, body
-    return body["data"]
-
-
-async def write(server: ServerProcess, events: list[dict[str, Any]], key: str = KEY) -> None:
-    await gql(server, INGEST, {"e": events}, key)
-
-
-class Watcher:
-    """One `executions(filter: {sessionId})` subscription and what it received, in order."""
+class Watcher(ExecutionsWatcher):
+    """One `executions(filter: {sessionId})` subscription; its markers are executions of the session."""
 
     def __init__(self, server: ServerProcess, session: str, key: str = KEY) -> None:
-        self.server, self.session, self.key = server, session, key
-        self.ws = GraphQLWS(server.url)
-        self.received: list[dict[str, Any]] = []
-        self._marks = 0
+        def marker(execution: str) -> list[dict[str, Any]]:
+            return [span(execution, "r", "started", session=session)]
 
-    async def start(self) -> None:
-        """Subscribe, then write marker executions of the session until one arrives: from then on the
-        subscription sees every write."""
-        await self.ws.connect({"apiKey": self.key})
-        await self.ws.subscribe(SUBSCRIBE, {"s": self.session})
-        for _ in range(20):
-            try:
-                await self.mark()
-                return
-            except TimeoutError:
-                continue
-        raise AssertionError("the subscription never went live")
-
-    async def mark(self) -> list[dict[str, Any]]:
-        """Write a marker execution of the session and read up to it (messages arrive in write order): what
-        arrived before it is everything the writes before it sent."""
-        self._marks += 1
-        marker = f"mark-{self.session}-{self._marks}"
-        await write(self.server, [span(marker, "r", "started", session=self.session)], self.key)
-        before: list[dict[str, Any]] = []
-        while True:
-            item = (await self.ws.data(10.0))["executions"]
-            self.received.append(item)
-            if item["id"] == marker:
-                return [i for i in before if not i["id"].startswith("mark-")]
-            before.append(item)
+        super().__init__(server, SUBSCRIBE, {"s": session}, marker, key)
+        self.session = session
 
     async def agrees_with_the_query(self) -> None:
         """Every execution the query lists was sent, and nothing else."""
         listed = await gql(self.server, LISTED, {"s": self.session}, self.key)
         assert {i["id"] for i in self.received} == {e["node"]["id"] for e in listed["executions"]["edges"]}
-
-    async def close(self) -> None:
-        await self.ws.close()
 
 
 async def test_a_session_execution_whose_child_names_another_session_belongs_to_it(server: ServerProcess) -> None:
@@ -182,30 +121,12 @@ async def test_another_tenant_with_the_same_session_id_sees_nothing(server: Serv
 # In process: the test holds the stream at a yield while writes land, so the store is ahead of it.
 
 
-async def _no_guard() -> None:
-    return None
-
-
 @pytest.fixture
-async def tenant_id(state: AppState, tenant: Tenant) -> str:
-    principal = await state.find_principal(tenant.key)
-    assert principal is not None
-    return principal.tenant_id
-
-
-@pytest.fixture
-async def stream(state: AppState, tenant: Tenant, tenant_id: str) -> AsyncIterator[AsyncIterator[ExecutionRecord]]:
+async def stream(state: AppState, tenant: Tenant) -> AsyncIterator[AsyncIterator[ExecutionRecord]]:
     """A sessionId stream of `tenant`, live and paused at the yield of its first marker execution."""
-    assert state.bus is not None
-    tap = StreamTap()
-    query = ExecutionQuery(session_id="chat-held")
-    records = live_executions.executions(state.bus, state.ch, tenant_id, query, lambda: None, _no_guard, tap)
-    first = asyncio.ensure_future(anext(records))
-    await tap.ready.wait()
-    await tenant.gql_data(INGEST, {"e": [span("mark-held", "r", "started", session="chat-held")]})
-    assert (await asyncio.wait_for(first, 30)).id == "mark-held"
-    yield records
-    await records.aclose()  # type: ignore[attr-defined]
+    marker = [span("mark-held", "r", "started", session="chat-held")]
+    async with held_stream(state, tenant, ExecutionQuery(session_id="chat-held"), marker) as records:
+        yield records
 
 
 async def test_a_start_read_after_the_store_saw_a_child_name_the_session_is_sent(
