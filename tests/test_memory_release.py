@@ -47,9 +47,13 @@ async def test_a_trace_read_frees_its_records_without_the_cyclic_collector(tenan
         data = await tenant.gql_data(TRACE, {"id": "mem-trace"})
         assert len(data["execution"]["spans"]["edges"]) == 300
         del data
-        for _ in range(3):  # callbacks the operation scheduled (task wake-ups holding finished futures) run
-            await asyncio.sleep(0)
-        assert _live_span_records() == before
+        # Callbacks the operation scheduled (task wake-ups holding finished futures) run, and the read's worker
+        # thread drops its concurrent future (which holds the records it converted) when it gets the CPU again:
+        # wait for that with a deadline, the cyclic collector still off.
+        deadline = time.monotonic() + 10
+        while (live := _live_span_records()) != before:
+            assert time.monotonic() < deadline, f"{live - before} span records outlived the operation"
+            await asyncio.sleep(0.01)
     finally:
         gc.enable()
 
