@@ -37,15 +37,27 @@ _PHASES: dict[str, tuple[str, str]] = {
 }
 
 
-@lru_cache(maxsize=4096)  # a few names recur in every batch: parsed once, not per event
+# Names longer than this are parsed each time, never cached: the name is the client's, and a cache of
+# unbounded keys would hold whatever a client sends (real names are ~10-60 characters).
+CACHED_NAME_MAX = 256
+
+
 def phase_of(name: str) -> tuple[str, str, str] | None:
     """(kind, status, change) for a lifecycle name such as `node.execution.fulfilled`, else None."""
+    return _cached_phase_of(name) if len(name) <= CACHED_NAME_MAX else _phase_of(name)
+
+
+def _phase_of(name: str) -> tuple[str, str, str] | None:
     head, _, phase = name.rpartition(".")
     known = _PHASES.get(phase)
     if not head or known is None:
         return None
     kind = head.split(".", 1)[0].upper()
     return kind, known[0], known[1]
+
+
+# a few names recur in every batch: parsed once, not per event (at most 4,096 x 256 characters held)
+_cached_phase_of = lru_cache(maxsize=4096)(_phase_of)
 
 
 def lifecycle_piece(name: str, ts: datetime, parent_span_id: str = "") -> SpanPiece:

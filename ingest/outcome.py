@@ -12,6 +12,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from ingest.lifecycle import CACHED_NAME_MAX
+
 SUCCESS = "success"
 FAILURE = "failure"
 
@@ -46,10 +48,9 @@ def outcome_of(event_type: str, payload: Any) -> str:
                     return FAILURE
                 if word in _SUCCESS_WORDS:
                     return SUCCESS
-    return _name_outcome(event_type)
+    return _cached_name_outcome(event_type) if len(event_type) <= CACHED_NAME_MAX else _name_outcome(event_type)
 
 
-@lru_cache(maxsize=4096)  # a few event types recur in every batch: judged once, not per event
 def _name_outcome(event_type: str) -> str:
     last = _word(event_type.rpartition(".")[2])
     if last in _FAILURE_WORDS:
@@ -57,3 +58,7 @@ def _name_outcome(event_type: str) -> str:
     if last in _SUCCESS_WORDS:
         return SUCCESS
     return ""
+
+
+# a few event types recur in every batch: judged once, not per event (only short ones: see CACHED_NAME_MAX)
+_cached_name_outcome = lru_cache(maxsize=4096)(_name_outcome)

@@ -42,6 +42,9 @@ class RowsRefused(Exception):
 _STOP = None
 # Rows a commit needs to start beside others in flight (see _run); more than one bulk request's worth.
 PARALLEL_MIN_ROWS = 2_000
+# A small commit waits for an insert in flight only when one of them is at most this big (~0.1 s of chDB):
+# beside only bigger ones (a 100k-span export), waiting would hold a single event's answer for seconds.
+HOLD_BESIDE_MAX_ROWS = 10_000
 Listener = Callable[[list[tuple[str, Batch]]], Awaitable[None]]
 
 
@@ -66,6 +69,7 @@ class GroupCommitWriter:
         self.listener_seconds = 0.0  # the part of it spent in listeners (the live bus)
         self.listeners: list[Listener] = []
         self._inflight: set[asyncio.Task[None]] = set()
+        self._inflight_rows: dict[asyncio.Task[None], int] = {}  # rows of each commit in flight
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="group-commit")
@@ -123,9 +127,13 @@ class GroupCommitWriter:
                 # An insert costs chDB ~10 ms of CPU whatever its size (two parts, the view's plan) plus a few µs
                 # a row: beside inserts in flight, a small commit waits until one of them ends (or more rows
                 # arrive) and goes with what queued meanwhile, so a busy server writes fewer, bigger inserts.
+                # It waits only for inserts that end soon (HOLD_BESIDE_MAX_ROWS), and only for those.
                 if stopping or not inflight or rows >= self._parallel_min_rows or rows >= self._max_rows:
                     break
-                queued, item = await self._next_or_done(inflight)
+                short = {task for task in inflight if self._inflight_rows[task] <= HOLD_BESIDE_MAX_ROWS}
+                if not short:
+                    break
+                queued, item = await self._next_or_done(short)
                 if not queued:
                     break
                 if item is _STOP:
@@ -136,14 +144,19 @@ class GroupCommitWriter:
             self._held = 0
             task = asyncio.create_task(self._commit(pending, rows, slots))
             inflight.add(task)
-            task.add_done_callback(inflight.discard)
+            self._inflight_rows[task] = rows
+            task.add_done_callback(self._done)
         await asyncio.gather(*inflight)
 
-    async def _next_or_done(self, inflight: set[asyncio.Task[None]]) -> tuple[bool, _Pending | None]:
-        """Wait until a batch is queued or a commit in flight ends: (True, the batch or the stop sentinel), or
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        self._inflight_rows.pop(task, None)
+
+    async def _next_or_done(self, commits: set[asyncio.Task[None]]) -> tuple[bool, _Pending | None]:
+        """Wait until a batch is queued or one of `commits` ends: (True, the batch or the stop sentinel), or
         (False, None) when a commit ended first."""
         getter = asyncio.ensure_future(self._queue.get())
-        done, _ = await asyncio.wait({getter, *inflight}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({getter, *commits}, return_when=asyncio.FIRST_COMPLETED)
         if getter in done:
             return True, getter.result()
         getter.cancel()

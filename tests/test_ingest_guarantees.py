@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from server.settings import Settings
 from server.state import AppState
 from storage.errors import StoreUnavailable
 from tests.conftest import Tenant
@@ -183,3 +184,37 @@ async def test_beside_an_insert_in_flight_small_batches_wait_and_go_in_one_inser
     await asyncio.gather(*writes)
     assert writer.inserts - before == 2  # one each would be 4 (up to TRACEHOUSE_INSERT_PARALLEL at once)
     assert await _count(tenant) == 4
+
+
+async def test_a_small_batch_does_not_wait_for_a_big_insert_in_flight(
+    tenant: Tenant, state: AppState, settings: Settings
+) -> None:
+    """The hold above is only beside inserts that end soon: beside a big one (here 30,000 rows of another
+    tenant) a single event is inserted at once and acknowledged before the big insert ends, and what is
+    acknowledged is already stored. (A writer of its own over two chDB handles of the same store: the
+    shared app has one, on which inserts queue whatever the writer does.)"""
+    from ingest import vellum
+    from ingest.writer import HOLD_BESIDE_MAX_ROWS, GroupCommitWriter
+    from storage.clickhouse.client import ChdbClickHouse
+    from storage.postgres.keys import ensure_tenant
+
+    ch = ChdbClickHouse(settings.clickhouse_url, 2)
+    writer = GroupCommitWriter(ch, state.pg)
+    writer.start()
+    try:
+        tenant_id = await ensure_tenant(state.pg, tenant.name)
+        other = await ensure_tenant(state.pg, f"{tenant.name}-big")
+        big_rows = 3 * HOLD_BESIDE_MAX_ROWS
+        big = asyncio.create_task(writer.write(other, vellum.adapt([_vellum() for _ in range(big_rows)])))  # noqa: RUF006 (awaited below)
+        deadline = asyncio.get_running_loop().time() + 30
+        while big_rows not in writer._inflight_rows.values():  # the big commit is in flight
+            assert asyncio.get_running_loop().time() < deadline and not big.done()
+            await asyncio.sleep(0.001)
+        await writer.write(tenant_id, vellum.adapt([_vellum()]))
+        assert not big.done()
+        assert await _count(tenant) == 1
+        await big
+        assert writer.inserts == 2
+    finally:
+        await writer.stop()
+        await ch.close()
