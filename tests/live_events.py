@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -44,6 +47,13 @@ def served(tmp_path_factory: pytest.TempPathFactory, database_url: str, name: st
     proc.start()
     yield proc
     proc.stop()
+
+
+def new_key(server: ServerProcess, tenant: str) -> str:
+    """A key of `tenant` (created if new), made by the CLI a user would run against the server's stores."""
+    command = [str(Path(sys.executable).parent / "tracehouse"), "keys", "create", "--tenant", tenant]
+    out = subprocess.run(command, env=server.env, capture_output=True, text=True, check=True, timeout=120)
+    return out.stdout.strip().splitlines()[-1]
 
 
 async def gql(server: ServerProcess, query: str, variables: dict[str, Any], key: str | None = None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import pytest
 from server.state import AppState
 from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord
 from tests.conftest import Tenant
-from tests.live_events import INGEST, ExecutionsWatcher, gql, held_stream, served, span, write
+from tests.live_events import INGEST, ExecutionsWatcher, gql, held_stream, new_key, served, span, write
 from tests.process import ServerProcess
 
 KEY = "th_live_failed_key"
@@ -42,8 +42,8 @@ def _marker(failed: bool, marker: str) -> list[dict[str, Any]]:
 class Watcher(ExecutionsWatcher):
     """One `executions(filter: {failed})` subscription."""
 
-    def __init__(self, server: ServerProcess, failed: bool) -> None:
-        super().__init__(server, SUBSCRIBE, {"f": failed}, functools.partial(_marker, failed))
+    def __init__(self, server: ServerProcess, failed: bool, key: str | None = None) -> None:
+        super().__init__(server, SUBSCRIBE, {"f": failed}, functools.partial(_marker, failed), key)
 
     async def updates(self) -> list[tuple[str, str]]:
         """(id, status) of each update the writes since the last marker sent."""
@@ -111,6 +111,25 @@ async def test_a_child_failing_keeps_the_execution_out_of_failed_false(server: S
     now_listed = await listed(server, failed=False)
     assert failing not in now_listed and clean in now_listed
     await watcher.close()
+
+
+async def test_another_tenants_failures_are_not_sent_to_failed_true(server: ServerProcess) -> None:
+    """Two tenants write the same execution id: one's child fails, the other's runs clean. The clean tenant's
+    `failed: true` stream sends nothing of it, as its query lists nothing; the failing tenant's stream sends it."""
+    other = new_key(server, "failed-other")
+    owner, spy = Watcher(server, failed=True), Watcher(server, failed=True, key=other)
+    await owner.start()
+    await spy.start()
+    trace = f"shared-{uuid.uuid4().hex[:8]}"
+    await write(server, [span(trace, "r", "started"), span(trace, "c", "started", parent="r")], other)
+    await write(server, [span(trace, "r", "started"), span(trace, "c", "started", parent="r"),
+                         span(trace, "c", "failed", parent="r")])  # fmt: skip
+    assert await owner.updates() == [(trace, "RUNNING")]
+    assert await spy.updates() == []
+    spy_listed = await gql(server, LISTED, {"f": True}, other)
+    assert trace not in {e["node"]["id"] for e in spy_listed["executions"]["edges"]}
+    await owner.close()
+    await spy.close()
 
 
 # In process: the test holds the stream at a yield while writes land, and counts what it asks the store.

@@ -6,11 +6,8 @@ where a test must hold the stream still while the store moves ahead of it."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +15,7 @@ import pytest
 from server.state import AppState
 from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord
 from tests.conftest import Tenant
-from tests.live_events import INGEST, ExecutionsWatcher, gql, held_stream, served, span, write
+from tests.live_events import INGEST, ExecutionsWatcher, gql, held_stream, new_key, served, span, write
 from tests.process import ServerProcess
 
 KEY = "th_live_sessions_key"
@@ -33,9 +30,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, database_url: str) -> Itera
 
 @pytest.fixture(scope="module")
 def other_key(server: ServerProcess) -> str:
-    command = [str(Path(sys.executable).parent / "tracehouse"), "keys", "create", "--tenant", "sessions-other"]
-    out = subprocess.run(command, env=server.env, capture_output=True, text=True, check=True, timeout=120)
-    return out.stdout.strip().splitlines()[-1]
+    return new_key(server, "sessions-other")
 
 
 class Watcher(ExecutionsWatcher):
