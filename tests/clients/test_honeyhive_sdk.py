@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,11 +25,25 @@ EXECUTION = """query($id: ID!) { execution(id: $id) { id name status spanCount u
 } }"""
 
 
+_tracers: list[HoneyHiveTracer] = []
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _shut_tracers_down() -> Iterator[None]:
+    """Shut the module's tracers down after its last test (a tracer shut down earlier leaves the next one
+    dead: OpenTelemetry's provider is process-wide), so no exporter thread goes on exporting later tests'
+    spans to a stopped server."""
+    yield
+    for tracer in _tracers:
+        tracer.shutdown()
+
+
 def _traced_chain(server: ServerProcess) -> HoneyHiveTracer:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # `project=` is deprecated but still documented
         tracer = HoneyHiveTracer.init(api_key=KEY, project="support", server_url=server.url,
                                       session_name="support-chat", source="test")  # fmt: skip
+    _tracers.append(tracer)
 
     @trace(event_type="tool", event_name="lookup_order")
     def lookup_order(order_id: str) -> dict[str, str]:
