@@ -8,14 +8,14 @@ import strawberry
 
 from graph.context import Info
 from graph.cost import Cost
-from graph.enums import SpanKind, SpanStatus
+from graph.enums import SPAN_KIND_VALUE, SpanKind, SpanStatus
 from graph.node import Node
 from graph.run_result import RunResult
 from graph.scalars import JSON, DateTime, json_text
 from graph.time_annotations import OptionalDateTime
 from graph.usage import Usage
 from resolvers.loaders.events_by_group import EventsKey
-from resolvers.records import SpanRecord
+from resolvers.records import SpanRecord, duration_ms
 from resolvers.trace import Trace
 
 _new = object.__new__
@@ -54,8 +54,8 @@ class Span(RunResult, Node):
         span = _new(cls)
         span.__dict__ = {
             "id": r.id, "execution_id": r.execution_id, "parent_id": r.parent_id or None, "name": r.name,
-            "kind": SpanKind.value_of(r.kind), "kind_name": r.kind, "status": r.status, "start_time": r.start_iso,
-            "end_time": r.end_iso, "record": r, "trace": trace,
+            "kind": SPAN_KIND_VALUE(r.kind, "OTHER"), "kind_name": r.kind, "status": r.status,
+            "start_time": r.start_iso, "end_time": r.end_iso, "record": r, "trace": trace,
         }  # fmt: skip
         return span
 
@@ -68,7 +68,8 @@ class Span(RunResult, Node):
 
     @strawberry.field
     def duration_ms(self) -> float | None:
-        return self.record.duration_ms
+        r = self.record  # SpanRecord.duration_ms without the property's call: once per span of a trace
+        return duration_ms(r.start_time, r.end_time)
 
     @strawberry.field
     def attributes(self) -> JSON | None:
