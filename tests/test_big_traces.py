@@ -45,8 +45,8 @@ def span_reads(state: AppState, monkeypatch: pytest.MonkeyPatch) -> Iterator[lis
             seen.append((sql, params or {}, len(rows.rows)))
         return rows
 
-    async def recording_converted(sql: str, params: dict[str, Any] | None, *args: Any) -> Any:
-        records = await converted(sql, params, *args)
+    async def recording_converted(sql: str, params: dict[str, Any] | None, *args: Any, **kwargs: Any) -> Any:
+        records = await converted(sql, params, *args, **kwargs)
         if "ORDER BY execution_id, start" in sql:
             seen.append((sql, params or {}, len(records)))
         return records
@@ -178,9 +178,9 @@ async def test_a_page_of_spans_alone_reads_no_summary_of_the_execution(
         asked.append(sql)
         return await query(sql, params)
 
-    async def recording_converted(sql: str, params: dict[str, Any] | None, *args: Any) -> Any:
+    async def recording_converted(sql: str, params: dict[str, Any] | None, *args: Any, **kwargs: Any) -> Any:
         asked.append(sql)
-        return await converted(sql, params, *args)
+        return await converted(sql, params, *args, **kwargs)
 
     async def read(document: str, variables: dict[str, Any] | None = None) -> tuple[Any, list[str]]:
         asked.clear()
