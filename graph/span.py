@@ -75,15 +75,19 @@ class Span(RunResult, Node):
     def attributes(self) -> JSON | None:
         return json_text(self.record.attributes)
 
+    # usage and cost answer a span without them (most spans of a trace) before any further call
     @strawberry.field
     def usage(self) -> Usage | None:
         r = self.record
+        if not r.usage:
+            return None
         return Usage.of_span(r.usage, r.input_tokens, r.output_tokens, r.cache_creation_input_tokens,
                              r.cache_read_input_tokens)
 
     @strawberry.field(description="One entry per unit (USD, …); empty when the span has no cost.")
     def cost(self) -> list[Cost]:
-        return Cost.from_json(self.record.cost)
+        raw = self.record.cost
+        return Cost.from_json(raw) if raw else []
 
     def _tree(self) -> Trace:
         # graph/span_selection.py reads the whole trace whenever a selection reaches parent or children
