@@ -114,32 +114,46 @@ def _null(non_null: bool) -> None:
 CHUNK = 64  # items of a list encoded by one orjson call (as fast as one call for the whole list)
 
 
-def _encoded_chunk(completed: list[Any]) -> orjson.Fragment:
-    """Completed items as the bytes orjson writes for them inside a list (without the brackets). Copied to a
-    bytes object of its own size: the one orjson.dumps returns keeps its whole working buffer, which made
-    encoded spans take several times what their dicts did."""
-    return orjson.Fragment(bytes(memoryview(orjson.dumps(completed))[1:-1]))
+class EncodedItems(list[orjson.Fragment]):
+    """A list completed with its items encoded: orjson writes it as the list of the items (a Fragment's bytes as
+    they are). `raw` holds each Fragment's bytes (the same objects), for an encoder that writes the response in
+    pieces (server/json_body.py): it takes them as they are, where encoding each Fragment again cost orjson a
+    fresh growing buffer a chunk, ~20 µs a 64 KiB chunk (~0.35 ms of a 1,000-span response, ~17 ms of 50,000)."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.raw: list[bytes | None] = []
+
+    def add(self, completed: list[Any]) -> None:
+        """Completed items as the bytes orjson writes for them inside a list (without the brackets). Copied to a
+        bytes object of its own size: the one orjson.dumps returns keeps its whole working buffer, which made
+        encoded spans take several times what their dicts did."""
+        raw = bytes(memoryview(orjson.dumps(completed))[1:-1])
+        self.raw.append(raw)
+        self.append(orjson.Fragment(raw))
 
 
-def encoded_items(complete: Callable[[Any], Any], items: Iterable[Any]) -> list[orjson.Fragment]:
+def encoded_items(complete: Callable[[Any], Any], items: Iterable[Any]) -> EncodedItems:
     """The items completed by `complete` and encoded CHUNK at a time: what orjson writes for the list of the
     completed items, holding at most CHUNK completed items at once."""
-    out: list[orjson.Fragment] = []
+    out = EncodedItems()
     chunk: list[Any] = []
     for item in items:
         chunk.append(complete(item))
         if len(chunk) == CHUNK:
-            out.append(_encoded_chunk(chunk))
+            out.add(chunk)
             chunk = []
     if chunk:
-        out.append(_encoded_chunk(chunk))
+        out.add(chunk)
     return out
 
 
-def encoded_objects(plan: Plan, non_null: bool, items: Iterable[Any]) -> list[orjson.Fragment]:
+def encoded_objects(plan: Plan, non_null: bool, items: Iterable[Any]) -> EncodedItems:
     """encoded_items of a list of objects completed by `plan`, a None item completed as a plan completes a null
     field (_null): the same, without a Python call of its own for each item."""
-    out: list[orjson.Fragment] = []
+    out = EncodedItems()
     chunk: list[Any] = []
     for item in items:
         if item is not None:
@@ -148,10 +162,10 @@ def encoded_objects(plan: Plan, non_null: bool, items: Iterable[Any]) -> list[or
             _null(non_null)  # raises where the item may not be null
             chunk.append(None)
         if len(chunk) == CHUNK:
-            out.append(_encoded_chunk(chunk))
+            out.add(chunk)
             chunk = []
     if chunk:
-        out.append(_encoded_chunk(chunk))
+        out.add(chunk)
     return out
 
 
