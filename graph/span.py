@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -48,6 +49,12 @@ class Span(RunResult, Node):
 
     @classmethod
     def of(cls, r: SpanRecord, trace: Trace | None) -> Span:
+        return cls.in_trace(trace, r)
+
+    @classmethod
+    def in_trace(cls, trace: Trace | None, r: SpanRecord) -> Span:
+        """Span.of with the trace first: `partial(Span.in_trace, trace)` wraps each record of a page without a
+        Python call of its own (a lambda costs one, a partial with a keyword ~3x that)."""
         # The attributes the dataclass __init__ sets, set as one dict: its keywords cost ~1.2 µs a span (12 ms
         # of a 10,000-span page), this ~0.6 µs. Only values that cost nothing to read; the others are
         # computed by their field when it is selected (durationMs).
@@ -64,7 +71,7 @@ class Span(RunResult, Node):
 
     @classmethod
     def all(cls, records: list[SpanRecord], trace: Trace | None) -> list[Span]:
-        return [cls.of(r, trace) for r in records]
+        return list(map(partial(cls.in_trace, trace), records))
 
     @strawberry.field
     def duration_ms(self) -> float | None:
