@@ -5,7 +5,9 @@
 - ParserCache's `cached_parse_document` (graph/parser_cache.py) and `validate_document`
   (graph/bounded_validation.py);
 - the graphql-core execution context class Strawberry executes with (graph/fast_execution.py), object
-  definitions and name conversion (graph/raw_arguments.py), the schema's graphql-core schema;
+  definitions and name conversion (graph/raw_arguments.py), the schema's graphql-core schema, the attribute
+  `strawberry.cast` marks an object with (graph/fast_execution.py: an uncast object of its own class is
+  of its type);
 - the graphql-core resolve info under a Strawberry Info (graph/execution_selection.py: a nested field's
   arguments, coerced as graphql-core will coerce them for that field);
 - the graphql-transport-ws handler's operation plumbing and its websocket adapter (server/shared_streams.py).
@@ -31,6 +33,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (  
     _OperationStreamClosed,
 )
 from strawberry.types.base import StrawberryObjectDefinition, has_object_definition  # noqa: E402
+from strawberry.types.cast import TYPE_CAST_ATTRIBUTE  # noqa: E402
 from strawberry.types.execution import ExecutionResult, PreExecutionError  # noqa: E402
 from strawberry.types.info import Info  # noqa: E402
 from strawberry.utils.aio import aclosing  # noqa: E402
@@ -61,6 +64,7 @@ def graphql_schema(schema: Schema) -> GraphQLSchema:
 
 
 __all__ = [
+    "TYPE_CAST_ATTRIBUTE",
     "BaseGraphQLTransportWSHandler",
     "ExecutionResult",
     "MaskErrors",

@@ -73,7 +73,9 @@ class Edges(Sequence[Edge[T]]):
     def __iter__(self) -> Iterator[Edge[T]]:
         page, wrap = self._page, self._wrap
         for item in page.items:
-            yield _edge(wrap(item), page, item)
+            edge: Edge[T] = _new(Edge)  # _edge's body: a call fewer for each item of a big page
+            edge.__dict__ = {"node": wrap(item), "_page": page, "_item": item}
+            yield edge
 
 
 @strawberry.type

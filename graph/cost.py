@@ -18,4 +18,15 @@ class Cost:
 
     @classmethod
     def from_json(cls, raw: str) -> list[Cost]:
-        return [cls(value=c["value"], unit=c["unit"], source=c.get("source")) for c in orjson.loads(raw)] if raw else []
+        return [_cost(c["value"], c["unit"], c.get("source")) for c in orjson.loads(raw)] if raw else []
+
+
+_new = object.__new__
+
+
+def _cost(value: float, unit: str, source: str | None) -> Cost:
+    """Cost(value=…, unit=…, source=…) with its attributes set as one dict: the dataclass __init__ with keywords
+    costs ~2x as much, once per cost entry of every span of a trace."""
+    cost: Cost = _new(Cost)
+    cost.__dict__ = {"value": value, "unit": unit, "source": source}
+    return cost

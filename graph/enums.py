@@ -59,6 +59,9 @@ class SpanKind(Enum):
 
 _KINDS = {k.value: k for k in SpanKind if k is not SpanKind.OTHER}
 _KIND_VALUES = {value: value for value in _KINDS}
+# SpanKind.value_of(stored) is SPAN_KIND_VALUE(stored, "OTHER"): a bound C method, for a caller that runs once a
+# span of a big trace (graph/span.py Span.of) and would pay a Python call for the staticmethod.
+SPAN_KIND_VALUE = _KIND_VALUES.get
 
 
 @strawberry.enum(description="ASC: smallest first; DESC: largest (newest) first. Ties are broken by id.")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from adapters.strawberry_internals import graphql_info
 from graph.actor import Actor
 from graph.connection import Connection
 from graph.context import Info
@@ -136,9 +138,11 @@ class Execution(RunResult, Node):
         before: str | None = None,
         order_by: SpanOrder | None = None,
     ) -> Connection[Span]:
-        page, trace = await read_spans_page(info.context.loaders, self.record, span_needs(info.selected_fields),
-                                            first, after, last, before, order_by)  # fmt: skip
-        return Connection.of(page, lambda r: Span.of(r, trace))
+        raw = graphql_info(info)
+        needs = span_needs(raw.field_nodes, raw.fragments)
+        page, trace = await read_spans_page(info.context.loaders, self.record, needs, first, after, last, before,
+                                            order_by)  # fmt: skip
+        return Connection.of(page, partial(Span.in_trace, trace))
 
     @strawberry.field(description="Spans without a parent (normally one), with children to walk the tree.")
     async def root_spans(self, info: Info) -> list[Span]:

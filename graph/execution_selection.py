@@ -10,7 +10,7 @@ Anything else, including a field added later, needs the summary.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any, cast
 
 from graphql import (
@@ -25,25 +25,27 @@ from graphql import (
     get_argument_values,
     get_named_type,
 )
-from strawberry.types.nodes import Selection, convert_selections
 
 from adapters.strawberry_internals import graphql_info
 from graph.context import Info
 from graph.execution import read_spans_page
 from graph.ordering import SpanOrder
-from graph.span_selection import flat_fields, span_needs
+from graph.span_selection import flat_fields, span_needs, subfields
 from resolvers.records import ExecutionRecord
 
 _WITHOUT_SUMMARY = frozenset({"__typename", "id", "spans"})
 
 
-def needs_summary(execution_fields: Iterable[Selection]) -> bool:
-    """For the `execution` field's info.selected_fields."""
-    for execution in flat_fields(execution_fields):
-        for field in flat_fields(execution.selections):
-            if field.name not in _WITHOUT_SUMMARY:
+def needs_summary(info: Info) -> bool:
+    """For the `execution` field's info."""
+    raw = graphql_info(info)
+    for execution in flat_fields(raw.field_nodes, raw.fragments):
+        for field in subfields(execution, raw.fragments):
+            if field.name.value not in _WITHOUT_SUMMARY:
                 return True
-            if field.name == "spans" and any(f.name == "totalCount" for f in flat_fields(field.selections)):
+            if field.name.value == "spans" and any(
+                f.name.value == "totalCount" for f in subfields(field, raw.fragments)
+            ):
                 return True
     return False
 
@@ -100,7 +102,7 @@ async def spans_found(info: Info, execution_id: str) -> bool:
             page, _trace = await read_spans_page(
                 info.context.loaders,
                 cast(ExecutionRecord, UnsummarizedExecution(execution_id)),
-                span_needs(convert_selections(raw, [node])),
+                span_needs([node], raw.fragments),
                 args.get("first", 100), args.get("after"), args.get("last"), args.get("before"),
                 None if order is None or isinstance(order, SpanOrder) else SpanOrder(**order),
             )  # fmt: skip

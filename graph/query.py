@@ -77,7 +77,7 @@ class Query(DeletionQueries):
     @strawberry.field(description="One execution (trace) by id.")
     async def execution(self, info: Info, id: strawberry.ID) -> Execution | None:
         loaders = info.context.loaders
-        if not needs_summary(info.selected_fields):
+        if not needs_summary(info):
             # only its spans: whether it exists is all the page needs to know, and a page with a span
             # says so (graph/execution_selection.py)
             if not (await spans_found(info, str(id)) or await loaders.execution_exists_by_id.load(str(id))):

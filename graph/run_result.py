@@ -33,4 +33,5 @@ class RunResult:
 
     @strawberry.field
     def error(self) -> SpanError | None:
-        return SpanError.from_json(self.record.error)
+        raw = self.record.error  # most spans have none: answered without a further call
+        return SpanError.from_json(raw) if raw else None

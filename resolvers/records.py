@@ -11,6 +11,7 @@ from storage.clickhouse.annotations import AnnotationQuery, AnnotationRecord, Sc
 from storage.clickhouse.events import EventQuery, EventRecord
 from storage.clickhouse.executions import ExecutionQuery, ExecutionRecord
 from storage.clickhouse.spans import ALL_DETAILS, SpanRecord
+from storage.clickhouse.values import duration_ms
 from storage.postgres.entities import EntityRecord
 
 __all__ = [
@@ -26,4 +27,5 @@ __all__ = [
     "ExecutionRecord",
     "ScoreRow",
     "SpanRecord",
+    "duration_ms",
 ]

@@ -17,6 +17,8 @@ from typing import Any
 
 import orjson
 
+from graph.fast_execution import EncodedItems
+
 SLICE = 256  # items of a long list encoded together
 SEND_BYTES = 256 * 1024
 STREAM_MIN_BYTES = 1024 * 1024  # smaller bodies go out as one bytes object, as before
@@ -40,9 +42,20 @@ def _encode(value: Any, pieces: list[bytes]) -> None:
             _encode(item, pieces)
             separator = b","
         pieces.append(b"}")
+    elif kind is EncodedItems:
+        # items encoded early, CHUNK spans to a Fragment (graph/fast_execution.py): each Fragment's bytes are a
+        # piece of their own (~64 KiB), taken as they are
+        pieces.append(b"[")
+        raw = value.raw
+        for index, chunk in enumerate(raw):
+            if index:
+                pieces.append(b",")
+            assert chunk is not None, "an encoded list is written once"
+            pieces.append(chunk)
+            raw[index] = value[index] = None  # released: the pieces hold the bytes
+        pieces.append(b"]")
     elif kind is list and value and type(value[0]) is orjson.Fragment:
-        # items encoded early, CHUNK spans to a Fragment (graph/fast_execution.py): each is a piece of its own,
-        # so pieces stay ~64 KiB, not SLICE Fragments of 64 spans each
+        # Fragments in a plain list: each is a piece of its own, so pieces stay ~64 KiB, not SLICE Fragments
         pieces.append(b"[")
         for index, item in enumerate(value):
             if index:

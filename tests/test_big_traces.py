@@ -45,8 +45,8 @@ def span_reads(state: AppState, monkeypatch: pytest.MonkeyPatch) -> Iterator[lis
             seen.append((sql, params or {}, len(rows.rows)))
         return rows
 
-    async def recording_converted(sql: str, params: dict[str, Any] | None, *args: Any) -> Any:
-        records = await converted(sql, params, *args)
+    async def recording_converted(sql: str, params: dict[str, Any] | None, *args: Any, **kwargs: Any) -> Any:
+        records = await converted(sql, params, *args, **kwargs)
         if "ORDER BY execution_id, start" in sql:
             seen.append((sql, params or {}, len(records)))
         return records
@@ -178,9 +178,9 @@ async def test_a_page_of_spans_alone_reads_no_summary_of_the_execution(
         asked.append(sql)
         return await query(sql, params)
 
-    async def recording_converted(sql: str, params: dict[str, Any] | None, *args: Any) -> Any:
+    async def recording_converted(sql: str, params: dict[str, Any] | None, *args: Any, **kwargs: Any) -> Any:
         asked.append(sql)
-        return await converted(sql, params, *args)
+        return await converted(sql, params, *args, **kwargs)
 
     async def read(document: str, variables: dict[str, Any] | None = None) -> tuple[Any, list[str]]:
         asked.clear()
@@ -223,3 +223,28 @@ async def test_a_page_of_spans_alone_reads_no_summary_of_the_execution(
     assert len(ordered["execution"]["spans"]["edges"]) == 3 and len(ordered_reads) == 1
     assert elsewhere == {"execution": None} and len(elsewhere_reads) == 2
     assert counted == {"id": "bare", "spans": {"totalCount": 300}}  # totalCount is the summary's count
+
+
+def test_span_needs_read_off_the_document_through_fragments() -> None:
+    """graph/span_selection.py reads what a `spans` selection needs off the parsed document, fragments and inline
+    fragments spread out: the detail columns its nodes select, and the whole trace for parent or children."""
+    from graphql import FieldNode, OperationDefinitionNode, parse
+
+    from graph.span_selection import span_needs
+
+    def needs(document: str) -> tuple[frozenset[str], bool]:
+        parsed = parse(document)
+        fragments = {d.name.value: d for d in parsed.definitions if not isinstance(d, OperationDefinitionNode)}
+        operation = next(d for d in parsed.definitions if isinstance(d, OperationDefinitionNode))
+        execution = operation.selection_set.selections[0]
+        assert isinstance(execution, FieldNode) and execution.selection_set is not None
+        spans = [s for s in execution.selection_set.selections if isinstance(s, FieldNode) and s.name.value == "spans"]
+        found = span_needs(spans, fragments)  # type: ignore[arg-type]
+        return found.details, found.trace
+
+    assert needs("{ execution(id: 1) { spans { edges { node { ...Skeleton } } } } }"
+                 "fragment Skeleton on Span { id name startTime }") == (frozenset(), False)  # fmt: skip
+    detailed = "{ execution(id: 1) { spans { totalCount edges { cursor node { ... on Span { inputs } ...Cost } } } } }"
+    assert needs(detailed + " fragment Cost on Span { cost { value } }") == ({"inputs", "cost"}, False)
+    assert needs("{ execution(id: 1) { spans { edges { ...Edge } } } } "
+                 "fragment Edge on SpanEdge { node { id ... on Span { parent { id } } } }")[1] is True  # fmt: skip

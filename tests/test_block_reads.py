@@ -178,14 +178,14 @@ async def test_a_pieces_read_stops_at_its_first_span_of_several_pieces(
     converted: list[tuple[str, int]] = []  # (sql, blocks converted)
     query_converted = state.ch.query_converted
 
-    async def counting(sql: str, params: Any, convert: Any, block_rows: int = 2048) -> list[Any]:
+    async def counting(sql: str, params: Any, convert: Any, block_rows: int = 2048, settings: Any = None) -> list[Any]:
         converted.append((sql, 0))
 
         def counted(columns: Sequence[Sequence[Any]]) -> Any:
             converted[-1] = (sql, converted[-1][1] + 1)
             return convert(columns)
 
-        return await query_converted(sql, params, counted, block_rows)
+        return await query_converted(sql, params, counted, block_rows, settings)
 
     monkeypatch.setattr(state.ch, "query_converted", counting)
     spans = await read_spans(state.ch, tid, [ex], block_rows=BLOCK)

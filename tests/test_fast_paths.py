@@ -7,12 +7,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
+import pytest
+import strawberry
 
 from graph import fast_execution
 from graph.connection import Edge, Edges
 from graph.context import Context, Stores
+from graph.cost import Cost
+from graph.execution import Execution
 from graph.schema import build_schema
 from graph.span import Span
+from graph.usage import ModelUsage, Usage
 from resolvers.node_ids import encode
 from resolvers.paging import Page
 from resolvers.records import SpanRecord
@@ -21,6 +26,7 @@ from storage.postgres.keys import Principal
 from tests.conftest import Tenant
 from tests.traces import log_events, log_trace
 
+_START = datetime(2024, 1, 1, tzinfo=UTC)
 QUERIES = [
     """query($id: ID!) { execution(id: $id) { __typename id name status spans(first: 50) { totalCount
         pageInfo { hasNextPage endCursor startCursor } edges { cursor node { __typename id nodeId parentId name kind
@@ -94,14 +100,44 @@ def test_items_are_encoded_in_chunks_that_write_the_list() -> None:
         assert len(chunks) == -(-count // size) and all(isinstance(c, orjson.Fragment) for c in chunks)
 
 
+def test_objects_are_encoded_in_chunks_that_write_the_list() -> None:
+    """encoded_objects (a plan's list of objects, encoded early) writes what encoded_items writes with the item's
+    null check of a plan: a None item is null where the list allows it, and hands over to the normal path
+    (_Fallback) where it does not."""
+    size = fast_execution.CHUNK
+    for count in (0, 1, size, 2 * size + 1):
+        items: list[dict[str, int] | None] = [None if i % 5 == 3 else {"i": i} for i in range(count)]
+        chunks = fast_execution.encoded_objects(lambda item: {"node": item}, False, iter(items))
+        expected = [None if item is None else {"node": item} for item in items]
+        assert orjson.dumps(chunks) == orjson.dumps(expected), count
+        assert len(chunks) == -(-count // size)
+    with pytest.raises(fast_execution._Fallback):
+        fast_execution.encoded_objects(lambda item: {"node": item}, True, [{"i": 1}, None])
+
+
 async def test_node_implementers_complete_on_the_fast_path(tenant: Tenant, state: AppState) -> None:
-    """Span implements Node, which gives it an `is_type_of`: a trace's spans must still take the fast path."""
+    """Span implements Node, which gives it an `is_type_of`: a trace's spans must still take the fast path. The
+    plan answers that check itself for a span of Span's own class, and leaves anything else (an object of
+    another class, or one `strawberry.cast` to another type) to the check, which refuses it: the normal path
+    then decides, as it would have (Strawberry's check also passes any Node, e.g. an Execution)."""
     await log_trace(tenant, "ex-f", count=5, depth=2)
     tenant_id = await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
     fast_execution._SHARED_PLANS.clear()
     assert (await _run(build_schema(), state, tenant_id, QUERIES[0]))["errors"] == []
     plans = {key[0]: plan for key, (_, plan) in fast_execution._SHARED_PLANS.items()}
     assert plans.get("Span") is not None and plans.get("SpanEdge") is not None, plans
+    fast_execution._SHARED_PLANS.clear()
+    flat = "query($id: ID!) { execution(id: $id) { spans(first: 5) { edges { node { id name status } } } } }"
+    assert (await _run(build_schema(), state, tenant_id, flat))["errors"] == []
+    span_plan = next(plan for key, (_, plan) in fast_execution._SHARED_PLANS.items() if key[0] == "Span")
+    assert span_plan is not None
+    record = SpanRecord("ex-f", "s9", "", "n", "LLM", "SUCCEEDED", _START, _START, *("",) * 6, 0, 0, 0, 0, 1, _START,
+                        "2024-01-01T00:00:00.000000Z", "2024-01-01T00:00:00.000000Z")  # fmt: skip
+    assert span_plan(Span.of(record, None))["id"] == "s9"
+    assert span_plan(strawberry.cast(Span, Span.of(record, None)))["id"] == "s9"
+    for other in (strawberry.cast(Execution, Span.of(record, None)), Cost(value=1.0, unit="USD")):
+        with pytest.raises(fast_execution._Fallback):
+            span_plan(other)
 
 
 async def test_raw_bulk_arguments_store_what_the_strawberry_path_stores(tenant: Tenant, state: AppState) -> None:
@@ -133,6 +169,27 @@ def test_span_of_sets_what_the_dataclass_init_sets() -> None:
     init = Span(**{k: v for k, v in vars(fast).items() if k in {f.name for f in dataclasses.fields(Span) if f.init}})
     assert vars(fast) == vars(init) and set(vars(fast)) == {f.name for f in dataclasses.fields(Span) if f.init}
     assert (fast.parent_id, fast.duration_ms()) == (None, 1000.0)  # computed when selected, not by Span.of
+
+
+def test_costs_and_usage_set_what_the_dataclass_init_sets() -> None:
+    """Cost.from_json and Usage.of_span / model_list fill the instance dicts themselves (graph/cost.py,
+    graph/usage.py): a field added to Cost, Usage or ModelUsage must be added there too."""
+    entry = {"model": "m", "input_tokens": 3, "output_tokens": 4, "cache_creation_input_tokens": 1,
+             "cache_read_input_tokens": 2}  # fmt: skip
+    usage = Usage.of_span(orjson.dumps([entry]).decode(), 3, 4, 1, 2)
+    assert usage is not None and Usage.of_span("", 1, 1, 0, 0) is None
+    model = usage.model_list()[0]
+    [cost] = Cost.from_json('[{"value": 0.5, "unit": "USD", "source": "reported"}]')
+    built = (
+        (cost, Cost(value=0.5, unit="USD", source="reported")),
+        (model, ModelUsage(model="m", input_tokens=3, output_tokens=4, cache_creation_input_tokens=1,
+                           cache_read_input_tokens=2)),
+        (usage, Usage(input_tokens=3, output_tokens=4, cache_creation_input_tokens=1, cache_read_input_tokens=2,
+                      models=[model])),
+    )  # fmt: skip
+    for fast, init in built:
+        assert vars(fast) == vars(init) and set(vars(fast)) == {f.name for f in dataclasses.fields(init) if f.init}
+    assert Cost.from_json("") == [] and usage.total_tokens() == 7 and model.total_tokens() == 7
 
 
 def test_edges_set_what_the_dataclass_init_sets() -> None:

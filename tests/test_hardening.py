@@ -59,6 +59,25 @@ async def test_depth_aliases_tokens_and_cost_limits(tenant: Tenant) -> None:
     assert "errors" not in await tenant.gql(by_variable, {"n": 10})
 
 
+async def test_a_document_checked_once_is_still_costed_on_every_request(tenant: Tenant) -> None:
+    """A document's shape and graphql-core's rules are checked once per parsed document (graph/bounded_validation.py);
+    its cost depends on the variables, so the same document is refused or answered request by request, and a
+    document beyond the shape limits is refused every time, never remembered as checked."""
+    from graph import bounded_validation
+
+    paged = "query($n: Int) { executions(first: 50) { edges { node { spans(first: $n) { edges { node { id } } } } } } }"
+    assert "errors" not in await tenant.gql(paged, {"n": 10})
+    checked = len(bounded_validation._CHECKED)
+    for n, refused in ((10_000, True), (10, False), (20_001, True), (1, False)):
+        body = await tenant.gql(paged, {"n": n})
+        assert (body.get("errors", [{}])[0].get("extensions", {}).get("code") == "QUERY_TOO_COSTLY") is refused, n
+    assert (await _errors(tenant, paged, {"n": "many"}))[0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    assert len(bounded_validation._CHECKED) == checked  # the one document, checked once
+    deep = '{ execution(id: "x") { rootSpans ' + "{ children " * 15 + "{ id }" + " }" * 15 + " } }"
+    for _ in range(2):
+        assert "depth" in (await _errors(tenant, deep))[0]["message"]
+
+
 async def test_documents_that_do_not_parse_or_validate_get_a_code(tenant: Tenant) -> None:
     cases = [
         ("query {", None, "GRAPHQL_PARSE_FAILED"),

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
+from graph import fast_execution
 from graph.context import Context, Stores
 from graph.schema import build_schema
 from server.json_body import SLICE, STREAM_MIN_BYTES, encode_pieces
@@ -47,6 +48,20 @@ def test_early_encoded_chunks_are_pieces_of_their_own() -> None:
     pieces = encode_pieces({"data": {"edges": [chunk] * (SLICE * 2)}})
     assert max(len(p) for p in pieces) < 70_000
     assert b"".join(pieces) == orjson.dumps({"data": {"edges": [chunk] * (SLICE * 2)}})
+
+
+def test_items_encoded_early_are_written_as_their_bytes() -> None:
+    """A list the fast path encoded early (graph/fast_execution.py EncodedItems) is written as the bytes of its
+    chunks, each a piece of its own and the same object, not encoded again; the pieces are orjson's encoding of
+    the result, and the list lets go of each chunk once it is a piece."""
+    items = [{"i": i, "s": "é" * (i % 3)} for i in range(fast_execution.CHUNK * 2 + 5)]
+    encoded = fast_execution.encoded_items(lambda item: {"node": item}, items)
+    expected = orjson.dumps({"data": {"edges": encoded, "n": 1}})
+    raw = list(encoded.raw)
+    pieces = encode_pieces({"data": {"edges": encoded, "n": 1}})
+    assert b"".join(pieces) == expected and len(raw) == 3
+    assert all(any(p is chunk for p in pieces) for chunk in raw)
+    assert encoded.raw == [None] * 3 and list(encoded) == [None] * 3
 
 
 async def test_a_streamed_response_is_the_unstreamed_one(tenant: Tenant, state: AppState) -> None:

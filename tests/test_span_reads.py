@@ -9,13 +9,17 @@ from datetime import UTC, datetime, timedelta
 from ingest.records import Batch, CanonicalEvent, SpanPiece
 from server.state import AppState
 from storage.clickhouse.spans import (
+    ALL_DETAILS,
+    PIECE_READ_SETTINGS,
     SpanRecord,
     SpanWindow,
+    piece_read_sql,
     read_spans,
     spans_by_keys,
     spans_of_executions,
     trace_with_event_ids,
 )
+from tests.big_traces import insert_big_trace
 from tests.conftest import Tenant
 
 T0 = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
@@ -220,3 +224,24 @@ async def test_a_window_of_spans_in_one_piece_is_one_query(tenant: Tenant, state
             before = state.ch.queries
             spans = await read_spans(state.ch, tid, [ex], window, details)
             assert state.ch.queries == before + 1 and spans, window
+
+
+async def test_the_pieces_read_chooses_its_trace_by_primary_key_without_plan_optimizations(
+    tenant: Tenant, state: AppState
+) -> None:
+    """The pieces read (a whole trace, or its first page) runs with ClickHouse's plan optimizations off
+    (PIECE_READ_SETTINGS): its plan must still read only the key range of its tenant and execution, which
+    ReadFromMergeTree chooses itself, not scan the table and filter."""
+    tid = await _tenant_id(state, tenant)
+    for ex in ("pk-a", "pk-b", "pk-c"):  # an insert each: a part each
+        await insert_big_trace(state.ch, tid, ex, 300)
+    settings = ", ".join(f"{name} = {value}" for name, value in PIECE_READ_SETTINGS.items())
+    for window in (SpanWindow(), SpanWindow(100)):
+        sql = f"EXPLAIN indexes = 1 {piece_read_sql(window, ALL_DETAILS)} SETTINGS {settings}"
+        params: dict[str, object] = {"tenant": tid, "ids": ["pk-b"], "limit": 100}
+        plan = "\n".join(row[0] for row in (await state.ch.query(sql, params)).rows)
+        key = plan[plan.index("PrimaryKey") :]
+        chosen, parts = map(int, key.split("Parts: ")[1].split()[0].split("/"))
+        assert "execution_id" in key.split("Condition:")[0] and chosen < parts, plan  # the other traces' parts skipped
+        page = await read_spans(state.ch, tid, ["pk-b"], window)
+        assert [s.id for s in page] == [f"s{i}" for i in range(300 if window.limit is None else 100)]

@@ -104,7 +104,7 @@ class ClickHouse(Protocol):
     async def query(self, sql: str, params: dict[str, Any] | None = None) -> Rows: ...
     async def query_converted(
         self, sql: str, params: dict[str, Any] | None, convert: Callable[[Sequence[Sequence[Any]]], Iterable[T]],
-        block_rows: int = BLOCK_ROWS,
+        block_rows: int = BLOCK_ROWS, settings: dict[str, Any] | None = None,
     ) -> list[T]: ...  # fmt: skip
     def rows_read(self, rows: int) -> None: ...
     async def command(self, sql: str, params: dict[str, Any] | None = None) -> None: ...
@@ -149,17 +149,17 @@ class ChdbClickHouse:
 
     async def query_converted(
         self, sql: str, params: dict[str, Any] | None, convert: Callable[[Sequence[Sequence[Any]]], Iterable[T]],
-        block_rows: int = BLOCK_ROWS,
+        block_rows: int = BLOCK_ROWS, settings: dict[str, Any] | None = None,
     ) -> list[T]:  # fmt: skip
         """The query's rows made into Ts by `convert`, a block at a time as ClickHouse sends them (see BLOCK_ROWS):
         `convert` gets a block's columns, one sequence per column. The stream holds the handle, so the whole read
-        runs in its worker thread. `convert` may end the read early (EndOfRead)."""
+        runs in its worker thread. `convert` may end the read early (EndOfRead). `settings`: the query's own."""
         self.queries += 1
+        query_settings = {"max_block_size": block_rows, "max_threads": _CHDB_READ_THREADS, **(settings or {})}
 
         def read(handle: Any) -> list[T]:
             out: list[T] = []
-            settings = {"max_block_size": block_rows, "max_threads": _CHDB_READ_THREADS}
-            with handle.query_column_block_stream(sql, parameters=params or {}, settings=settings) as stream:
+            with handle.query_column_block_stream(sql, parameters=params or {}, settings=query_settings) as stream:
                 try:
                     for columns in stream:
                         out.extend(convert(columns))
@@ -263,15 +263,17 @@ class HttpClickHouse:
 
     async def query_converted(
         self, sql: str, params: dict[str, Any] | None, convert: Callable[[Sequence[Sequence[Any]]], Iterable[T]],
-        block_rows: int = BLOCK_ROWS,
+        block_rows: int = BLOCK_ROWS, settings: dict[str, Any] | None = None,
     ) -> list[T]:  # fmt: skip
         """The query's rows made into Ts by `convert`, a block at a time as they arrive (see BLOCK_ROWS); `convert`
-        may end the read early (EndOfRead)."""
+        may end the read early (EndOfRead). `settings`: the query's own."""
         self.queries += 1
         out: list[T] = []
-        settings = {"max_block_size": block_rows}
+        query_settings = {"max_block_size": block_rows, **(settings or {})}
         try:
-            stream = await self._client.query_column_block_stream(sql, parameters=params or {}, settings=settings)
+            stream = await self._client.query_column_block_stream(
+                sql, parameters=params or {}, settings=query_settings
+            )
             async with stream:
                 try:
                     async for columns in stream:
