@@ -125,6 +125,9 @@ class ChdbClickHouse:
     """chDB's client is synchronous and serializes calls per handle: keep a few handles, run off the loop."""
 
     def __init__(self, dsn: str, pool_size: int = 4) -> None:
+        from storage.clickhouse import chdb_inserts  # checks the versions it relies on: a mismatch fails the start
+
+        self._chdb_inserts = chdb_inserts
         self.dsn = dsn
         self.queries = 0
         self._handles: list[Any] = []
@@ -224,8 +227,6 @@ class ChdbClickHouse:
     ) -> None:  # fmt: skip
         """Insert `data`, one sequence of values per column of `columns`, as one Arrow stream (arrow_insert.py): all
         of it is stored or, on any error (a value its column cannot hold among them), none of it."""
-        from adapters import chdb_inserts
-
         types = await self._type_names(table, columns)
         statement = f"INSERT INTO {table} ({', '.join(columns)}){_settings_clause(settings)}"
 
@@ -233,8 +234,8 @@ class ChdbClickHouse:
             body = arrow_stream(columns, types, data)  # here, not on the event loop: it holds the GIL
             conn = self._inserters.get(id(handle))
             if conn is None:
-                conn = self._inserters[id(handle)] = chdb_inserts.connect(handle)
-            chdb_inserts.insert(conn, statement, "ArrowStream", body)
+                conn = self._inserters[id(handle)] = self._chdb_inserts.connect(handle)
+            self._chdb_inserts.insert(conn, statement, "ArrowStream", body)
 
         handle = await self._free.get()
         try:
