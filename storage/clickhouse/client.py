@@ -350,13 +350,8 @@ class HttpClickHouse:
         self, table: str, data: Sequence[Sequence[Any]], columns: Sequence[str],
         settings: dict[str, Any] | None = None,
     ) -> None:  # fmt: skip
-        known = {k: v for k, v in (settings or {}).items() if k in self._client.server_settings}
-        try:
-            await self._client.insert(
-                table, data, column_names=list(columns), settings=known, column_oriented=True
-            )
-        except Exception as exc:
-            raise _classify(exc) from exc
+        # as rows: clickhouse-connect's column-oriented insert measured ~30% slower than its row insert
+        await self.insert(table, list(zip(*data, strict=True)), columns, settings)
 
     async def ping(self) -> bool:
         try:
