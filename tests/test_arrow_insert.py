@@ -1,5 +1,5 @@
 """The group commit's insert path (columns as one Arrow stream through chDB's streaming insert,
-storage/clickhouse/arrow_insert.py and adapters/chdb_inserts.py) stores what clickhouse-connect's row insert
+storage/clickhouse/arrow_insert.py and chdb_inserts.py) stores what clickhouse-connect's row insert
 stores, value for value, for every column type the events table has and the ones beside them; and a batch with
 one value its column cannot hold stores nothing at all, in `events` and in the `spans` its view fills."""
 

@@ -1,4 +1,4 @@
-"""Columns of Python values as one Arrow stream, for chDB's insert (adapters/chdb_inserts.py).
+"""Columns of Python values as one Arrow stream, for chDB's streaming insert (chdb_inserts.py).
 
 Why: clickhouse-connect serializes an insert row by row into ClickHouse's Native format in Python, ~3-4 µs an
 event of the REST bulk path, all of it holding the GIL the event loop needs; pyarrow converts whole columns in C

@@ -5,7 +5,9 @@ Native rows serialized in Python (~3-4 µs an event under the GIL) and written t
 
 What Tracehouse relies on: chDB's version, and that one process may open several connections on the engine
 clickhouse-connect already opened (one per pooled handle, used by one thread at a time, as clickhouse-connect's own
-handles are); that an insert writes nothing until `finish()` and nothing at all after `cancel()`; and
+handles are); that an insert's rows, one block under ClickHouse's block limits (a million rows, 256 MiB; beyond
+them ClickHouse splits any insert, the file insert before this too), are written at `finish()` and not at all
+after `cancel()`; and
 clickhouse-connect's chDB client naming the engine's path (`path`). The versions are checked here at import, which
 the chDB store does when it opens (the server fails at startup otherwise); the path when a connection opens.
 """
@@ -36,7 +38,7 @@ def connect(client: Any) -> Connection:
 
 def insert(conn: Connection, statement: str, fmt: str, body: bytes) -> int:
     """Run `statement` (an INSERT without FORMAT or data) on `body`, bytes of format `fmt`; the rows written.
-    An error anywhere cancels the insert: nothing of it is stored."""
+    An error before or in `finish()` cancels the insert: nothing of it is stored."""
     inserter = conn.send_insert(statement, fmt)
     try:
         inserter.append(body)

@@ -135,7 +135,7 @@ class ChdbClickHouse:
         # (table, columns) -> their ClickHouse types: clickhouse-connect otherwise runs a DESCRIBE before every
         # insert (~2 ms of a ~20 ms group commit). Tables only change shape in migrations, before any insert.
         self._column_types: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-        # Each handle's own chDB connection for column inserts (adapters/chdb_inserts.py), opened on first use; a
+        # Each handle's own chDB connection for column inserts (chdb_inserts.py), opened on first use; a
         # handle is used by one thread at a time, and so is its insert connection.
         self._inserters: dict[int, Any] = {}
         self.memory = MemoryPurge(self._purge_memory)
@@ -228,7 +228,8 @@ class ChdbClickHouse:
         """Insert `data`, one sequence of values per column of `columns`, as one Arrow stream (arrow_insert.py): all
         of it is stored or, on any error (a value its column cannot hold among them), none of it."""
         types = await self._type_names(table, columns)
-        statement = f"INSERT INTO {table} ({', '.join(columns)}){_settings_clause(settings)}"
+        names = ", ".join(_identifier(name) for name in columns)
+        statement = f"INSERT INTO {_identifier(table)} ({names}){_settings_clause(settings)}"
 
         def run(handle: Any) -> None:
             body = arrow_stream(columns, types, data)  # here, not on the event loop: it holds the GIL
@@ -364,6 +365,13 @@ class HttpClickHouse:
 
 
 _SETTING_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _identifier(name: str) -> str:
+    """A table or column name of this code's own, as SQL: plain identifiers only."""
+    if not _SETTING_NAME.fullmatch(name):
+        raise ValueError(f"not a plain identifier: {name!r}")
+    return name
 
 
 def _settings_clause(settings: dict[str, Any] | None) -> str:
