@@ -24,8 +24,9 @@ import orjson
 from bench.common import BENCH_KEY, median, percentile, server, table
 from bench.loadgen import post_all
 from ingest import vellum
-from ingest.records import EVENT_COLUMNS
+from ingest.records import EVENT_COLUMNS, event_columns
 from storage.clickhouse.client import ChdbClickHouse
+from storage.clickhouse.events import insert_events
 from storage.clickhouse.migrations import migrate
 
 BULK = 1_000
@@ -211,8 +212,28 @@ def raw_insert_rate(batch_size: int, batches: int) -> float:
     return batch_size * batches / elapsed
 
 
+def raw_column_insert_rate(batch_size: int, batches: int) -> tuple[float, float]:
+    """The store alone through the server's own insert path (ingest/writer.py: columns as one Arrow stream, the
+    group commit's insert settings), one insert at a time: (rows/s, CPU µs a row, merges included as they run)."""
+    with tempfile.TemporaryDirectory(prefix="tracehouse-raw-") as d:
+        ch = ChdbClickHouse(f"chdb://{d}/clickhouse", 1)
+        asyncio.run(migrate(ch))
+        columns = [event_columns([("tenant", vellum.adapt(vellum_events(batch_size)).events)]) for _ in range(batches)]
+
+        async def insert_all() -> None:
+            for data in columns:
+                await insert_events(ch, data, EVENT_COLUMNS)
+
+        cpu, start = time.process_time(), time.perf_counter()
+        asyncio.run(insert_all())
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+        asyncio.run(ch.close())
+    return batch_size * batches / elapsed, cpu * 1e6 / (batch_size * batches)
+
+
 def main() -> None:
     raw_bulk = raw_insert_rate(BULK, BULK_REQUESTS)
+    raw_columns = {size: raw_column_insert_rate(size, BULK * BULK_REQUESTS // size) for size in (BULK, 2 * BULK)}
     raw_single = raw_insert_rate(1, 500)
     with server({"TRACEHOUSE_METRICS_TOKEN": METRICS_TOKEN}) as proc:
         assert proc.proc is not None
@@ -241,6 +262,8 @@ def main() -> None:
         [
             ["server CPU per event, REST bulk (all its threads, while the requests ran)",
              f"{results['rest_bulk_cpu'][0] * 1e6:.1f} µs", "-"],
+            *[[f"the same rows straight into chDB through the server's insert path, {size:,} an insert",
+               f"{rate:,.0f} rows/s, {cpu:.1f} µs CPU a row", "-"] for size, (rate, cpu) in raw_columns.items()],
             [f"{BIG_EXPORT:,} OTLP spans in one request, POST start to queryable (median of {BIG_EXPORT_RUNS})",
              f"{median(queryable):.2f} s (min {min(queryable):.2f})", f"<= {GOALS['otlp_queryable']} s"],
             ["live bus share of group-commit time, REST bulk, no subscriber",

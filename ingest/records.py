@@ -73,6 +73,34 @@ class CanonicalEvent:
         )  # fmt: skip
 
 
+_NO_SPAN = SpanPiece()
+
+
+def event_columns(batches: list[tuple[str, list[CanonicalEvent]]]) -> list[list[object]]:
+    """The events of every (tenant, events) pair as columns in EVENT_COLUMNS order, the same values row() gives:
+    an insert takes columns (storage/clickhouse/arrow_insert.py), and one list per column is built here without a
+    tuple per event."""
+    events = [e for _, batch in batches for e in batch]
+    tenants: list[object] = []
+    for tenant, batch in batches:
+        tenants += [tenant] * len(batch)
+    pieces = [_NO_SPAN if e.span is None else e.span for e in events]
+    return [
+        tenants,
+        [e.id for e in events], [e.name for e in events], [e.timestamp for e in events],
+        [e.source for e in events], [e.execution_id for e in events], [e.span_id for e in events],
+        [e.actor_type for e in events], [e.actor_id for e in events], [e.resource_type for e in events],
+        [e.resource_id for e in events], [e.correlation_id for e in events], [e.causation_id for e in events],
+        [e.outcome for e in events], [e.payload for e in events], [0 if e.span is None else 1 for e in events],
+        [s.parent_span_id for s in pieces], [s.name for s in pieces], [s.kind for s in pieces],
+        [s.status for s in pieces], [s.start_time for s in pieces], [s.end_time for s in pieces],
+        [s.inputs for s in pieces], [s.outputs for s in pieces], [s.error for s in pieces],
+        [s.attributes for s in pieces], [s.usage for s in pieces], [s.cost for s in pieces],
+        [s.input_tokens for s in pieces], [s.output_tokens for s in pieces],
+        [s.cache_creation_input_tokens for s in pieces], [s.cache_read_input_tokens for s in pieces],
+    ]  # fmt: skip
+
+
 @dataclass
 class Batch:
     """One request's worth of canonical events plus the registry sightings they imply."""

@@ -2,7 +2,9 @@
 
 A request's future resolves only after the insert that holds its rows returned (acknowledged means
 durable). While one insert runs, new batches queue up and go together in the next one, so no artificial
-delay is needed to batch under load.
+delay is needed to batch under load. One bounded wait: while several bulk clients write at once, a commit
+smaller than HOLD_ROWS waits up to `hold_seconds` for their next requests (_hold), since chDB's CPU per row
+falls steeply with the size of an insert; a lone client or single events are never held.
 
 One request's bad rows must not fail the others it was coalesced with: when a commit fails and the store
 is not down (a row the store refuses), the group is split in halves and each half committed again, down to
@@ -23,7 +25,7 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from ingest.prices import PriceTable, price_batch
-from ingest.records import EVENT_COLUMNS, Batch
+from ingest.records import EVENT_COLUMNS, Batch, CanonicalEvent, event_columns
 from storage.clickhouse.client import ClickHouse
 from storage.clickhouse.events import insert_events
 from storage.postgres.outage import outage
@@ -45,13 +47,21 @@ PARALLEL_MIN_ROWS = 2_000
 # A small commit waits for an insert in flight only when one of them is at most this big (~0.1 s of chDB):
 # beside only bigger ones (a 100k-span export), waiting would hold a single event's answer for seconds.
 HOLD_BESIDE_MAX_ROWS = 10_000
+# Under concurrent writers, a commit smaller than this waits up to `hold_seconds` for more requests before it starts
+# (see _hold): chDB's CPU per row, merges included, measured ~40 µs at 1,000 rows an insert, ~25 at 2,000, ~17 at
+# 4,000 (bench/ingest.py), so with four bulk clients the hold alone took REST bulk from ~37 to ~32 µs an event.
+HOLD_ROWS = 4_000
+# ... and only for bulk writers (the last commit's requests averaged this many rows): single events cannot make an
+# insert that big (a commit already holds every client's one), and a hold only idled the server (measured: 620 ->
+# 490 req/s at concurrency 32).
+HOLD_MIN_REQUEST_ROWS = 100
 Listener = Callable[[list[tuple[str, Batch]]], Awaitable[None]]
 
 
 class GroupCommitWriter:
     def __init__(
         self, ch: ClickHouse, pg: asyncpg.Pool, max_rows: int = 100_000, parallel: int = 3,
-        prices: PriceTable | None = None, parallel_min_rows: int = PARALLEL_MIN_ROWS,
+        prices: PriceTable | None = None, parallel_min_rows: int = PARALLEL_MIN_ROWS, hold_seconds: float = 0.0,
     ) -> None:  # fmt: skip
         self._ch = ch
         self._prices = prices
@@ -59,12 +69,16 @@ class GroupCommitWriter:
         self._max_rows = max_rows
         self._parallel = parallel
         self._parallel_min_rows = parallel_min_rows
+        self._hold_seconds = hold_seconds
+        self._last_requests = 0  # requests in the last commit started: more than one means concurrent writers
+        self._last_rows = 0
         self._held = 0  # requests taken from the queue for the next commit, waiting for it to start
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self.inserts = 0  # how many ClickHouse inserts ran: tests, benchmarks and metrics read it
         self.rows = 0
         self.isolations = 0  # how many refused commits were split to isolate the failing request
+        self.holds = 0  # how many commits waited for more requests (_hold)
         self.commit_seconds = 0.0  # time from a commit's start to its requests' acknowledgement, summed
         self.listener_seconds = 0.0  # the part of it spent in listeners (the live bus)
         self.listeners: list[Listener] = []
@@ -141,12 +155,44 @@ class GroupCommitWriter:
                     break
                 pending.append(item)  # the queue was empty: it is the next batch in order
                 rows += len(item[1].events)
+            if not stopping and rows < HOLD_ROWS and self._bulk_writers():
+                stopping = await self._hold(pending, rows)
+                rows = sum(len(batch.events) for _, batch, _ in pending)
+            self._last_requests, self._last_rows = len(pending), rows
             self._held = 0
             task = asyncio.create_task(self._commit(pending, rows, slots))
             inflight.add(task)
             self._inflight_rows[task] = rows
             task.add_done_callback(self._done)
         await asyncio.gather(*inflight)
+
+    def _bulk_writers(self) -> bool:
+        """The last commit held several bulk requests: concurrent writers whose next requests are on their way."""
+        return (
+            self._hold_seconds > 0 and self._last_requests > 1
+            and self._last_rows >= HOLD_MIN_REQUEST_ROWS * self._last_requests
+        )  # fmt: skip
+
+    async def _hold(self, pending: list[_Pending], rows: int) -> bool:
+        """Add to `pending` what queues within `hold_seconds`, until it holds HOLD_ROWS rows; True if the stop
+        sentinel came. A lone client's request, or the first after a quiet spell, is never held (_bulk_writers)."""
+        self.holds += 1
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._hold_seconds
+        while rows < HOLD_ROWS and rows < self._max_rows:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return False
+            try:
+                item = await asyncio.wait_for(self._queue.get(), remaining)
+            except TimeoutError:
+                return False
+            if item is _STOP:
+                return True
+            pending.append(item)
+            self._held = len(pending)
+            rows += len(item[1].events)
+        return False
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
@@ -216,18 +262,16 @@ class GroupCommitWriter:
         actors: list[Sighting] = []
         resources: list[Sighting] = []
         definitions: list[Sighting] = []
-        rows: list[tuple[object, ...]] = []
         for tenant, batch, _ in pending:
             for event in batch.events:
-                # rows, not columns: clickhouse-connect's column-oriented insert measured ~30% slower here
-                rows.append(event.row(tenant))
                 if event.actor_type and event.actor_id:
                     actors.append(Sighting(tenant, event.actor_type, event.actor_id, event.timestamp))
                 if event.resource_type and event.resource_id:
                     resources.append(Sighting(tenant, event.resource_type, event.resource_id, event.timestamp))
             definitions.extend(dataclasses.replace(d, tenant_id=tenant) for d in batch.definitions)
+        events = [(tenant, batch.events) for tenant, batch, _ in pending]
         if not (actors or resources or definitions):
-            await self._insert(rows)
+            await self._insert(events)
             return
         # The registry rows first, in one short transaction of their own: a refusal there leaves nothing.
         # Not held open across the insert: commits that share an actor or a definition (most do) would then
@@ -235,9 +279,12 @@ class GroupCommitWriter:
         # insert the store refuses may leave its actors' and resources' sightings behind, never its rows.
         async with self._pg.acquire() as conn, conn.transaction():
             await upsert_sightings(conn, actors, resources, definitions)
-        await self._insert(rows)
+        await self._insert(events)
 
-    async def _insert(self, rows: list[tuple[object, ...]]) -> None:
-        await insert_events(self._ch, rows, EVENT_COLUMNS)
+    async def _insert(self, events: list[tuple[str, list[CanonicalEvent]]]) -> None:
+        # Columns, not rows: the insert converts them to Arrow in C (storage/clickhouse/arrow_insert.py), in its
+        # worker thread; building a tuple per event and serializing rows held the event loop's GIL ~4 µs an event.
+        columns = event_columns(events)
+        await insert_events(self._ch, columns, EVENT_COLUMNS)
         self.inserts += 1
-        self.rows += len(rows)
+        self.rows += len(columns[0])

@@ -91,7 +91,9 @@ async def open_state(settings: Settings) -> AppState:
             await asyncio.to_thread(embedded.stop)
         raise
     prices = PriceTable.load(settings.model_prices_file)
-    writer = GroupCommitWriter(ch, pg, parallel=settings.insert_parallel, prices=prices)
+    writer = GroupCommitWriter(
+        ch, pg, parallel=settings.insert_parallel, prices=prices, hold_seconds=settings.commit_hold_ms / 1000
+    )
     bus = LiveBus(pg, dsn, settings.subscriber_queue_size, timedelta(seconds=settings.live_retention_seconds))
     writer.listeners.append(partial(publish_live, bus))
     # Before serving: no read may see what a deletion interrupted by a stop was to remove.

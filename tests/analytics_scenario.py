@@ -66,7 +66,7 @@ class Scenario:
                 self.sent.append(key)
             rows.append(self.row(*key))
         if self.rng.random() < 0.5:  # as the group commit writes: a part of level 0 that may hold a key twice
-            await insert_events(self.ch, [tuple(r) for r in rows], tuple(COLUMNS))
+            await insert_events(self.ch, [list(c) for c in zip(*rows, strict=True)], tuple(COLUMNS))
         else:  # deduplicated on insert: a part of level 1
             await self.ch.insert("events", rows, COLUMNS)
 

@@ -127,6 +127,9 @@ class FailingInserts:
     async def insert(self, *args: Any, **kwargs: Any) -> None:
         raise StoreUnavailable("clickhouse", ConnectionRefusedError("connection refused"))
 
+    async def insert_columns(self, *args: Any, **kwargs: Any) -> None:
+        raise StoreUnavailable("clickhouse", ConnectionRefusedError("connection refused"))
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 

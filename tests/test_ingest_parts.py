@@ -31,13 +31,17 @@ def event(n, text):
                           span_id="s0", span=piece).row("t1")
 
 
+def columns(rows):
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
 async def main(path):
     ch = ChdbClickHouse(f"chdb://{path}", pool_size=1)
     await migrate(ch)
     await ch.command("SYSTEM STOP MERGES")  # the parts stay as inserted until the test merges them
     # two inserts, two parts a table; the second sends one event id twice
-    await insert_events(ch, [event(1, "Needle in a haystack")], EVENT_COLUMNS)
-    await insert_events(ch, [event(2, "hay only"), event(2, "hay only")], EVENT_COLUMNS)
+    await insert_events(ch, columns([event(1, "Needle in a haystack")]), EVENT_COLUMNS)
+    await insert_events(ch, columns([event(2, "hay only"), event(2, "hay only")]), EVENT_COLUMNS)
     fresh = (await ch.query(INDEXED)).rows
     found_fresh = [s.execution_id for s in await search_spans(ch, "t1", "NEEDLE", 10, None)]
     events = (await ch.query("SELECT count() FROM events FINAL WHERE tenant_id = 't1'")).rows[0][0]

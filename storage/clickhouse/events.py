@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -221,9 +222,10 @@ async def grouped_counts(
 INSERT_SETTINGS: dict[str, Any] = {"materialize_skip_indexes_on_insert": 0, "optimize_on_insert": 0}
 
 
-async def insert_events(ch: ClickHouse, rows: list[tuple[object, ...]], columns: tuple[str, ...]) -> None:
-    """Insert event rows (their span pieces reach `spans` through the materialized view, in the same insert)."""
-    await ch.insert("events", rows, columns, settings=INSERT_SETTINGS)
+async def insert_events(ch: ClickHouse, data: Sequence[Sequence[object]], columns: tuple[str, ...]) -> None:
+    """Insert events given column-wise, one sequence of values per column of `columns` (their span pieces reach
+    `spans` through the materialized view, in the same insert): all of them or, on an error, none."""
+    await ch.insert_columns("events", data, columns, settings=INSERT_SETTINGS)
 
 
 def event_filter(tenant_id: str, q: EventQuery) -> tuple[str, dict[str, Any]]:
