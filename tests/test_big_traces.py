@@ -7,15 +7,20 @@ The speed of these reads is measured in bench/trace_query.py; these tests pin wh
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from ingest.records import SpanPiece
 from server.state import AppState
+from storage.clickhouse.spans import ALL_DETAILS, SpanWindow, read_spans
 from tests.big_traces import SPAN_FIELDS, TEXT, insert_big_trace
 from tests.conftest import Tenant, make_tenant
+from tests.test_span_reads import write
 from tests.traces import INGEST
 
 FULL = (
@@ -230,3 +235,31 @@ async def test_a_page_of_spans_alone_reads_no_summary_of_the_execution(
     assert len(ordered["execution"]["spans"]["edges"]) == 3 and len(ordered_reads) == 1
     assert elsewhere == {"execution": None} and len(elsewhere_reads) == 2
     assert counted == {"id": "bare", "spans": {"totalCount": 300}}  # totalCount is the summary's count
+
+
+async def test_a_big_first_page_reads_only_its_rows_too(
+    tenant: Tenant, state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first page of 2,000 spans or more (and details) is read as a page past a cursor is, the texts of its rows
+    only (the pieces read of a whole trace reads every piece's, to count each span's pieces); a smaller one, as
+    asked of small traces read whole, keeps that one scan. Either way, the merged trace's first spans."""
+    tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
+    await insert_big_trace(state.ch, tid, ex, 2_500)
+    merged = await read_spans(state.ch, tid, [ex], SpanWindow(None), ALL_DETAILS)
+    assert len(merged) == 2_500
+    for limit, lazily in ((2_000, True), (1_999, False)):
+        for descending in (False, True):
+            with span_reads(state, monkeypatch) as reads:
+                page = await read_spans(state.ch, tid, [ex], SpanWindow(limit, None, descending))
+            assert page == (merged[::-1] if descending else merged)[:limit]
+            ((sql, params, _),) = reads  # one query: every span of one piece
+            plan = "\n".join(row[0] for row in (await state.ch.query(f"EXPLAIN {sql}", params)).rows)
+            assert ("Lazily read columns" in plan) == lazily and ("span_pieces" in sql) != lazily, (limit, sql)
+    # a span of several pieces, its second piece (no start) sorted before every span: the merging read answers
+    await write(state, tid, ex, "s2400", datetime(2023, 1, 1, tzinfo=UTC), SpanPiece(error="early"))
+    merged = await read_spans(state.ch, tid, [ex], SpanWindow(None), ALL_DETAILS)
+    assert merged[2400].error == "early" and merged[2400].pieces == 2
+    for descending in (False, True):
+        before = state.ch.queries
+        page = await read_spans(state.ch, tid, [ex], SpanWindow(2_000, None, descending))
+        assert page == (merged[::-1] if descending else merged)[:2_000] and state.ch.queries == before + 2
