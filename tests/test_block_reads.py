@@ -85,7 +85,7 @@ async def test_a_read_in_small_blocks_is_the_one_shot_read(
             (read_sql(window, frozenset()), _of_skeleton, SpanRecord.of_skeleton_columns, True),
             (read_sql(window, frozenset({"inputs"})), SpanRecord.from_row, SpanRecord.from_columns, True),
             (one_piece_read_sql(window, ALL_DETAILS, 1), _of_piece, _of_pieces, window.limit is None),
-            (one_piece_read_sql(window, ALL_DETAILS, 2), _of_piece, _of_pieces, True),  # LIMIT … BY
+            (one_piece_read_sql(window, ALL_DETAILS, 2), _of_piece, _of_pieces, True),  # several executions' form
         ]
         for sql, from_row, from_columns, in_blocks_of_block in shapes:
             one_shot = [from_row(row) for row in (await state.ch.query(sql, params)).rows]

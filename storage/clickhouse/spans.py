@@ -357,30 +357,42 @@ _SEVERAL_PIECES = "(execution_id, span_id) IN (SELECT execution_id, span_id FROM
 def one_piece_read_sql(window: SpanWindow, details: frozenset[str], executions: int) -> str:
     """The pieces of `window`'s spans (a page past a keyset, or a big first page), each read as it is, with whether
     its span has another piece (`several`, last): when no row's does, the rows are the page, exactly as read_sql
-    gives it. One scan, the keyset in WHERE on each piece's own (start, span id), no GROUP BY. Of one execution
-    (`executions`: how many the read asks for), LIMIT rather than LIMIT … BY lets ClickHouse sort only the key
-    columns of the trace's pieces and read the others (the texts) for the page's rows alone, after the LIMIT
-    (lazy materialization, up to _LAZY_ROWS rows: the page then comes as one block). A 5,000-span page of a
-    50,000-span trace: ~27 ms of ClickHouse, where choosing the page by a GROUP BY of every piece (keyset in
-    HAVING) and reading it through an IN set took ~45 ms.
+    gives it. No GROUP BY: the keyset is in WHERE, on each piece's own (start, span id).
+
+    Of one execution (`executions`: how many the read asks for), one scan whose LIMIT lets ClickHouse sort only
+    the key columns of the trace's pieces and read the others (the texts) for the page's rows alone, after the
+    LIMIT (lazy materialization, up to _LAZY_ROWS rows: the page then comes as one block); _SEVERAL_PIECES
+    tells the spans of several pieces. A 5,000-span page of a 50,000-span trace: ~27 ms of ClickHouse, where
+    choosing the page by a GROUP BY of every piece (keyset in HAVING) and reading it through an IN set took
+    ~45 ms. LIMIT … BY, which several executions need, is never lazily materialized: their pages' spans are
+    chosen from the key columns first, then every piece of those spans is read through the sorting key (a
+    span of several pieces: several rows, which a window over them counts).
 
     Why the rows are then the page: every span has a piece whose (start, span id) is the span's own (the one
     that gave the earliest start, else the earliest piece), so past the keyset when the span is. A span of the
-    page missing from the rows would have that piece sorted after `limit` rows, all of spans of one piece, so
+    page missing from the rows would have that piece sorted after `limit` pieces, all of spans of one piece, so
     after `limit` spans past the keyset: not in the page. A row's span, of one piece, is past the keyset, and
     every span sorted between the keyset and it has its own piece among the rows before it: fewer than `limit`,
     so it is in the page. A span with a piece elsewhere (sorted before its start, or past the keyset while the
     span is not) is `several`, and read_sql answers instead."""
     where, _, order, limit = _page_parts(window)
-    several = _SEVERAL_PIECES.format(where=where)
+    past = where
     if window.after is not None:
-        where += f" AND (ifNull(start_time, ts), span_id) {'<' if window.descending else '>'} " \
+        past += f" AND (ifNull(start_time, ts), span_id) {'<' if window.descending else '>'} " \
             "({after_start:DateTime64(6, 'UTC')}, {after_id:String})"  # fmt: skip
-    if executions == 1 and limit:  # LIMIT … BY is never lazily materialized
-        limit = " LIMIT {limit:UInt64}"
     columns = f"{_PIECE_SKELETON},\n    {_piece_details(details)}" if details else _PIECE_SKELETON
-    columns += f",\n    {_TAIL[False]},\n    {several} AS several"
-    return f"SELECT {columns} FROM spans FINAL WHERE {where}{order}{limit}"
+    columns += f",\n    {_TAIL[False]}"
+    if executions == 1 or not limit:
+        several = _SEVERAL_PIECES.format(where=where)
+        limit = " LIMIT {limit:UInt64}" if limit else ""
+        return f"SELECT {columns},\n    {several} AS several FROM spans FINAL WHERE {past}{order}{limit}"
+    desc = " DESC" if window.descending else ""
+    spans = f"SELECT execution_id, span_id FROM spans FINAL WHERE {past} " \
+        f"ORDER BY execution_id, ifNull(start_time, ts){desc}, span_id{desc}{limit}"  # fmt: skip
+    return (
+        f"SELECT {columns},\n    count() OVER (PARTITION BY execution_id, span_id) > 1 AS several FROM spans FINAL "
+        f"WHERE {where} AND (execution_id, span_id) IN ({spans}){order}"
+    )
 
 
 # ClickHouse's query_plan_max_limit_for_lazy_materialization: a bigger LIMIT reads every column before it.
