@@ -1,6 +1,7 @@
 """Big traces read through GraphQL, each figure beside its goal: one execution of 1k, 10k and 50k spans with
 every span field in one request (default limits), the 50k one walked in pages of 5k (the walk against the
-one-shot read), and the skeleton of the 10k one (ids, parents, names, kinds, statuses, times).
+one-shot read, the two alternating), and the skeleton of the 10k one (ids, parents, names, kinds, statuses,
+times).
 
 Traces are generated inside ClickHouse (tests/big_traces.py: ~300-character inputs and outputs, usage
 and cost on every fourth span). Run by bench/trace_query.py, against its server.
@@ -41,13 +42,22 @@ async def measure(client: Client) -> None:
         rows.append([label, f"{p50:,.0f}", goal, "yes" if met else "NO", f"{measured['bytes']:,}", note])
         return p50
 
-    one_shot = 0.0
-    for execution_id, goal in (("k1", 20), ("k10", 150), ("k50", 1_000)):
+    for execution_id, goal in (("k1", 20), ("k10", 150)):
         n = SIZES[execution_id]
         measured = await client(FULL, {"id": execution_id, "n": n}, RUNS[execution_id], False)
         p50 = median(measured["latencies"]) * 1000
-        one_shot = row(f"{n:,} spans, every field, one request", measured, f"<= {goal:,} ms", p50 <= goal)
-    paged = await client(FULL, {"id": "k50", "n": PAGE}, RUNS["k50"], True)
+        row(f"{n:,} spans, every field, one request", measured, f"<= {goal:,} ms", p50 <= goal)
+    # the 50k one-shot and the walk alternate, so that a machine's load drifting between them (2 shared cores)
+    # weighs on both alike: their ratio is the goal
+    whole: dict[str, Any] = {"latencies": []}
+    paged: dict[str, Any] = {"latencies": []}
+    for _ in range(RUNS["k50"]):
+        measured = await client(FULL, {"id": "k50", "n": SIZES["k50"]}, 1, False)
+        whole = {**measured, "latencies": whole["latencies"] + measured["latencies"]}
+        measured = await client(FULL, {"id": "k50", "n": PAGE}, 1, True)
+        paged = {**measured, "latencies": paged["latencies"] + measured["latencies"]}
+    p50 = median(whole["latencies"]) * 1000
+    one_shot = row("50,000 spans, every field, one request", whole, "<= 1,000 ms", p50 <= 1_000)
     walk = median(paged["latencies"]) * 1000
     ratio = walk / one_shot
     row(f"50,000 spans in pages of {PAGE:,} ({paged['pages']} requests), the whole walk", paged,

@@ -7,15 +7,20 @@ The speed of these reads is measured in bench/trace_query.py; these tests pin wh
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from ingest.records import SpanPiece
 from server.state import AppState
+from storage.clickhouse.spans import ALL_DETAILS, SpanWindow, read_spans
 from tests.big_traces import SPAN_FIELDS, TEXT, insert_big_trace
 from tests.conftest import Tenant, make_tenant
+from tests.test_span_reads import write
 from tests.traces import INGEST
 
 FULL = (
@@ -101,11 +106,18 @@ async def test_a_page_reads_only_its_rows(tenant: Tenant, state: AppState, monke
     assert pages == whole  # the pages together are the trace, in order, nothing repeated
     # one span read a page, each returning that page and the one row that says another follows
     assert [rows for _, _, rows in reads] == [501, 501, 501, 500]
-    for sql, params, _ in reads:
-        assert "LIMIT {limit:UInt64} BY execution_id" in sql and params["limit"] == 501
-    for sql, _, _ in reads[1:]:  # the keyset is in SQL, as typed parameters
-        assert "HAVING (start, span_id) > ({after_start:DateTime64(6, 'UTC')}, {after_id:String})" in sql
+    assert all(params["limit"] == 501 for _, params, _ in reads)
+    assert "LIMIT {limit:UInt64} BY execution_id" in reads[0][0]
+    for sql, _, _ in reads[1:]:  # the keyset is in SQL, as typed parameters, on each piece's own start and id
+        assert "(ifNull(start_time, ts), span_id) > ({after_start:DateTime64(6, 'UTC')}, {after_id:String})" in sql
+        assert sql.endswith("LIMIT {limit:UInt64}") and "GROUP BY" not in sql
     assert [params.get("after_id") for _, params, _ in reads] == [None, *(whole[i]["id"] for i in (499, 999, 1499))]
+    # ClickHouse sorts the key columns of the trace's pieces and reads every other column for the page's rows
+    # only, after the LIMIT (lazy materialization): a page past a cursor does not read the trace's texts
+    for sql, params, _ in reads[1:]:
+        plan = "\n".join(row[0] for row in (await state.ch.query(f"EXPLAIN {sql}", params)).rows)
+        lazily_read = re.findall(r"Lazily read columns: (.*)", plan)
+        assert len(lazily_read) == 1 and set(DETAIL_COLUMNS) <= set(lazily_read[0].split(", ")), plan
 
 
 async def test_a_skeleton_reads_only_its_columns(
@@ -248,3 +260,31 @@ def test_span_needs_read_off_the_document_through_fragments() -> None:
     assert needs(detailed + " fragment Cost on Span { cost { value } }") == ({"inputs", "cost"}, False)
     assert needs("{ execution(id: 1) { spans { edges { ...Edge } } } } "
                  "fragment Edge on SpanEdge { node { id ... on Span { parent { id } } } }")[1] is True  # fmt: skip
+
+
+async def test_a_big_first_page_reads_only_its_rows_too(
+    tenant: Tenant, state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first page of 2,000 spans or more (and details) is read as a page past a cursor is, the texts of its rows
+    only (the pieces read of a whole trace reads every piece's, to count each span's pieces); a smaller one, as
+    asked of small traces read whole, keeps that one scan. Either way, the merged trace's first spans."""
+    tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
+    await insert_big_trace(state.ch, tid, ex, 2_500)
+    merged = await read_spans(state.ch, tid, [ex], SpanWindow(None), ALL_DETAILS)
+    assert len(merged) == 2_500
+    for limit, lazily in ((2_000, True), (1_999, False)):
+        for descending in (False, True):
+            with span_reads(state, monkeypatch) as reads:
+                page = await read_spans(state.ch, tid, [ex], SpanWindow(limit, None, descending))
+            assert page == (merged[::-1] if descending else merged)[:limit]
+            ((sql, params, _),) = reads  # one query: every span of one piece
+            plan = "\n".join(row[0] for row in (await state.ch.query(f"EXPLAIN {sql}", params)).rows)
+            assert ("Lazily read columns" in plan) == lazily and ("span_pieces" in sql) != lazily, (limit, sql)
+    # a span of several pieces, its second piece (no start) sorted before every span: the merging read answers
+    await write(state, tid, ex, "s2400", datetime(2023, 1, 1, tzinfo=UTC), SpanPiece(error="early"))
+    merged = await read_spans(state.ch, tid, [ex], SpanWindow(None), ALL_DETAILS)
+    assert merged[2400].error == "early" and merged[2400].pieces == 2
+    for descending in (False, True):
+        before = state.ch.queries
+        page = await read_spans(state.ch, tid, [ex], SpanWindow(2_000, None, descending))
+        assert page == (merged[::-1] if descending else merged)[:2_000] and state.ch.queries == before + 2

@@ -245,3 +245,73 @@ async def test_the_pieces_read_chooses_its_trace_by_primary_key_without_plan_opt
         assert "execution_id" in key.split("Condition:")[0] and chosen < parts, plan  # the other traces' parts skipped
         page = await read_spans(state.ch, tid, ["pk-b"], window)
         assert [s.id for s in page] == [f"s{i}" for i in range(300 if window.limit is None else 100)]
+
+
+async def test_pages_past_a_cursor_with_spans_in_pieces_across_their_boundaries(
+    tenant: Tenant, other_tenant: Tenant, state: AppState
+) -> None:
+    """A page past a cursor reads pieces as they are, past the keyset by each piece's own (start, span id), and
+    trusts its rows only when none's span has another piece anywhere in the trace: each page, both ways, of a
+    trace whose spans of several pieces straddle the pages' boundaries (a piece sorting long before or after
+    its span, two pieces at one start, a tie on start) is the merged trace's slice, and only a page whose rows
+    meet such a span pays for the merging read. Two executions read at once are paged each; another tenant's
+    execution of the same id is neither read nor merged with it."""
+    tid, other = await _tenant_id(state, tenant), await _tenant_id(state, other_tenant)
+    ex, ex2 = f"e-{uuid.uuid4().hex}", f"e-{uuid.uuid4().hex}"
+    await insert_big_trace(state.ch, tid, ex, 120)  # s0 … s119, one piece each, s{i} starting at ms(i)
+    await insert_big_trace(state.ch, tid, ex2, 40)
+    await insert_big_trace(state.ch, other, ex, 200)
+
+    def ms(i: float) -> datetime:
+        return datetime(2024, 1, 1, tzinfo=UTC) + timedelta(milliseconds=i)
+
+    # each span of several pieces with its pieces' own (start, span id): the first its span's
+    several = {
+        "s29": [(ms(29), "s29"), (ms(10_000), "s29")],  # + a piece without a start, after every span
+        "s60": [(ms(60), "s60"), (ms(-1_000), "s60")],  # + a piece without a start, before every span
+        "x": [(ms(30.5), "x"), (ms(90.5), "x")],  # its start is its second piece's; its first has none
+        "u": [(ms(75), "u"), (ms(75), "u")],  # two pieces giving one start, s75's (ties: by span id)
+    }
+    await write(state, tid, ex, "s29", ms(10_000), SpanPiece(outputs="late"))
+    await write(state, tid, ex, "s60", ms(-1_000), SpanPiece(name="early"))
+    await write(state, tid, ex, "x", ms(90.5), SpanPiece(name="x"))
+    await write(state, tid, ex, "x", ms(95), SpanPiece(start_time=ms(30.5), status="SUCCEEDED", end_time=ms(96)))
+    await write(state, tid, ex, "t", ms(45), SpanPiece(name="t", start_time=ms(45)))  # one piece, s45's start
+    await write(state, tid, ex, "u", ms(75), SpanPiece(name="u", start_time=ms(75)))
+    await write(state, tid, ex, "u", ms(76), SpanPiece(start_time=ms(75), inputs="u"))
+    traced, _ = await trace_with_event_ids(state.ch, tid, ex)
+    merged = [dataclasses.replace(s, basis=None) for s in traced]
+    assert len(merged) == 123 and {s.id for s in merged if s.pieces > 1} == set(several)
+    assert [s.id for s in merged[29:33]] == ["s29", "s30", "x", "s31"] and merged[47].id == "t"
+    pieces = [(s.start_time, s.id) for s in merged if s.pieces == 1] + [k for keys in several.values() for k in keys]
+    blank = {"inputs": "", "outputs": "", "error": "", "attributes": "", "usage": "", "cost": "", "input_tokens": 0,
+             "output_tokens": 0, "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}  # fmt: skip
+    merging_pages = 0
+    for descending in (False, True):
+        ordered = merged[::-1] if descending else merged
+        for size in (10, 25):
+            for first in range(size, len(ordered), size):
+                after = (ordered[first - 1].start_time, ordered[first - 1].id)
+                window = SpanWindow(size, after, descending)
+                before = state.ch.queries
+                assert await read_spans(state.ch, tid, [ex], window) == ordered[first : first + size], window
+                # the pieces read past the keyset: the merging read answers when one is of a span of several
+                read = sorted((k for k in pieces if (k < after if descending else k > after)), reverse=descending)
+                merging = any(span_id in several for _, span_id in read[:size])
+                assert state.ch.queries - before == 1 + merging, window
+                merging_pages += merging
+                skeletons = await read_spans(state.ch, tid, [ex], window, frozenset())
+                assert skeletons == [dataclasses.replace(s, **blank) for s in ordered[first : first + size]]
+    assert 0 < merging_pages < 20  # of 20 pages past a cursor each way
+
+    # two executions at once: each its own page past the same keyset
+    second = await read_spans(state.ch, tid, [ex2])
+    for after in ((ms(29), "s29"), (ms(30.5), "x"), (ms(45), "t")):
+        for descending in (False, True):
+            expected = [s for trace in sorted([(ex, merged), (ex2, second)]) for s in
+                        [s for s in (trace[1][::-1] if descending else trace[1])
+                         if ((s.start_time, s.id) < after if descending else (s.start_time, s.id) > after)][:10]]
+            assert await read_spans(state.ch, tid, [ex, ex2], SpanWindow(10, after, descending)) == expected
+    # the other tenant's execution of the same id: its own spans of one piece, nothing of these
+    theirs = await read_spans(state.ch, other, [ex], SpanWindow(10, (ms(29), "s29")))
+    assert [(s.id, s.name, s.pieces) for s in theirs] == [(f"s{i}", f"step-{i}", 1) for i in range(30, 40)]

@@ -323,8 +323,7 @@ def piece_read_sql(window: SpanWindow, details: frozenset[str]) -> str:
     spans written once: this is one scan with no GROUP BY, CTE, union or IN subquery, which ClickHouse plans
     in ~5 ms whatever the trace's size (the page CTE's IN set is built while planning: 9 ms for 1,000
     spans, 20-30 ms for 50,000), and a skeleton reads only its columns. A page past a keyset is read by
-    one_piece_read_sql instead: counting each span's pieces reads every piece of the trace, where the page
-    CTE reads the texts of the page's rows only (a 50k walk in 5k pages: +16 ms of ClickHouse CPU a page).
+    one_piece_read_sql instead, which reads the texts of the page's rows only.
 
     Why the rows are then the page: every span has a piece whose (start, span id) is the span's own (the one
     that gave the earliest start, else the earliest piece). A span of the page missing from the rows would
@@ -354,15 +353,69 @@ def piece_read_sql(window: SpanWindow, details: frozenset[str]) -> str:
 PIECE_READ_SETTINGS = {"query_plan_enable_optimizations": 0}
 
 
-def one_piece_read_sql(window: SpanWindow, details: frozenset[str]) -> str:
-    """The pieces of `window`'s spans, each read as it is (without merging): when every span of the page is
-    of one piece, which a span id read twice tells, this is the page. The page is chosen first (a GROUP BY of
-    the key columns, the keyset in HAVING), so only its rows' texts are read."""
-    where, _, order, _ = _page_parts(window)
+# Which spans have two pieces or more: a span's pieces are adjacent in the sorting key (tenant, execution, span,
+# event), so this reads the key columns in that order and keeps each span's second piece, without aggregating
+# (~6 ms of a 50,000-span trace's page; a GROUP BY … HAVING count() > 1 ~12 ms more).
+_SEVERAL_PIECES = "(execution_id, span_id) IN (SELECT execution_id, span_id FROM spans FINAL WHERE {where} " \
+    "ORDER BY execution_id, span_id LIMIT 1 OFFSET 1 BY execution_id, span_id)"  # fmt: skip
+
+
+def one_piece_read_sql(window: SpanWindow, details: frozenset[str], executions: int) -> str:
+    """The pieces of `window`'s spans (a page past a keyset, or a big first page), each read as it is, with whether
+    its span has another piece (`several`, last): when no row's does, the rows are the page, exactly as read_sql
+    gives it. No GROUP BY: the keyset is in WHERE, on each piece's own (start, span id).
+
+    Of one execution (`executions`: how many the read asks for), one scan whose LIMIT lets ClickHouse sort only
+    the key columns of the trace's pieces and read the others (the texts) for the page's rows alone, after the
+    LIMIT (lazy materialization, up to _LAZY_ROWS rows: the page then comes as one block); _SEVERAL_PIECES
+    tells the spans of several pieces. A 5,000-span page of a 50,000-span trace: ~27 ms of ClickHouse, where
+    choosing the page by a GROUP BY of every piece (keyset in HAVING) and reading it through an IN set took
+    ~45 ms. LIMIT … BY, which several executions need, is never lazily materialized: their pages' spans are
+    chosen from the key columns first, then every piece of those spans is read through the sorting key (a
+    span of several pieces: several rows, which a window over them counts).
+
+    Why the rows are then the page: every span has a piece whose (start, span id) is the span's own (the one
+    that gave the earliest start, else the earliest piece), so past the keyset when the span is. A span of the
+    page missing from the rows would have that piece sorted after `limit` pieces, all of spans of one piece, so
+    after `limit` spans past the keyset: not in the page. A row's span, of one piece, is past the keyset, and
+    every span sorted between the keyset and it has its own piece among the rows before it: fewer than `limit`,
+    so it is in the page. A span with a piece elsewhere (sorted before its start, or past the keyset while the
+    span is not) is `several`, and read_sql answers instead."""
+    where, _, order, limit = _page_parts(window)
+    past = where
+    if window.after is not None:
+        past += f" AND (ifNull(start_time, ts), span_id) {'<' if window.descending else '>'} " \
+            "({after_start:DateTime64(6, 'UTC')}, {after_id:String})"  # fmt: skip
+    columns = f"{_PIECE_SKELETON},\n    {_piece_details(details)}" if details else _PIECE_SKELETON
+    columns += f",\n    {_TAIL[False]}"
+    if executions == 1 or not limit:
+        several = _SEVERAL_PIECES.format(where=where)
+        limit = " LIMIT {limit:UInt64}" if limit else ""
+        return f"SELECT {columns},\n    {several} AS several FROM spans FINAL WHERE {past}{order}{limit}"
+    desc = " DESC" if window.descending else ""
+    spans = f"SELECT execution_id, span_id FROM spans FINAL WHERE {past} " \
+        f"ORDER BY execution_id, ifNull(start_time, ts){desc}, span_id{desc}{limit}"  # fmt: skip
     return (
-        f"WITH page AS ({_page(window)}) SELECT {one_piece_columns(details)} FROM spans FINAL WHERE {where} "
-        f"AND (execution_id, span_id) IN (SELECT execution_id, span_id FROM page){order}"
+        f"SELECT {columns},\n    count() OVER (PARTITION BY execution_id, span_id) > 1 AS several FROM spans FINAL "
+        f"WHERE {where} AND (execution_id, span_id) IN ({spans}){order}"
     )
+
+
+# ClickHouse's query_plan_max_limit_for_lazy_materialization: a bigger LIMIT reads every column before it.
+_LAZY_ROWS = 10_000
+# The smallest first page read as a page past a cursor (one_piece_read_sql) rather than as the pieces of its
+# trace (piece_read_sql), which reads every column of every piece of the trace (the window counting pieces
+# needs them all before the LIMIT): a first 5,000 spans of a 50,000-span trace read in ~68 ms instead of ~107.
+# But one_piece_read_sql costs ~3 ms more to plan and run its subquery, which a trace no bigger than its page
+# pays for nothing: a smaller first page, as asked of small traces (their 1,000 spans at once: ~12.5 vs
+# ~15.3 ms), keeps the one scan.
+_LAZY_FIRST_PAGE = 2_000
+
+
+def _first_page_read_lazily(window: SpanWindow, details: frozenset[str], execution_ids: list[str]) -> bool:
+    """Whether a first page (no keyset) is read by one_piece_read_sql: one execution's, with details (a
+    skeleton's pieces read reads no texts), of _LAZY_FIRST_PAGE to _LAZY_ROWS spans."""
+    return bool(details) and len(execution_ids) == 1 and _LAZY_FIRST_PAGE <= (window.limit or 0) <= _LAZY_ROWS
 
 
 async def read_spans(
@@ -374,9 +427,9 @@ async def read_spans(
     block_rows: int = BLOCK_ROWS,
 ) -> list[SpanRecord]:
     """The merged spans of `window` in each of the executions, in (execution, window order). One query when
-    the page's spans are of one piece each (or a skeleton past a keyset is asked), else two: then the
-    second, read_sql, answers alone, as one snapshot. The fields not in `details` are left empty. Rows are
-    converted `block_rows` at a time (ClickHouse.query_converted)."""
+    the pieces read are of spans of one piece each, else two: then the second, read_sql, answers alone, as
+    one snapshot. The fields not in `details` are left empty. Rows are converted `block_rows` at a time
+    (ClickHouse.query_converted)."""
     params: dict[str, Any] = {"tenant": tenant_id, "ids": execution_ids}
     if window.after is not None:
         params["after_start"], params["after_id"] = window.after
@@ -385,7 +438,7 @@ async def read_spans(
     # Rows become records block by block as ClickHouse sends them (ClickHouse.query_converted): a big page is
     # never held as raw rows and records at once.
     record = SpanRecord.from_columns if details else SpanRecord.of_skeleton_columns
-    if window.after is None:
+    if window.after is None and not _first_page_read_lazily(window, details, execution_ids):
         several, read = False, 0
         counted = _counts_pieces_read(window)
 
@@ -403,12 +456,22 @@ async def read_spans(
         if not several:  # every span read is of one piece: the rows are the page
             return records
         del records
-    elif details:
-        records = await ch.query_converted(one_piece_read_sql(window, details), params, record, block_rows)
-        if len({(r.execution_id, r.id) for r in records}) == len(records):  # no span read twice: each of one piece
+    else:
+        several = False
+
+        def one_piece(columns: Sequence[Sequence[Any]]) -> list[SpanRecord]:
+            nonlocal several  # the last column: a row's span has another piece, so the rows may not be the page
+            if any(columns[-1]):
+                several = True
+                raise EndOfRead
+            return SpanRecord.of_piece_columns(columns, details)
+
+        sql = one_piece_read_sql(window, details, len(execution_ids))
+        records = await ch.query_converted(sql, params, one_piece, block_rows)
+        if not several:
             return records
         del records
-    # a span of several pieces in the page (or a skeleton past a keyset): the read that merges them
+    # a span of several pieces in the page: the read that merges them
     return await ch.query_converted(read_sql(window, details), params, record, block_rows)
 
 
