@@ -8,14 +8,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ingest.records import EVENT_COLUMNS, CanonicalEvent, SpanPiece, event_columns
 from server.state import AppState
-from storage.clickhouse.arrow_insert import arrow_type
+from storage.clickhouse.arrow_insert import arrow_stream, arrow_type
 from storage.clickhouse.events import insert_events
+from tests.old_stores import run_child
 
 TYPES = {
     "s": "String",
@@ -107,7 +109,15 @@ def test_types_without_a_mapping_are_refused() -> None:
     for kind in ("Array(String)", "Map(String, UInt64)", "DateTime64(9, 'UTC')", "Decimal(10, 2)", "UUID"):
         with pytest.raises(ValueError, match="no Arrow mapping"):
             arrow_type(kind)
-    assert str(arrow_type("LowCardinality(Nullable(String))")) == "string"
+    assert str(arrow_type("LowCardinality(Nullable(String))")) == "large_string"
+
+
+def test_a_column_of_empty_strings_is_shortcut_only_when_every_value_is_one() -> None:
+    """A String column of '' only is built from its buffers at once; one of other empty values (0, False) is
+    refused as any non-string is, not stored as ''."""
+    arrow_stream(["s"], ["String"], [["", "", ""]])
+    with pytest.raises(TypeError):
+        arrow_stream(["s"], ["String"], [[0, False, ""]])
 
 
 def _event(n: int, tenant_tag: str, span: bool) -> CanonicalEvent:
@@ -155,3 +165,30 @@ async def test_a_batch_the_store_refuses_leaves_nothing_in_events_or_spans(state
     assert stored.rows == [
         (e.span.name, e.span.inputs, e.span.output_tokens, e.span.start_time) for e in good if e.span is not None
     ]
+
+
+SPELLINGS = r"""
+import asyncio, json, sys
+from storage.clickhouse.client import ChdbClickHouse
+
+
+async def main(dsn: str) -> None:
+    ch = ChdbClickHouse(dsn, pool_size=2)
+    await ch.command("CREATE TABLE IF NOT EXISTS t (k UInt32, s String) ENGINE = MergeTree ORDER BY k")
+    await ch.insert_columns("t", [[1, 2], ["a", "b"]], ["k", "s"])
+    print(json.dumps((await ch.query("SELECT k, s FROM t ORDER BY k")).rows))
+    await ch.close()
+
+
+asyncio.run(main(sys.argv[1]))
+"""
+
+
+@pytest.mark.parametrize("spelling", ["link", "real/", "real/../real"])
+def test_a_store_spelled_another_way_still_takes_inserts(tmp_path: Path, spelling: str) -> None:
+    """chDB compares engine paths literally: the insert connections open with the connection string
+    clickhouse-connect opened the engine with (its path made real), so a data dir named through a symlink, with a
+    trailing slash or a `..` still takes column inserts. chDB allows one engine path per process: a child each."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    assert run_child(SPELLINGS, f"chdb://{tmp_path}/{spelling}") == [[1, "a"], [2, "b"]]

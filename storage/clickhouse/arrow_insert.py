@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 _SIMPLE: dict[str, pa.DataType] = {
-    "String": pa.string(),
+    "String": pa.large_string(),  # 64-bit offsets: a commit's column of texts may pass 2 GiB
     "UInt8": pa.uint8(),
     "UInt16": pa.uint16(),
     "UInt32": pa.uint32(),
@@ -64,7 +64,7 @@ def arrow_stream(names: Sequence[str], types: Sequence[str], columns: Sequence[S
     fields = []
     for name, clickhouse_type, values in zip(names, types, columns, strict=True):
         kind = arrow_type(clickhouse_type)
-        if kind == pa.string() and not any(values) and None not in values:
+        if kind == pa.large_string() and values.count("") == len(values):
             array = _empty_strings(len(values))
         else:
             array = pa.array(values, kind)
@@ -81,4 +81,4 @@ def arrow_stream(names: Sequence[str], types: Sequence[str], columns: Sequence[S
 
 def _empty_strings(count: int) -> pa.Array:
     """A column of '' (most of a batch's optional fields): its buffers at once, without reading `count` values."""
-    return pa.StringArray.from_buffers(count, pa.py_buffer(bytes(4 * (count + 1))), pa.py_buffer(b""))
+    return pa.LargeStringArray.from_buffers(count, pa.py_buffer(bytes(8 * (count + 1))), pa.py_buffer(b""))

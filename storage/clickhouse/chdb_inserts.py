@@ -8,8 +8,10 @@ clickhouse-connect already opened (one per pooled handle, used by one thread at 
 handles are); that an insert's rows, one block under ClickHouse's block limits (a million rows, 256 MiB; beyond
 them ClickHouse splits any insert, the file insert before this too), are written at `finish()` and not at all
 after `cancel()`; and
-clickhouse-connect's chDB client naming the engine's path (`path`). The versions are checked here at import, which
-the chDB store does when it opens (the server fails at startup otherwise); the path when a connection opens.
+clickhouse-connect's chDB client keeping the connection string it opened the engine with
+(`_backend.connection_string`, private: checked with its version). The versions are checked here at import, which
+the chDB store does when it opens (the server fails at startup otherwise), and so is the connection string: the
+store opens its insert connections when it opens.
 """
 
 from __future__ import annotations
@@ -29,11 +31,15 @@ require_attributes(StreamingInserter, "append", "finish", "cancel")
 
 
 def connect(client: Any) -> Connection:
-    """A chDB connection on the engine that clickhouse-connect's chDB `client` opened."""
-    path = getattr(client, "path", None)
-    if not isinstance(path, str) or not path:
-        raise RuntimeError("clickhouse-connect's chDB client names no path: cannot open an insert connection")
-    return chdb.connect(path)
+    """A chDB connection on the engine that clickhouse-connect's chDB `client` opened: with the very connection
+    string it opened the engine with (the path made real, its options), since chDB compares engine paths
+    literally and refuses a second spelling of the same directory (a symlink, a trailing slash)."""
+    backend = getattr(client, "_backend", None)
+    connection_string = getattr(backend, "connection_string", None)
+    if not isinstance(connection_string, str) or not connection_string:
+        raise RuntimeError("clickhouse-connect's chDB client names no connection string: cannot open an insert "
+                           f"connection (clickhouse-connect {CLICKHOUSE_CONNECT_VERSION})")  # fmt: skip
+    return chdb.connect(connection_string)
 
 
 def insert(conn: Connection, statement: str, fmt: str, body: bytes) -> int:

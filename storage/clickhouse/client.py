@@ -135,13 +135,15 @@ class ChdbClickHouse:
         # (table, columns) -> their ClickHouse types: clickhouse-connect otherwise runs a DESCRIBE before every
         # insert (~2 ms of a ~20 ms group commit). Tables only change shape in migrations, before any insert.
         self._column_types: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-        # Each handle's own chDB connection for column inserts (chdb_inserts.py), opened on first use; a
-        # handle is used by one thread at a time, and so is its insert connection.
+        # Each handle's own chDB connection for column inserts (chdb_inserts.py), opened with it so that one
+        # that cannot open fails the start, not the first insert; a handle is used by one thread at a time, and
+        # so is its insert connection.
         self._inserters: dict[int, Any] = {}
         self.memory = MemoryPurge(self._purge_memory)
         for _ in range(max(1, pool_size)):
             handle = clickhouse_connect.get_client(dsn=dsn, tz_mode="aware")
             self._handles.append(handle)
+            self._inserters[id(handle)] = chdb_inserts.connect(handle)
             self._free.put_nowait(handle)
 
     async def _run(self, fn: str, *args: Any, **kwargs: Any) -> Any:
@@ -233,10 +235,7 @@ class ChdbClickHouse:
 
         def run(handle: Any) -> None:
             body = arrow_stream(columns, types, data)  # here, not on the event loop: it holds the GIL
-            conn = self._inserters.get(id(handle))
-            if conn is None:
-                conn = self._inserters[id(handle)] = self._chdb_inserts.connect(handle)
-            self._chdb_inserts.insert(conn, statement, "ArrowStream", body)
+            self._chdb_inserts.insert(self._inserters[id(handle)], statement, "ArrowStream", body)
 
         handle = await self._free.get()
         try:
