@@ -72,6 +72,9 @@ class GroupCommitWriter:
         self._hold_seconds = hold_seconds
         self._last_requests = 0  # requests in the last commit started: more than one means concurrent writers
         self._last_rows = 0
+        # Concurrent writers seen at the last commit's start: its requests and those of the commits in flight
+        # then (their clients send again once acknowledged). A hold ends once that many requests are in hand.
+        self._writers = 0
         self._held = 0  # requests taken from the queue for the next commit, waiting for it to start
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -84,6 +87,7 @@ class GroupCommitWriter:
         self.listeners: list[Listener] = []
         self._inflight: set[asyncio.Task[None]] = set()
         self._inflight_rows: dict[asyncio.Task[None], int] = {}  # rows of each commit in flight
+        self._inflight_requests: dict[asyncio.Task[None], int] = {}  # requests of each commit in flight
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="group-commit")
@@ -155,31 +159,38 @@ class GroupCommitWriter:
                     break
                 pending.append(item)  # the queue was empty: it is the next batch in order
                 rows += len(item[1].events)
-            if not stopping and rows < HOLD_ROWS and self._bulk_writers():
+            if not stopping and rows < HOLD_ROWS and self._bulk_writers(pending, rows):
                 stopping = await self._hold(pending, rows)
                 rows = sum(len(batch.events) for _, batch, _ in pending)
             self._last_requests, self._last_rows = len(pending), rows
+            self._writers = len(pending) + sum(self._inflight_requests.values())
             self._held = 0
             task = asyncio.create_task(self._commit(pending, rows, slots))
             inflight.add(task)
             self._inflight_rows[task] = rows
+            self._inflight_requests[task] = len(pending)
             task.add_done_callback(self._done)
         await asyncio.gather(*inflight)
 
-    def _bulk_writers(self) -> bool:
-        """The last commit held several bulk requests: concurrent writers whose next requests are on their way."""
+    def _bulk_writers(self, pending: list[_Pending], rows: int) -> bool:
+        """The last commit held several bulk requests (concurrent writers whose next requests are on their way),
+        the requests in hand are bulk ones too (a single event after a bulk wave is not held), and fewer of them
+        than the writers seen (with every writer's request in hand, no more are coming)."""
         return (
             self._hold_seconds > 0 and self._last_requests > 1
             and self._last_rows >= HOLD_MIN_REQUEST_ROWS * self._last_requests
+            and rows >= HOLD_MIN_REQUEST_ROWS * len(pending) and len(pending) < self._writers
         )  # fmt: skip
 
     async def _hold(self, pending: list[_Pending], rows: int) -> bool:
-        """Add to `pending` what queues within `hold_seconds`, until it holds HOLD_ROWS rows; True if the stop
-        sentinel came. A lone client's request, or the first after a quiet spell, is never held (_bulk_writers)."""
+        """Add to `pending` what queues within `hold_seconds`, until it holds HOLD_ROWS rows or a request of each
+        writer seen (two clients of 1,000 rows each never wait out the hold for rows that cannot come); True if the
+        stop sentinel came. A lone client's request, a single event, or the first after a quiet spell, is never held
+        (_bulk_writers)."""
         self.holds += 1
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._hold_seconds
-        while rows < HOLD_ROWS and rows < self._max_rows:
+        while rows < HOLD_ROWS and rows < self._max_rows and len(pending) < self._writers:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return False
@@ -197,6 +208,7 @@ class GroupCommitWriter:
     def _done(self, task: asyncio.Task[None]) -> None:
         self._inflight.discard(task)
         self._inflight_rows.pop(task, None)
+        self._inflight_requests.pop(task, None)
 
     async def _next_or_done(self, commits: set[asyncio.Task[None]]) -> tuple[bool, _Pending | None]:
         """Wait until a batch is queued or one of `commits` ends: (True, the batch or the stop sentinel), or
