@@ -315,3 +315,33 @@ async def test_pages_past_a_cursor_with_spans_in_pieces_across_their_boundaries(
     # the other tenant's execution of the same id: its own spans of one piece, nothing of these
     theirs = await read_spans(state.ch, other, [ex], SpanWindow(10, (ms(29), "s29")))
     assert [(s.id, s.name, s.pieces) for s in theirs] == [(f"s{i}", f"step-{i}", 1) for i in range(30, 40)]
+
+
+async def test_a_page_past_a_cursor_reads_a_piece_stored_twice_once(tenant: Tenant, state: AppState) -> None:
+    """A page past a cursor (and a big first page) reads the pieces without FINAL: a piece stored twice and not
+    yet merged (the same event sent again) is then two rows of its span, which must make the page fall back to
+    the merging read (FINAL), never show the span twice or as two pieces. Merges are held off so that both
+    copies are still stored when the pages are read."""
+    tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
+    await insert_big_trace(state.ch, tid, ex, 2_100)
+    await state.ch.command("SYSTEM STOP MERGES spans")
+    try:
+        ts = datetime(2024, 1, 1, tzinfo=UTC) + timedelta(milliseconds=1_050)
+        twice = SpanPiece(name="twice", start_time=ts, status="SUCCEEDED", end_time=ts, inputs="i")
+        event_id = await write(state, tid, ex, "z", ts, twice)
+        await write(state, tid, ex, "z", ts, twice, event_id=event_id)
+        stored = await state.ch.query(
+            "SELECT count() FROM spans WHERE tenant_id = {t:String} AND execution_id = {e:String} AND span_id = 'z'",
+            {"t": tid, "e": ex},
+        )
+        assert stored.rows[0][0] == 2  # both copies still stored: what the reads below must see through
+        merged = await spans_of_executions(state.ch, tid, [ex])
+        assert len(merged) == 2_101 and [s.pieces for s in merged if s.id == "z"] == [1]
+        for descending in (False, True):
+            ordered = merged[::-1] if descending else merged
+            for first, size in ((1_000, 100), (1_045, 10), (0, 2_000), (1, 2_100)):
+                after = (ordered[first - 1].start_time, ordered[first - 1].id) if first else None
+                window = SpanWindow(size, after, descending)
+                assert await read_spans(state.ch, tid, [ex], window) == ordered[first : first + size], window
+    finally:
+        await state.ch.command("SYSTEM START MERGES spans")
