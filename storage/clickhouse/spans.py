@@ -466,9 +466,16 @@ async def read_spans(
     else:
         several = False
 
+        seen: set[tuple[str, str]] = set()
+        rows = 0
+
         def one_piece(columns: Sequence[Sequence[Any]]) -> list[SpanRecord]:
-            nonlocal several  # the last column: a row's span has another piece, so the rows may not be the page
-            if any(columns[-1]):
+            nonlocal several, rows  # the last column: a row's span has another piece, so the rows may not be the page
+            # A span read twice is of several pieces too: the several-pieces set is a subquery, which may see the
+            # table's parts from before a piece committed meanwhile that the scan sees.
+            rows += len(columns[0])
+            seen.update(zip(columns[0], columns[1], strict=True))
+            if any(columns[-1]) or len(seen) != rows:
                 several = True
                 raise EndOfRead
             return SpanRecord.of_piece_columns(columns, details)
