@@ -55,8 +55,9 @@ class Settings(BaseSettings):
     # together into the next one (fewer, bigger inserts cost less per row).
     insert_parallel: PositiveInt = 3
     # While several clients write at once, a commit of fewer than 4,000 rows waits up to this long for more
-    # requests (chDB costs less CPU per row in bigger inserts); 0 turns the hold off (ingest/writer.py).
-    commit_hold_ms: NonNegativeFloat = 30.0
+    # requests (chDB costs less CPU per row in bigger inserts); 0 turns the hold off (ingest/writer.py). At most a
+    # second: beyond it a hold would stall a bulk client's acknowledgements rather than batch them.
+    commit_hold_ms: float = Field(30.0, ge=0, le=1_000)
     # How long a resolved API key is trusted before Postgres is asked again.
     key_cache_seconds: NonNegativeFloat = 5.0
     # Live subscriptions (graphql-transport-ws at /graphql).
