@@ -4,7 +4,8 @@ every step with what `events FINAL` holds. Prints one JSON line: the mismatches 
 
 `python -m tests.analytics_scenario <dir> upgrade|random|fresh <seed>`; `upgrade` writes the first events into a
 store at migration 8 (before the key hash) and upgrades it in the middle; `random` starts from one merged part,
-`fresh` from five unmerged ones.
+`fresh` from five unmerged ones. `python -m tests.analytics_scenario <dir> race` writes a part between a read's
+plan and its query.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from storage.clickhouse import aggregates, deduplicated, migrations
 from storage.clickhouse.aggregates import actor_stats, event_aggregates
 from storage.clickhouse.client import ChdbClickHouse
 from storage.clickhouse.deletes import EventSelection, delete_events
-from storage.clickhouse.events import insert_events
+from storage.clickhouse.events import VISIBLE, insert_events
 from storage.clickhouse.retention import apply_retention
 
 TENANTS = ("t-a", "t-b")
@@ -197,5 +198,31 @@ async def main(path: str, mode: str, seed: int) -> None:
     await ch.close()
 
 
+async def race(path: str) -> None:
+    """A part written between the read's plan and its query: the set of key hashes seen twice, kept for the
+    parts planned, does not cover it, so its rows are shadowed (and the reader reads again with FINAL)."""
+    ch = ChdbClickHouse(f"chdb://{path}", pool_size=1)
+    await migrations.migrate(ch)
+    scenario = Scenario(ch, random.Random(1))
+    for _ in range(5):
+        await ch.insert("events", [scenario.row("t-a", f"e{len(scenario.sent) + i}", "audit") for i in range(20)],
+                        COLUMNS)  # fmt: skip
+        scenario.sent.extend(("t-a", f"e{len(scenario.sent) + i}", "audit") for i in range(20))
+    where, params = "tenant_id = {tenant:String}", {"tenant": "t-a"}
+    reads = [(await deduplicated.events_once(ch, "name", where, params)).read for _ in range(2)]
+    source = await deduplicated.events_once(ch, "name", where, params)
+    await ch.insert("events", [scenario.row("t-a", "e3", "audit")], COLUMNS)  # a resend, in a part of its own
+    counted, shadowed = (await ch.query(
+        f"SELECT countIf(counted), countIf(shadowed) FROM {source.sql}{source.settings}", source.params
+    )).rows[0]  # fmt: skip
+    total = (await event_aggregates(ch, "t-a", None, None)).total
+    truth = (await ch.query(f"SELECT count() FROM events FINAL WHERE tenant_id = 't-a' AND {VISIBLE}")).rows[0][0]
+    print(json.dumps({"reads": reads, "counted": counted, "shadowed": shadowed, "total": total, "truth": truth}))
+    await ch.close()
+
+
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+    if sys.argv[2] == "race":
+        asyncio.run(race(sys.argv[1]))
+    else:
+        asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))

@@ -21,13 +21,18 @@ tenant (the 8-byte hashes sorted, equal neighbours kept: a set that is empty or 
 version, which is what FINAL keeps, whatever part it is in and whatever its level; a row whose hash is seen
 twice (a resend, a duplicate inside an insert that did not dedupe, two keys sharing a hash) is `shadowed`,
 and the read again is FINAL. With five equal parts of 1M events this costs about half of FINAL's CPU: FINAL
-merges the 36-byte string ids of every part, the once read sorts 8 bytes a row (bench/analytics.py). A
-ClickHouse without the snapshot setting, or a table of one part (FINAL has nothing to merge), reads FINAL.
+merges the 36-byte string ids of every part, the once read sorts 8 bytes a row (bench/analytics.py). The set
+is found by a query of its own and kept for the layout of parts it was found in: parts are immutable, so until
+one is written, merged or deleted it is the same, and a read again reads only its columns. The read passes
+the set and the layout's part names; a row of a part not among them (written or merged between the layout
+read and the query) is shadowed. A tenant with more than SEEN_KEPT such hashes reads FINAL. A ClickHouse
+without the snapshot setting, or a table of one part (FINAL has nothing to merge), reads FINAL.
 """
 
 from __future__ import annotations
 
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,8 +49,11 @@ _SETTINGS = {
     "optimize_move_to_prewhere_if_final": 0,
     "apply_prewhere_after_final": 0,
 }
+# A part's name, rows and time stand for its contents (parts are immutable: a merge, mutation or delete writes a
+# new part under a new name); the table's uuid tells a table dropped and made again, whose names start over.
 _LAYOUT = (
-    "SELECT name, rows, level FROM system.parts WHERE database = currentDatabase() AND table = 'events' AND active"
+    "SELECT name, rows, level, modification_time, (SELECT uuid FROM system.tables WHERE database = currentDatabase() "
+    "AND name = 'events') FROM system.parts WHERE database = currentDatabase() AND table = 'events' AND active"
 )
 # Whether each store's ClickHouse knows the settings (asked once: a server does not lose settings).
 _supported: weakref.WeakKeyDictionary[ClickHouse, bool] = weakref.WeakKeyDictionary()
@@ -55,7 +63,7 @@ _supported: weakref.WeakKeyDictionary[ClickHouse, bool] = weakref.WeakKeyDiction
 class Source:
     """`sql` is a table expression for FROM with the columns asked for plus `counted` (the row is one event
     to count) and `shadowed` (if any row is, read again with `after_shadowed`). `settings` ends the query;
-    `read` says which read it is ("split", "once" or "final"), for tests and benches."""
+    `read` says which read it is ("split", "once", "once, set kept" or "final"), for tests and benches."""
 
     sql: str
     params: dict[str, Any]
@@ -71,6 +79,7 @@ class Plan:
     read: str
     part: str | None = None
     rows: int = 0  # the table's rows (all tenants): a bound on the tenant's
+    layout: tuple[tuple[Any, ...], ...] = ()  # the active parts as _LAYOUT read them
 
 
 async def plan(ch: ClickHouse) -> Plan:
@@ -88,19 +97,53 @@ async def plan(ch: ClickHouse) -> Plan:
         largest_rows, name = max(unique)
         if total - largest_rows <= OTHER_PARTS_SHARE * total:
             return Plan("split", name, total)
-    return Plan("once", None, total)
+    return Plan("once", None, total, tuple(sorted(tuple(r) for r in rows)))
 
 
 # The key hashes of the tenant's rows that are seen more than once (in one part or in several): sorted, a hash
 # equal to the one before it. Over 5M hashes that took 2/3 of the CPU of GROUP BY key_hash HAVING count() > 1
 # (214 / 309 ms). The hashes are sorted in buckets of about SORTED_AT_ONCE at most (by default ClickHouse refuses
-# a groupArray past 16,777,215 elements).
+# a groupArray past 16,777,215 elements). At most SEEN_KEPT + 1 come back.
 _SEEN_TWICE = (
-    "(SELECT arrayJoin(arrayFilter((h, d) -> d = 0, arrayPopFront(s), arrayPopFront(arrayDifference(s)))) "
+    "SELECT groupArray({seen_kept:UInt64})(h) FROM "
+    "(SELECT arrayJoin(arrayFilter((h, d) -> d = 0, arrayPopFront(s), arrayPopFront(arrayDifference(s)))) AS h "
     "FROM (SELECT arraySort(groupArray(key_hash)) AS s FROM events WHERE tenant_id = {tenant:String} "
     "GROUP BY key_hash % {dedup_buckets:UInt64}))"
 )
 SORTED_AT_ONCE = 8_000_000
+# The seen-twice set of a tenant is found once per layout of parts and kept (rows of parts unchanged cannot
+# change it), for at most KEPT_TENANTS tenants a store and sets of at most SEEN_KEPT hashes. Sorting the hashes
+# is most of the once read (5M events: ~170 of ~290 ms CPU, bench/analytics.py); a dashboard asking again
+# while nothing was written reads only its columns.
+SEEN_KEPT = 10_000
+KEPT_TENANTS = 256
+_seen: weakref.WeakKeyDictionary[ClickHouse, OrderedDict[str, tuple[tuple[Any, ...], list[int]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def forget(ch: ClickHouse) -> None:
+    """Drops the seen-twice sets kept for `ch` (benches time the first read after the parts changed)."""
+    _seen.pop(ch, None)
+
+
+async def _seen_twice(ch: ClickHouse, tenant: str, chosen: Plan) -> tuple[list[int] | None, bool]:
+    """The key hashes of the tenant seen twice in the parts of `chosen.layout` (with, maybe, those of parts
+    written since), or None past SEEN_KEPT; and whether they were kept from an earlier read."""
+    kept = _seen.setdefault(ch, OrderedDict())
+    found = kept.get(tenant)
+    if found is not None and found[0] == chosen.layout:
+        kept.move_to_end(tenant)
+        return found[1], True
+    params = {"tenant": tenant, "seen_kept": SEEN_KEPT + 1, "dedup_buckets": 1 + chosen.rows // SORTED_AT_ONCE}
+    seen = [int(h) for h in (await ch.query(_SEEN_TWICE, params)).rows[0][0]]
+    if len(seen) > SEEN_KEPT:
+        return None, False
+    kept[tenant] = (chosen.layout, seen)
+    kept.move_to_end(tenant)
+    while len(kept) > KEPT_TENANTS:
+        kept.popitem(last=False)
+    return seen, False
 
 
 async def events_once(
@@ -110,15 +153,21 @@ async def events_once(
     among the rows `counted`: the rows `SELECT {columns} FROM events FINAL WHERE {where}` gives."""
     chosen = await plan(ch)
     settings = " SETTINGS " + ", ".join(f"{name} = {value}" for name, value in _SETTINGS.items())
+    seen, again = (None, False)
     if chosen.read == "once" and not after_shadowed:
+        seen, again = await _seen_twice(ch, params["tenant"], chosen)
+    if seen is not None:
         # A row whose key has no other version counts as it is; one that may (shadowed) sends the reader
         # to FINAL. A version that does not match `where` need not be seen: if the key's only version, FINAL
-        # drops it too; if not, the key's hash is among those seen twice.
+        # drops it too; if not, the key's hash is among those seen twice. The set holds for the parts it was
+        # found in; a row of a part written or merged since is shadowed too.
         sql = (
-            f"(SELECT {columns}, NOT shadowed AS counted, key_hash IN {_SEEN_TWICE} AS shadowed "
-            f"FROM events WHERE {where})"
+            f"(SELECT {columns}, NOT shadowed AS counted, (key_hash IN {{dedup_seen:Array(UInt64)}} "
+            f"OR _part NOT IN {{dedup_parts:Array(String)}}) AS shadowed FROM events WHERE {where})"
         )
-        return Source(sql, {**params, "dedup_buckets": 1 + chosen.rows // SORTED_AT_ONCE}, settings, "once")
+        parts = [str(part[0]) for part in chosen.layout]
+        read = "once, set kept" if again else "once"
+        return Source(sql, {**params, "dedup_seen": seen, "dedup_parts": parts}, settings, read)
     if chosen.part is None:  # FINAL, or the once read again after a shadowed row (as costly as FINAL itself)
         return Source(f"(SELECT {columns}, 1 AS counted, 0 AS shadowed FROM events FINAL WHERE {where})", params)
     others = "(SELECT key_hash FROM events WHERE tenant_id = {tenant:String} AND _part != {dedup_part:String})"
