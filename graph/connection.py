@@ -70,6 +70,11 @@ class Edges(Sequence[Edge[T]]):
             return [self._edge(item) for item in self._page.items[index]]
         return self._edge(self._page.items[index])
 
+    def nodes(self) -> Iterator[T]:
+        """The edges' nodes, without their Edge objects: for a selection of `edges { node }` alone, which reads
+        nothing else of an edge (graph/fast_execution.py)."""
+        return map(self._wrap, self._page.items)
+
     def __iter__(self) -> Iterator[Edge[T]]:
         page, wrap = self._page, self._wrap
         for item in page.items:

@@ -42,6 +42,7 @@ from adapters.strawberry_internals import (
     StrawberryGraphQLCoreExecutionContext,
     StrawberryObjectDefinition,
 )
+from graph.connection import Edges
 
 Getter = Callable[[Any], Any]
 Plan = Callable[[Any], dict[str, Any]]
@@ -169,6 +170,26 @@ def encoded_objects(plan: Plan, non_null: bool, items: Iterable[Any]) -> Encoded
     return out
 
 
+def encoded_nodes(plan: Plan, key: str, non_null: bool, nodes: Iterable[Any]) -> EncodedItems:
+    """encoded_objects of a connection's edges whose selection is their node alone (`edges { node { … } }`), from
+    the nodes themselves: each edge is `{key: its node completed by plan}`, what the edge's own plan gives,
+    without an Edge object and a plan call an item (~0.5 µs a span of a page)."""
+    out = EncodedItems()
+    chunk: list[Any] = []
+    for node in nodes:
+        if node is not None:
+            chunk.append({key: plan(node)})
+        else:
+            _null(non_null)  # raises where the node may not be null
+            chunk.append({key: None})
+        if len(chunk) == CHUNK:
+            out.add(chunk)
+            chunk = []
+    if chunk:
+        out.add(chunk)
+    return out
+
+
 # Scalars whose serializer returns a value of this Python class unchanged: the built-in ones, and DateTime,
 # whose serializer (graph/scalars.py format_datetime) returns text as it is (times ClickHouse formatted).
 _PASS_THROUGH = {"String": str, "ID": str, "Boolean": bool, "Int": int, "Float": float, "DateTime": str}
@@ -282,7 +303,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         env: dict[str, Any] = {
             "_null": _null, "_is_type_of": object_type.is_type_of, "_Fallback": _Fallback,
             "_encoded_objects": encoded_objects, "_own_class": self.own_type_checks.get(object_type.name),
-            "_CAST": TYPE_CAST_ATTRIBUTE,
+            "_CAST": TYPE_CAST_ATTRIBUTE, "_encoded_nodes": encoded_nodes, "_Edges": Edges,
         }  # fmt: skip
         entries: list[str] = []
         for index, (response_key, details) in enumerate(grouped.items()):
@@ -344,9 +365,43 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             non_null = isinstance(item_type, GraphQLNonNull)
             completed = f"({item} if {var}i is not None else _null({non_null}))"
             if encode_item:  # `item` calls the item type's plan ({name}i) on the item: _encoded_objects does
-                return f"_encoded_objects({name}i, {non_null}, {var})"
+                objects = f"_encoded_objects({name}i, {non_null}, {var})"
+                node = self._node_alone(named, details, env, f"{name}n")
+                if node is None:
+                    return objects
+                key, node_non_null = node
+                return f"(_encoded_nodes({name}n, {key!r}, {node_non_null}, {var}.nodes()) " \
+                    f"if {var}.__class__ is _Edges else {objects})"  # fmt: skip
             return f"[{completed} for {var}i in {var}]"
         return None
+
+    def _node_alone(
+        self, edge_type: GraphQLObjectType, details: Any, env: dict[str, Any], name: str
+    ) -> tuple[str, bool] | None:
+        """When the items' selection is a connection edge's `node` field alone (an attribute, no arguments or
+        deferral, its type an object type with a plan), the node's plan in env[name], with the response key and
+        whether the node may not be null: the list's Edges are then completed from their nodes (encoded_nodes)."""
+        if edge_type.is_type_of is not None:
+            return None
+        grouped, new_defer_usages, _ = self.collect_subfields(edge_type, details)
+        if new_defer_usages or len(grouped) != 1:
+            return None
+        [(key, field_details)] = grouped.items()
+        node = field_details[0].node
+        field = self.fields.get(edge_type.name, {}).get(node.name.value)
+        if node.name.value != "node" or node.arguments or field is None or field.attribute != "node":
+            return None
+        if any(d.defer_usage is not None for d in field_details):
+            return None
+        node_type = edge_type.fields["node"].type
+        named = node_type.of_type if isinstance(node_type, GraphQLNonNull) else node_type
+        if not isinstance(named, GraphQLObjectType):
+            return None
+        plan = self._plan(named, field_details, False)
+        if plan is None:
+            return None
+        env[name] = plan
+        return key, isinstance(node_type, GraphQLNonNull)
 
 
 def install(schema: Schema) -> None:

@@ -27,6 +27,10 @@ from tests.conftest import Tenant
 from tests.traces import log_events, log_trace
 
 _START = datetime(2024, 1, 1, tzinfo=UTC)
+# edges whose node alone is selected (under an alias): completed from the nodes, without Edge objects
+NODES_ALONE = """query($id: ID!) { execution(id: $id) { spans(first: 50) { edges { n: node { id parentId name kind
+    status startTime endTime durationMs inputs error { message } usage { totalTokens byModel { model } } cost { value }
+    } } } } }"""
 QUERIES = [
     """query($id: ID!) { execution(id: $id) { __typename id name status spans(first: 50) { totalCount
         pageInfo { hasNextPage endCursor startCursor } edges { cursor node { __typename id nodeId parentId name kind
@@ -40,6 +44,7 @@ QUERIES = [
     """{ executions(first: 5) { edges { node { id spanCount usage { byModel { model } } cost { value } } } } }""",
     """query($id: ID!) { s: span(executionId: $id, spanId: "s3") { id status error { message code }
         events { name } } }""",
+    NODES_ALONE,
     # abstract results: graphql-core resolves the type, then the concrete object may take the fast path
     f"""{{ nodes(ids: ["{encode("Span", "ex-f", "s1")}", "{encode("Execution", "ex-f")}",
         "{encode("Span", "ex-f", "s3")}"]) {{ __typename id nodeId
@@ -87,6 +92,30 @@ async def test_items_encoded_early_encode_to_the_same_bytes(tenant: Tenant, stat
     edges = first.data["execution"]["spans"]["edges"]  # 30 edges: one chunk
     assert len(edges) == 1 and isinstance(edges[0], orjson.Fragment) and len(orjson.loads(orjson.dumps(edges))) == 30
     assert isinstance((await _execute(fast, state, tenant_id, QUERIES[0])).data["execution"]["spans"]["edges"][0], dict)
+
+
+async def test_edges_of_a_node_alone_complete_without_edge_objects(
+    tenant: Tenant, state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`edges { node { … } }` encoded early is completed from the page's nodes (encoded_nodes), never building an
+    Edge (~0.5 µs a span): the same bytes, with Edges' iteration made to fail; a selection of more than the node
+    (a cursor) still iterates the edges."""
+    await log_trace(tenant, "ex-f", count=30, depth=4, fail="s3")
+    tenant_id = await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
+    fast, plain = build_schema(), build_schema(raw_bulk_arguments=False, fast_objects=False)
+    query = NODES_ALONE
+    expected = await _execute(plain, state, tenant_id, query, encode=True)
+
+    def no_edges(self: Edges[Any]) -> Any:
+        raise AssertionError("edges iterated")
+
+    monkeypatch.setattr(Edges, "__iter__", no_edges)
+    encoded = await _execute(fast, state, tenant_id, query, encode=True)
+    assert not expected.errors and not encoded.errors
+    assert orjson.dumps(encoded.data) == orjson.dumps(expected.data)
+    assert len(orjson.loads(orjson.dumps(encoded.data))["execution"]["spans"]["edges"]) == 30
+    with_cursor = query.replace("edges { n: node", "edges { cursor n: node")
+    assert (await _execute(fast, state, tenant_id, with_cursor, encode=True)).errors
 
 
 def test_items_are_encoded_in_chunks_that_write_the_list() -> None:
