@@ -204,7 +204,7 @@ class SpanRecord:
         span of one piece, its stored status, end and tokens made what one_piece_columns gives."""
         columns = list(columns)
         status = columns[5]
-        if not all(s in _TERMINAL_STATUSES for s in status):  # a span still running: no end yet
+        if not _TERMINAL_STATUSES.issuperset(status):  # a span still running: no end yet (C's loop, not a generator's)
             terminal = [s in _TERMINAL_STATUSES for s in status]
             columns[5] = [s if t else "RUNNING" for s, t in zip(status, terminal, strict=True)]
             end_iso = 21 if details else 11
@@ -452,7 +452,7 @@ async def read_spans(
         def pieces_read(columns: Sequence[Sequence[Any]]) -> list[SpanRecord]:
             nonlocal several, read  # the last column, span_pieces: a span of several pieces makes the rows not the page
             read = max(read, columns[-2][0] if counted and columns[0] else 0)
-            if any(n != 1 for n in columns[-1]):
+            if columns[-1].count(1) != len(columns[-1]):
                 several = True
                 raise EndOfRead  # the rest of the rows are of no use: the merging read answers
             return SpanRecord.of_piece_columns(columns, details)
