@@ -331,6 +331,8 @@ def piece_read_sql(window: SpanWindow, details: frozenset[str]) -> str:
     not in the page.
 
     Each piece is given as stored (_PIECE_SKELETON): SpanRecord.of_piece_columns makes it a span of one piece.
+    Without FINAL, as one_piece_read_sql (which says why that is safe): a piece stored twice and not yet merged
+    counts twice in its span's span_pieces, so read_sql answers.
     A first page smaller than PURGE_AFTER_ROWS also gives how many pieces ClickHouse read and sorted for it
     (`pieces_read`, before span_pieces): its rows returned say nothing of that (100 spans of a 50,000-span
     trace), and a big read has chDB's freed memory handed back (ClickHouse.rows_read); ~0.2 ms of a 1,000-span
@@ -343,7 +345,7 @@ def piece_read_sql(window: SpanWindow, details: frozenset[str]) -> str:
     read = ",\n    count() OVER () AS pieces_read" if _counts_pieces_read(window) else ""
     return (
         f"SELECT {columns}{read},\n    count() OVER (PARTITION BY execution_id, span_id) AS span_pieces "
-        f"FROM spans FINAL WHERE {where}{order}{limit}"
+        f"FROM spans WHERE {where}{order}{limit}"
     )
 
 
