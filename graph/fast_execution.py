@@ -192,9 +192,7 @@ def encoded_nodes(plan: Plan, key: str, non_null: bool, nodes: Iterable[Any]) ->
 
 # Scalars whose serializer returns a value of this Python class unchanged: the built-in ones, and DateTime,
 # whose serializer (graph/scalars.py format_datetime) returns text as it is (times ClickHouse formatted).
-# JSON's serializer returns every value as it is: a stored JSON text (graph/scalars.py json_text) passes through.
-_PASS_THROUGH = {"String": str, "ID": str, "Boolean": bool, "Int": int, "Float": float, "DateTime": str,
-                 "JSON": orjson.Fragment}  # fmt: skip
+_PASS_THROUGH = {"String": str, "ID": str, "Boolean": bool, "Int": int, "Float": float, "DateTime": str}
 
 
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):

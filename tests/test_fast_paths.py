@@ -238,10 +238,8 @@ async def _no_count() -> int:
 
 def test_pass_through_scalars_serialize_their_values_unchanged() -> None:
     """The plans skip the serializer of a scalar listed in _PASS_THROUGH when the value is of its class: that
-    must be what the serializer would have returned (DateTime: a time ClickHouse already formatted; JSON: a stored
-    JSON text)."""
-    samples = {str: "2024-01-01T00:00:00.000000Z", bool: True, int: 7, float: 0.5,
-               orjson.Fragment: orjson.Fragment('{"a":1}')}  # fmt: skip
+    must be what the serializer would have returned (DateTime: a time ClickHouse already formatted)."""
+    samples = {str: "2024-01-01T00:00:00.000000Z", bool: True, int: 7, float: 0.5}
     types = build_schema()._schema.type_map
     for name, cls in fast_execution._PASS_THROUGH.items():
         value = samples[cls]
