@@ -31,6 +31,9 @@ _START = datetime(2024, 1, 1, tzinfo=UTC)
 NODES_ALONE = """query($id: ID!) { execution(id: $id) { spans(first: 50) { edges { n: node { id parentId name kind
     status startTime endTime durationMs inputs error { message } usage { totalTokens byModel { model } } cost { value }
     } } } } }"""
+# a selection of what Span.FAST_RECORD_READS reads alone (a skeleton): completed from the records, without Spans
+RECORDS_ALONE = """query($id: ID!) { execution(id: $id) { spans(first: 50) { edges { node { __typename id executionId
+    parentId name kind kindName status startTime endTime } } } } }"""
 QUERIES = [
     """query($id: ID!) { execution(id: $id) { __typename id name status spans(first: 50) { totalCount
         pageInfo { hasNextPage endCursor startCursor } edges { cursor node { __typename id nodeId parentId name kind
@@ -45,6 +48,7 @@ QUERIES = [
     """query($id: ID!) { s: span(executionId: $id, spanId: "s3") { id status error { message code }
         events { name } } }""",
     NODES_ALONE,
+    RECORDS_ALONE,
     # abstract results: graphql-core resolves the type, then the concrete object may take the fast path
     f"""{{ nodes(ids: ["{encode("Span", "ex-f", "s1")}", "{encode("Execution", "ex-f")}",
         "{encode("Span", "ex-f", "s3")}"]) {{ __typename id nodeId
@@ -116,6 +120,41 @@ async def test_edges_of_a_node_alone_complete_without_edge_objects(
     assert len(orjson.loads(orjson.dumps(encoded.data))["execution"]["spans"]["edges"]) == 30
     with_cursor = query.replace("edges { n: node", "edges { cursor n: node")
     assert (await _execute(fast, state, tenant_id, with_cursor, encode=True)).errors
+
+
+async def test_a_skeleton_page_completes_from_its_records(
+    tenant: Tenant, state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page whose selection reads only what Span.FAST_RECORD_READS reads is completed from its records, never
+    building a Span (~0.5 µs a span): the same bytes as the plain path with the nodes made to fail; a selection
+    of a field beyond them (durationMs, a method of Span) still wraps each record in a Span."""
+    await log_trace(tenant, "ex-f", count=30, depth=4, fail="s3")
+    tenant_id = await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
+    fast, plain = build_schema(), build_schema(raw_bulk_arguments=False, fast_objects=False)
+    expected = await _execute(plain, state, tenant_id, RECORDS_ALONE, encode=True)
+
+    def no_nodes(self: Edges[Any]) -> Any:
+        raise AssertionError("nodes built")
+
+    monkeypatch.setattr(Edges, "nodes", no_nodes)
+    encoded = await _execute(fast, state, tenant_id, RECORDS_ALONE, encode=True)
+    assert not expected.errors and not encoded.errors
+    assert orjson.dumps(encoded.data) == orjson.dumps(expected.data)
+    with_duration = RECORDS_ALONE.replace("endTime", "endTime durationMs")
+    assert (await _execute(fast, state, tenant_id, with_duration, encode=True)).errors
+
+
+def test_record_reads_read_what_span_in_trace_sets() -> None:
+    """Span.FAST_RECORD_READS must give what Span.in_trace sets (graph/span.py): every attribute it names, for a
+    root and a child, a known and an unknown kind, a running and an ended span."""
+    names = {**Span.FAST_RECORD_NAMES}
+    for parent, kind, end, end_iso in (("", "LLM", _START, "2024-01-01T00:00:00.000000Z"), ("p", "custom", None, None)):
+        record = SpanRecord("e", "s", parent, "n", kind, "RUNNING" if end is None else "SUCCEEDED", _START, end,
+                            *("",) * 6, 0, 0, 0, 0, 1, _START, "2024-01-01T00:00:00.000000Z", end_iso)  # fmt: skip
+        span = Span.of(record, None)
+        for attribute, read in Span.FAST_RECORD_READS.items():
+            assert eval(read, {**names, "obj": record}) == getattr(span, attribute), attribute
+    assert set(Span.FAST_RECORD_READS) <= set(vars(Span.of(record, None)))
 
 
 def test_items_are_encoded_in_chunks_that_write_the_list() -> None:
