@@ -61,11 +61,12 @@ class _Fallback(Exception):
 class FastField:
     """How to read one field: an attribute name, or a synchronous method taking only `self`."""
 
-    __slots__ = ("attribute", "method")
+    __slots__ = ("attribute", "method", "python_name")
 
-    def __init__(self, attribute: str | None = None, method: Getter | None = None) -> None:
+    def __init__(self, attribute: str | None = None, method: Getter | None = None, python_name: str = "") -> None:
         self.attribute = attribute
         self.method = method
+        self.python_name = python_name or attribute or ""  # the attribute's or the method's name
 
 
 def fast_fields(schema: Schema) -> dict[str, dict[str, FastField]]:
@@ -88,7 +89,7 @@ def fast_fields(schema: Schema) -> dict[str, dict[str, FastField]]:
             if resolver.is_async or isinstance(method, staticmethod | classmethod):
                 continue
             if list(inspect.signature(method).parameters) == ["self"]:
-                fields[graphql_name] = FastField(method=method)
+                fields[graphql_name] = FastField(method=method, python_name=field.python_name)
         out[name] = fields
     return out
 
@@ -196,8 +197,9 @@ _PASS_THROUGH = {"String": str, "ID": str, "Boolean": bool, "Int": int, "Float":
 
 
 def record_reads(schema: Schema) -> dict[str, tuple[type, dict[str, str], dict[str, Any]]]:
-    """Object types whose class declares how its attributes read the record it wraps (FAST_RECORD_READS: attribute
-    -> source over `obj`, FAST_RECORD_NAMES: the names that source uses), with the class (graph/span.py)."""
+    """Object types whose class declares how its fields read the record it wraps (FAST_RECORD_READS: an attribute's
+    or a method's name -> source over `obj`, FAST_RECORD_NAMES: the names that source uses), with the class
+    (graph/span.py)."""
     out = {}
     for name, entry in schema.schema_converter.type_map.items():
         definition = getattr(entry, "definition", None)
@@ -305,8 +307,9 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
         The function is generated source (one dict display, attribute reads inlined) because a
         closure per field costs several calls per value, and these run once per field per object.
-        With `record`, of the record an object of the type wraps: every selected field an attribute that
-        FAST_RECORD_READS reads off the record, and no type check (Edges.record_type vouches for the class).
+        With `record`, of the record an object of the type wraps: every selected field one that
+        FAST_RECORD_READS reads off the record (an attribute, or a method's result), and no type check
+        (Edges.record_type vouches for the class).
         """
         reads: dict[str, str] = {}
         check = ""
@@ -350,9 +353,9 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if field is None:
                 return None
             if record:
-                if field.attribute is None or field.attribute not in reads:
+                if field.python_name not in reads:
                     return None
-                read = reads[field.attribute]
+                read = reads[field.python_name]
             elif field.attribute is not None:
                 read = f"obj.{field.attribute}"
             else:
