@@ -49,11 +49,15 @@ class Edges(Sequence[Edge[T]]):
     (each a few objects for the cyclic collector to walk) for the whole operation, only while each one is
     completed (graph/fast_execution.py encodes it right away for HTTP responses)."""
 
-    __slots__ = ("_page", "_wrap")
+    __slots__ = ("_page", "_wrap", "record_type")
 
-    def __init__(self, page: Page[Any], wrap: Callable[[Any], T]) -> None:
+    def __init__(self, page: Page[Any], wrap: Callable[[Any], T], record_type: type | None = None) -> None:
         self._page = page
         self._wrap = wrap
+        # The class `wrap` makes of an item, when the fast path may read the item through that class's
+        # FAST_RECORD_READS instead (graph/fast_execution.py): wrap(item) is an instance of it, uncast, whose
+        # attributes named there are those reads of the item.
+        self.record_type = record_type
 
     def _edge(self, item: Any) -> Edge[T]:
         return _edge(self._wrap(item), self._page, item)
@@ -69,6 +73,15 @@ class Edges(Sequence[Edge[T]]):
         if isinstance(index, slice):
             return [self._edge(item) for item in self._page.items[index]]
         return self._edge(self._page.items[index])
+
+    def nodes(self) -> Iterator[T]:
+        """The edges' nodes, without their Edge objects: for a selection of `edges { node }` alone, which reads
+        nothing else of an edge (graph/fast_execution.py)."""
+        return map(self._wrap, self._page.items)
+
+    def records(self) -> Sequence[Any]:
+        """The items the edges' nodes wrap (see record_type)."""
+        return self._page.items
 
     def __iter__(self) -> Iterator[Edge[T]]:
         page, wrap = self._page, self._wrap
@@ -90,9 +103,11 @@ class Connection(Generic[T]):
         return await self._count()
 
     @classmethod
-    def of(cls, page: Page[Item], wrap: Callable[[Item], T], has_after: bool = False) -> Connection[T]:
+    def of(
+        cls, page: Page[Item], wrap: Callable[[Item], T], has_after: bool = False, record_type: type | None = None
+    ) -> Connection[T]:
         return cls(
-            edges=Edges(page, wrap),
+            edges=Edges(page, wrap, record_type),
             page_info=PageInfo(
                 has_next_page=page.has_next,
                 end_cursor=page.cursor(page.items[-1]) if page.items else None,

@@ -142,7 +142,7 @@ class Execution(RunResult, Node):
         needs = span_needs(raw.field_nodes, raw.fragments)
         page, trace = await read_spans_page(info.context.loaders, self.record, needs, first, after, last, before,
                                             order_by)  # fmt: skip
-        return Connection.of(page, partial(Span.in_trace, trace))
+        return Connection.of(page, partial(Span.in_trace, trace), record_type=Span)
 
     @strawberry.field(description="Spans without a parent (normally one), with children to walk the tree.")
     async def root_spans(self, info: Info) -> list[Span]:

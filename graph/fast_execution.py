@@ -42,12 +42,13 @@ from adapters.strawberry_internals import (
     StrawberryGraphQLCoreExecutionContext,
     StrawberryObjectDefinition,
 )
+from graph.connection import Edges
 
 Getter = Callable[[Any], Any]
 Plan = Callable[[Any], dict[str, Any]]
 
 
-_SHARED_PLANS: OrderedDict[tuple[str, tuple[int, ...], bytes, bool], tuple[tuple[Any, ...], Plan | None]] = (
+_SHARED_PLANS: OrderedDict[tuple[str, tuple[int, ...], bytes, bool, bool], tuple[tuple[Any, ...], Plan | None]] = (
     OrderedDict()
 )
 _SHARED_PLANS_LIMIT = 4096
@@ -60,11 +61,12 @@ class _Fallback(Exception):
 class FastField:
     """How to read one field: an attribute name, or a synchronous method taking only `self`."""
 
-    __slots__ = ("attribute", "method")
+    __slots__ = ("attribute", "method", "python_name")
 
-    def __init__(self, attribute: str | None = None, method: Getter | None = None) -> None:
+    def __init__(self, attribute: str | None = None, method: Getter | None = None, python_name: str = "") -> None:
         self.attribute = attribute
         self.method = method
+        self.python_name = python_name or attribute or ""  # the attribute's or the method's name
 
 
 def fast_fields(schema: Schema) -> dict[str, dict[str, FastField]]:
@@ -87,7 +89,7 @@ def fast_fields(schema: Schema) -> dict[str, dict[str, FastField]]:
             if resolver.is_async or isinstance(method, staticmethod | classmethod):
                 continue
             if list(inspect.signature(method).parameters) == ["self"]:
-                fields[graphql_name] = FastField(method=method)
+                fields[graphql_name] = FastField(method=method, python_name=field.python_name)
         out[name] = fields
     return out
 
@@ -169,18 +171,53 @@ def encoded_objects(plan: Plan, non_null: bool, items: Iterable[Any]) -> Encoded
     return out
 
 
+def encoded_nodes(plan: Plan, key: str, non_null: bool, nodes: Iterable[Any]) -> EncodedItems:
+    """encoded_objects of a connection's edges whose selection is their node alone (`edges { node { … } }`), from
+    the nodes themselves: each edge is `{key: its node completed by plan}`, what the edge's own plan gives,
+    without an Edge object and a plan call an item (~0.5 µs a span of a page)."""
+    out = EncodedItems()
+    chunk: list[Any] = []
+    for node in nodes:
+        if node is not None:
+            chunk.append({key: plan(node)})
+        else:
+            _null(non_null)  # raises where the node may not be null
+            chunk.append({key: None})
+        if len(chunk) == CHUNK:
+            out.add(chunk)
+            chunk = []
+    if chunk:
+        out.add(chunk)
+    return out
+
+
 # Scalars whose serializer returns a value of this Python class unchanged: the built-in ones, and DateTime,
 # whose serializer (graph/scalars.py format_datetime) returns text as it is (times ClickHouse formatted).
 _PASS_THROUGH = {"String": str, "ID": str, "Boolean": bool, "Int": int, "Float": float, "DateTime": str}
 
 
+def record_reads(schema: Schema) -> dict[str, tuple[type, dict[str, str], dict[str, Any]]]:
+    """Object types whose class declares how its fields read the record it wraps (FAST_RECORD_READS: an attribute's
+    or a method's name -> source over `obj`, FAST_RECORD_NAMES: the names that source uses), with the class
+    (graph/span.py)."""
+    out = {}
+    for name, entry in schema.schema_converter.type_map.items():
+        definition = getattr(entry, "definition", None)
+        if isinstance(definition, StrawberryObjectDefinition):
+            reads = getattr(definition.origin, "FAST_RECORD_READS", None)
+            if reads is not None:
+                out[name] = (definition.origin, reads, getattr(definition.origin, "FAST_RECORD_NAMES", {}))
+    return out
+
+
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     fields: dict[str, dict[str, FastField]] = {}
     own_type_checks: dict[str, type] = {}
+    record_reads: dict[str, tuple[type, dict[str, str], dict[str, Any]]] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._plans: dict[tuple[str, int, bool], tuple[Any, Plan | None]] = {}
+        self._plans: dict[tuple[str, int, bool, bool], tuple[Any, Plan | None]] = {}
         self._encode = getattr(self.context_value, "encode_items_early", False) is True
 
     def complete_object_value(
@@ -225,17 +262,23 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                     pass
         return super().complete_iterable_value(item_type, field_details_list, info, path, items, position_context)
 
-    def _plan(self, object_type: GraphQLObjectType, field_details_list: Any, encode: bool) -> Plan | None:
-        """`encode`: the plan's lists of objects hold their items encoded (orjson Fragments), not dicts."""
-        key = (object_type.name, id(field_details_list), encode)
+    def _plan(
+        self, object_type: GraphQLObjectType, field_details_list: Any, encode: bool, record: bool = False
+    ) -> Plan | None:
+        """`encode`: the plan's lists of objects hold their items encoded (orjson Fragments), not dicts. `record`:
+        the plan completes the record an object of the type wraps, through the type's FAST_RECORD_READS (None
+        when the selection reads anything else)."""
+        key = (object_type.name, id(field_details_list), encode, record)
         cached = self._plans.get(key)
         if cached is not None:
             return cached[1]
-        plan = self._shared_plan(object_type, field_details_list, encode)
+        plan = self._shared_plan(object_type, field_details_list, encode, record)
         self._plans[key] = (field_details_list, plan)  # keep the list alive so its id stays unique
         return plan
 
-    def _shared_plan(self, object_type: GraphQLObjectType, field_details_list: Any, encode: bool) -> Plan | None:
+    def _shared_plan(
+        self, object_type: GraphQLObjectType, field_details_list: Any, encode: bool, record: bool
+    ) -> Plan | None:
         """Plans outlive one execution: a subscription executes its document once per event, and frontends
         repeat the same documents. Keyed by the AST nodes (kept alive with the entry, so their ids stay
         unique) and the variables (which @skip/@include may read)."""
@@ -246,25 +289,36 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             variables = orjson.dumps(values, option=orjson.OPT_SORT_KEYS, default=repr)
         except TypeError:
             variables = repr(values).encode()
-        key = (object_type.name, tuple(id(n) for n in nodes), variables, encode)
+        key = (object_type.name, tuple(id(n) for n in nodes), variables, encode, record)
         entry = _SHARED_PLANS.get(key)
         if entry is not None:
             _SHARED_PLANS.move_to_end(key)
             return entry[1]
-        plan = self._build(object_type, field_details_list, encode)
+        plan = self._build(object_type, field_details_list, encode, record)
         _SHARED_PLANS[key] = (nodes, plan)
         if len(_SHARED_PLANS) > _SHARED_PLANS_LIMIT:
             _SHARED_PLANS.popitem(last=False)
         return plan
 
-    def _build(self, object_type: GraphQLObjectType, field_details_list: Any, encode: bool) -> Plan | None:
+    def _build(
+        self, object_type: GraphQLObjectType, field_details_list: Any, encode: bool, record: bool = False
+    ) -> Plan | None:
         """Compile a function returning the completed dict of one object, or None if it needs the normal path.
 
         The function is generated source (one dict display, attribute reads inlined) because a
         closure per field costs several calls per value, and these run once per field per object.
+        With `record`, of the record an object of the type wraps: every selected field one that
+        FAST_RECORD_READS reads off the record (an attribute, or a method's result), and no type check
+        (Edges.record_type vouches for the class).
         """
+        reads: dict[str, str] = {}
         check = ""
-        if object_type.is_type_of is not None:
+        if record:
+            declared = self.record_reads.get(object_type.name)
+            if declared is None:
+                return None
+            reads = declared[1]
+        elif object_type.is_type_of is not None:
             if object_type.name not in self.own_type_checks:
                 return None
             # the same check the normal path makes; when it fails, the normal path reports it. An instance of the
@@ -282,8 +336,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         env: dict[str, Any] = {
             "_null": _null, "_is_type_of": object_type.is_type_of, "_Fallback": _Fallback,
             "_encoded_objects": encoded_objects, "_own_class": self.own_type_checks.get(object_type.name),
-            "_CAST": TYPE_CAST_ATTRIBUTE,
+            "_CAST": TYPE_CAST_ATTRIBUTE, "_encoded_nodes": encoded_nodes, "_Edges": Edges,
         }  # fmt: skip
+        if record:
+            env.update(self.record_reads[object_type.name][2])
         entries: list[str] = []
         for index, (response_key, details) in enumerate(grouped.items()):
             node = details[0].node
@@ -296,7 +352,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             field = fields.get(name)
             if field is None:
                 return None
-            if field.attribute is not None:
+            if record:
+                if field.python_name not in reads:
+                    return None
+                read = reads[field.python_name]
+            elif field.attribute is not None:
                 read = f"obj.{field.attribute}"
             else:
                 env[f"m{index}"] = field.method
@@ -344,13 +404,58 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             non_null = isinstance(item_type, GraphQLNonNull)
             completed = f"({item} if {var}i is not None else _null({non_null}))"
             if encode_item:  # `item` calls the item type's plan ({name}i) on the item: _encoded_objects does
-                return f"_encoded_objects({name}i, {non_null}, {var})"
+                objects = f"_encoded_objects({name}i, {non_null}, {var})"
+                node = self._node_alone(named, details, env, name)
+                if node is None:
+                    return objects
+                key, node_non_null, record_type = node
+                nodes = f"_encoded_nodes({name}n, {key!r}, {node_non_null}, {var}.nodes())"
+                if record_type is not None:  # the nodes' plan of their records: no node object a span
+                    env[f"{name}t"] = record_type
+                    nodes = f"(_encoded_nodes({name}r, {key!r}, {node_non_null}, {var}.records()) " \
+                        f"if {var}.record_type is {name}t else {nodes})"  # fmt: skip
+                return f"({nodes} if {var}.__class__ is _Edges else {objects})"
             return f"[{completed} for {var}i in {var}]"
         return None
+
+    def _node_alone(
+        self, edge_type: GraphQLObjectType, details: Any, env: dict[str, Any], name: str
+    ) -> tuple[str, bool, type | None] | None:
+        """When the items' selection is a connection edge's `node` field alone (an attribute, no arguments or
+        deferral, its type an object type with a plan), the node's plan in env[name + "n"], with the response key,
+        whether the node may not be null and, when the selection reads only what the node type's
+        FAST_RECORD_READS reads, its class (the records' plan in env[name + "r"]): the list's Edges are then
+        completed from their nodes, or their records (encoded_nodes)."""
+        if edge_type.is_type_of is not None:
+            return None
+        grouped, new_defer_usages, _ = self.collect_subfields(edge_type, details)
+        if new_defer_usages or len(grouped) != 1:
+            return None
+        [(key, field_details)] = grouped.items()
+        node = field_details[0].node
+        field = self.fields.get(edge_type.name, {}).get(node.name.value)
+        if node.name.value != "node" or node.arguments or field is None or field.attribute != "node":
+            return None
+        if any(d.defer_usage is not None for d in field_details):
+            return None
+        node_type = edge_type.fields["node"].type
+        named = node_type.of_type if isinstance(node_type, GraphQLNonNull) else node_type
+        if not isinstance(named, GraphQLObjectType):
+            return None
+        plan = self._plan(named, field_details, False)
+        if plan is None:
+            return None
+        env[f"{name}n"] = plan
+        record_plan = self._plan(named, field_details, False, record=True)
+        if record_plan is not None:
+            env[f"{name}r"] = record_plan
+        record_type = self.record_reads[named.name][0] if record_plan is not None else None
+        return key, isinstance(node_type, GraphQLNonNull), record_type
 
 
 def install(schema: Schema) -> None:
     """Make the schema execute with the fast path."""
     FastExecutionContext.fields = fast_fields(schema)
     FastExecutionContext.own_type_checks = own_type_checks(schema)
+    FastExecutionContext.record_reads = record_reads(schema)
     schema.execution_context_class = FastExecutionContext

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Annotated
 
+import orjson
 import strawberry
 
 from graph.context import Info
@@ -13,6 +14,7 @@ from graph.enums import SPAN_KIND_VALUE, SpanKind, SpanStatus
 from graph.node import Node
 from graph.run_result import RunResult
 from graph.scalars import JSON, DateTime, json_text
+from graph.span_error import SpanError
 from graph.time_annotations import OptionalDateTime
 from graph.usage import Usage
 from resolvers.loaders.events_by_group import EventsKey
@@ -46,6 +48,28 @@ class Span(RunResult, Node):
     # The whole trace when the span was read as part of it, so parent and children are in memory: synchronous.
     # A page read by itself (Execution.spans when nothing selects parent or children) has none.
     trace: strawberry.Private[Trace | None]
+
+    # What in_trace sets and the record-only methods below return, as reads of the record (`obj`), and the names
+    # they use: a page of spans whose selection reads nothing else (every field but parent, children and the
+    # async ones) is completed from its records with them, without a Span object and a method call a field
+    # (graph/fast_execution.py; ~1 µs a span). Kept equal to in_trace and the methods by tests/test_fast_paths.py.
+    FAST_RECORD_READS = {
+        "id": "obj.id", "execution_id": "obj.execution_id", "parent_id": "(obj.parent_id or None)", "name": "obj.name",
+        "kind": "_span_kind_value(obj.kind, 'OTHER')", "kind_name": "obj.kind", "status": "obj.status",
+        "start_time": "obj.start_iso", "end_time": "obj.end_iso",
+        "duration_ms": "(None if obj.end_time is None else (obj.end_time - obj.start_time).total_seconds() * 1000.0)",
+        "inputs": "(_fragment(obj.inputs) if obj.inputs else None)",
+        "outputs": "(_fragment(obj.outputs) if obj.outputs else None)",
+        "attributes": "(_fragment(obj.attributes) if obj.attributes else None)",
+        "error": "(_span_error(obj.error) if obj.error else None)",
+        "usage": "(_usage(obj.usage, obj.input_tokens, obj.output_tokens, obj.cache_creation_input_tokens, "
+                 "obj.cache_read_input_tokens) if obj.usage else None)",
+        "cost": "(_cost(obj.cost) if obj.cost else [])",
+    }  # fmt: skip
+    FAST_RECORD_NAMES = {
+        "_span_kind_value": SPAN_KIND_VALUE, "_fragment": orjson.Fragment, "_span_error": SpanError.from_json,
+        "_usage": Usage.of_span, "_cost": Cost.from_json,
+    }  # fmt: skip
 
     @classmethod
     def of(cls, r: SpanRecord, trace: Trace | None) -> Span:

@@ -23,10 +23,18 @@ from resolvers.paging import Page
 from resolvers.records import SpanRecord
 from server.state import AppState
 from storage.postgres.keys import Principal
+from tests.big_traces import SPAN_FIELDS
 from tests.conftest import Tenant
 from tests.traces import log_events, log_trace
 
 _START = datetime(2024, 1, 1, tzinfo=UTC)
+# edges whose node alone is selected (under an alias): completed from the nodes, without Edge objects
+NODES_ALONE = """query($id: ID!) { execution(id: $id) { spans(first: 50) { edges { n: node { id parentId name kind
+    status startTime endTime durationMs inputs error { message } usage { totalTokens byModel { model } } cost { value }
+    } } } } }"""
+# a selection of what Span.FAST_RECORD_READS reads alone (a skeleton): completed from the records, without Spans
+RECORDS_ALONE = """query($id: ID!) { execution(id: $id) { spans(first: 50) { edges { node { __typename id executionId
+    parentId name kind kindName status startTime endTime } } } } }"""
 QUERIES = [
     """query($id: ID!) { execution(id: $id) { __typename id name status spans(first: 50) { totalCount
         pageInfo { hasNextPage endCursor startCursor } edges { cursor node { __typename id nodeId parentId name kind
@@ -40,6 +48,8 @@ QUERIES = [
     """{ executions(first: 5) { edges { node { id spanCount usage { byModel { model } } cost { value } } } } }""",
     """query($id: ID!) { s: span(executionId: $id, spanId: "s3") { id status error { message code }
         events { name } } }""",
+    NODES_ALONE,
+    RECORDS_ALONE,
     # abstract results: graphql-core resolves the type, then the concrete object may take the fast path
     f"""{{ nodes(ids: ["{encode("Span", "ex-f", "s1")}", "{encode("Execution", "ex-f")}",
         "{encode("Span", "ex-f", "s3")}"]) {{ __typename id nodeId
@@ -87,6 +97,81 @@ async def test_items_encoded_early_encode_to_the_same_bytes(tenant: Tenant, stat
     edges = first.data["execution"]["spans"]["edges"]  # 30 edges: one chunk
     assert len(edges) == 1 and isinstance(edges[0], orjson.Fragment) and len(orjson.loads(orjson.dumps(edges))) == 30
     assert isinstance((await _execute(fast, state, tenant_id, QUERIES[0])).data["execution"]["spans"]["edges"][0], dict)
+
+
+async def test_edges_of_a_node_alone_complete_without_edge_objects(
+    tenant: Tenant, state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`edges { node { … } }` encoded early is completed from the page's nodes (encoded_nodes), never building an
+    Edge (~0.5 µs a span): the same bytes, with Edges' iteration made to fail; a selection of more than the node
+    (a cursor) still iterates the edges."""
+    await log_trace(tenant, "ex-f", count=30, depth=4, fail="s3")
+    tenant_id = await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
+    fast, plain = build_schema(), build_schema(raw_bulk_arguments=False, fast_objects=False)
+    query = NODES_ALONE
+    expected = await _execute(plain, state, tenant_id, query, encode=True)
+
+    def no_edges(self: Edges[Any]) -> Any:
+        raise AssertionError("edges iterated")
+
+    monkeypatch.setattr(Edges, "__iter__", no_edges)
+    encoded = await _execute(fast, state, tenant_id, query, encode=True)
+    assert not expected.errors and not encoded.errors
+    assert orjson.dumps(encoded.data) == orjson.dumps(expected.data)
+    assert len(orjson.loads(orjson.dumps(encoded.data))["execution"]["spans"]["edges"]) == 30
+    with_cursor = query.replace("edges { n: node", "edges { cursor n: node")
+    assert (await _execute(fast, state, tenant_id, with_cursor, encode=True)).errors
+
+
+async def test_a_skeleton_page_completes_from_its_records(
+    tenant: Tenant, state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page whose selection reads only what Span.FAST_RECORD_READS reads (a skeleton, or every field of the
+    bench's big traces) is completed from its records, never building a Span (~1 µs a span): the same bytes as
+    the plain path with the nodes made to fail; a selection of a field beyond them (parent, which needs the
+    Span's trace) still wraps each record in a Span."""
+    await log_trace(tenant, "ex-f", count=30, depth=4, fail="s3")
+    tenant_id = await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
+    fast, plain = build_schema(), build_schema(raw_bulk_arguments=False, fast_objects=False)
+    expected = await _execute(plain, state, tenant_id, RECORDS_ALONE, encode=True)
+
+    def no_nodes(self: Edges[Any]) -> Any:
+        raise AssertionError("nodes built")
+
+    monkeypatch.setattr(Edges, "nodes", no_nodes)
+    encoded = await _execute(fast, state, tenant_id, RECORDS_ALONE, encode=True)
+    assert not expected.errors and not encoded.errors
+    assert orjson.dumps(encoded.data) == orjson.dumps(expected.data)
+    for query in (NODES_ALONE, RECORDS_ALONE.replace("endTime", f"endTime {SPAN_FIELDS}")):
+        expected = await _execute(plain, state, tenant_id, query, encode=True)
+        encoded = await _execute(fast, state, tenant_id, query, encode=True)
+        assert not expected.errors and not encoded.errors
+        assert orjson.dumps(encoded.data) == orjson.dumps(expected.data)
+    with_parent = RECORDS_ALONE.replace("endTime", "endTime parent { id }")
+    assert (await _execute(fast, state, tenant_id, with_parent, encode=True)).errors
+
+
+def test_record_reads_read_what_span_in_trace_sets() -> None:
+    """Span.FAST_RECORD_READS must give what Span.in_trace sets and its methods return (graph/span.py): every
+    field it names, for a root and a child, a known and an unknown kind, a running and an ended span, with and
+    without texts, error, usage and cost."""
+    usage = '[{"model":"m","input_tokens":3,"output_tokens":4,"cache_creation_input_tokens":1,' \
+        '"cache_read_input_tokens":2}]'  # fmt: skip
+    texts = ('{"a":1}', '"o"', '{"message":"boom","code":7}', '{"k":[1]}', usage, '[{"value":0.5,"unit":"USD"}]')
+    cases = (("", "LLM", _START + timedelta(microseconds=1_234_567), "2024-01-01T00:00:01.234567Z", texts),
+             ("p", "custom", None, None, ("",) * 6))  # fmt: skip
+    for parent, kind, end, end_iso, (inputs, outputs, error, attributes, used, cost) in cases:
+        record = SpanRecord("e", "s", parent, "n", kind, "RUNNING" if end is None else "SUCCEEDED", _START, end,
+                            inputs, outputs, error, attributes, used, cost, 3, 4, 1, 2, 1, _START,
+                            "2024-01-01T00:00:00.000000Z", end_iso)  # fmt: skip
+        span = Span.of(record, None)
+        for name, read in Span.FAST_RECORD_READS.items():
+            value = getattr(span, name)
+            expected = value() if callable(value) else value
+            assert orjson.dumps(eval(read, {**Span.FAST_RECORD_NAMES, "obj": record}), default=vars) == orjson.dumps(
+                expected, default=vars
+            ), name
+    assert {"parent", "children", "events"}.isdisjoint(Span.FAST_RECORD_READS)  # they need the Span (its trace)
 
 
 def test_items_are_encoded_in_chunks_that_write_the_list() -> None:

@@ -321,10 +321,10 @@ async def test_pages_past_a_cursor_with_spans_in_pieces_across_their_boundaries(
 
 
 async def test_a_page_past_a_cursor_reads_a_piece_stored_twice_once(tenant: Tenant, state: AppState) -> None:
-    """A page past a cursor (and a big first page) reads the pieces without FINAL: a piece stored twice and not
-    yet merged (the same event sent again) is then two rows of its span, which must make the page fall back to
-    the merging read (FINAL), never show the span twice or as two pieces. Merges are held off so that both
-    copies are still stored when the pages are read."""
+    """A page past a cursor (and any first page, or a whole trace: the pieces read too) reads the pieces without
+    FINAL: a piece stored twice and not yet merged (the same event sent again) is then two rows of its span,
+    which must make the page fall back to the merging read (FINAL), never show the span twice or as two pieces.
+    Merges are held off so that both copies are still stored when the pages are read."""
     tid, ex = await _tenant_id(state, tenant), f"e-{uuid.uuid4().hex}"
     await insert_big_trace(state.ch, tid, ex, 2_100)
     await state.ch.command("SYSTEM STOP MERGES spans")
@@ -342,7 +342,7 @@ async def test_a_page_past_a_cursor_reads_a_piece_stored_twice_once(tenant: Tena
         assert len(merged) == 2_101 and [s.pieces for s in merged if s.id == "z"] == [1]
         for descending in (False, True):
             ordered = merged[::-1] if descending else merged
-            for first, size in ((1_000, 100), (1_045, 10), (0, 2_000), (1, 2_100)):
+            for first, size in ((1_000, 100), (1_045, 10), (0, 2_000), (1, 2_100), (0, 1_100)):
                 after = (ordered[first - 1].start_time, ordered[first - 1].id) if first else None
                 window = SpanWindow(size, after, descending)
                 assert await read_spans(state.ch, tid, [ex], window) == ordered[first : first + size], window

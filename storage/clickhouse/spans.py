@@ -204,7 +204,7 @@ class SpanRecord:
         span of one piece, its stored status, end and tokens made what one_piece_columns gives."""
         columns = list(columns)
         status = columns[5]
-        if not all(s in _TERMINAL_STATUSES for s in status):  # a span still running: no end yet
+        if not _TERMINAL_STATUSES.issuperset(status):  # a span still running: no end yet (C's loop, not a generator's)
             terminal = [s in _TERMINAL_STATUSES for s in status]
             columns[5] = [s if t else "RUNNING" for s, t in zip(status, terminal, strict=True)]
             end_iso = 21 if details else 11
@@ -331,6 +331,8 @@ def piece_read_sql(window: SpanWindow, details: frozenset[str]) -> str:
     not in the page.
 
     Each piece is given as stored (_PIECE_SKELETON): SpanRecord.of_piece_columns makes it a span of one piece.
+    Without FINAL, as one_piece_read_sql (which says why that is safe): a piece stored twice and not yet merged
+    counts twice in its span's span_pieces, so read_sql answers.
     A first page smaller than PURGE_AFTER_ROWS also gives how many pieces ClickHouse read and sorted for it
     (`pieces_read`, before span_pieces): its rows returned say nothing of that (100 spans of a 50,000-span
     trace), and a big read has chDB's freed memory handed back (ClickHouse.rows_read); ~0.2 ms of a 1,000-span
@@ -343,7 +345,7 @@ def piece_read_sql(window: SpanWindow, details: frozenset[str]) -> str:
     read = ",\n    count() OVER () AS pieces_read" if _counts_pieces_read(window) else ""
     return (
         f"SELECT {columns}{read},\n    count() OVER (PARTITION BY execution_id, span_id) AS span_pieces "
-        f"FROM spans FINAL WHERE {where}{order}{limit}"
+        f"FROM spans WHERE {where}{order}{limit}"
     )
 
 
@@ -452,7 +454,7 @@ async def read_spans(
         def pieces_read(columns: Sequence[Sequence[Any]]) -> list[SpanRecord]:
             nonlocal several, read  # the last column, span_pieces: a span of several pieces makes the rows not the page
             read = max(read, columns[-2][0] if counted and columns[0] else 0)
-            if any(n != 1 for n in columns[-1]):
+            if columns[-1].count(1) != len(columns[-1]):
                 several = True
                 raise EndOfRead  # the rest of the rows are of no use: the merging read answers
             return SpanRecord.of_piece_columns(columns, details)
