@@ -37,6 +37,12 @@ async def _tenant_id(state: AppState, tenant: Tenant) -> str:
     return await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
 
 
+def _reads_spans(sql: str) -> bool:
+    """Whether the SQL is a read of spans in start order (storage.clickhouse.spans: piece_read_sql,
+    one_piece_read_sql, which sorts one execution's pieces without its id, …)."""
+    return "ORDER BY execution_id, start" in sql or "FROM spans WHERE" in sql and " ORDER BY start" in sql
+
+
 @contextmanager
 def span_reads(state: AppState, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, dict[str, Any], int]]]:
     """The reads of spans ClickHouse answers while inside: (SQL, parameters, rows returned). The real store
@@ -46,13 +52,13 @@ def span_reads(state: AppState, monkeypatch: pytest.MonkeyPatch) -> Iterator[lis
 
     async def recording(sql: str, params: dict[str, Any] | None = None) -> Any:
         rows = await query(sql, params)
-        if "ORDER BY execution_id, start" in sql:  # storage.clickhouse.spans: piece_read_sql, one_piece_read_sql …
+        if _reads_spans(sql):
             seen.append((sql, params or {}, len(rows.rows)))
         return rows
 
     async def recording_converted(sql: str, params: dict[str, Any] | None, *args: Any, **kwargs: Any) -> Any:
         records = await converted(sql, params, *args, **kwargs)
-        if "ORDER BY execution_id, start" in sql:
+        if _reads_spans(sql):
             seen.append((sql, params or {}, len(records)))
         return records
 
