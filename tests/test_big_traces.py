@@ -40,7 +40,7 @@ async def _tenant_id(state: AppState, tenant: Tenant) -> str:
 def _reads_spans(sql: str) -> bool:
     """Whether the SQL is a read of spans in start order (storage.clickhouse.spans: piece_read_sql,
     one_piece_read_sql, which sorts one execution's pieces without its id, …)."""
-    return "ORDER BY execution_id, start" in sql or "FROM spans WHERE" in sql and " ORDER BY start" in sql
+    return "ORDER BY execution_id, start" in sql or ("FROM spans WHERE" in sql and " ORDER BY start" in sql)
 
 
 @contextmanager
@@ -117,6 +117,9 @@ async def test_a_page_reads_only_its_rows(tenant: Tenant, state: AppState, monke
     for sql, _, _ in reads[1:]:  # the keyset is in SQL, as typed parameters, on each piece's own start and id
         assert "(ifNull(start_time, ts), span_id) > ({after_start:DateTime64(6, 'UTC')}, {after_id:String})" in sql
         assert sql.endswith("LIMIT {limit:UInt64}") and "GROUP BY" not in sql
+        # of one execution: neither the sort nor the several-pieces set carries its id (one_piece_read_sql)
+        assert sql.endswith(" ORDER BY start, span_id LIMIT {limit:UInt64}")
+        assert "span_id IN (SELECT span_id FROM spans WHERE" in sql and "(execution_id, span_id) IN" not in sql
     assert [params.get("after_id") for _, params, _ in reads] == [None, *(whole[i]["id"] for i in (499, 999, 1499))]
     # ClickHouse sorts the key columns of the trace's pieces and reads every other column for the page's rows
     # only, after the LIMIT (lazy materialization): a page past a cursor does not read the trace's texts
