@@ -76,7 +76,8 @@ class Trimmer:
             self.trims += 1
 
     async def close(self) -> None:
-        """Drops a trim still waiting for quiet (the process is ending), or waits for the one under way."""
+        """Drops a trim still waiting for quiet (the process is ending); a malloc_trim already running finishes in
+        its thread."""
         if self._task is not None and not self._task.done():
             self._first = None
             self._task.cancel()

@@ -400,9 +400,8 @@ def one_piece_read_sql(window: SpanWindow, details: frozenset[str], executions: 
     columns += f",\n    {_TAIL[False]}"
     desc = " DESC" if window.descending else ""
     if executions == 1 or not limit:
-        several = _SEVERAL_PIECES.format(where=where)
+        several = (_SEVERAL_PIECES_OF_ONE if executions == 1 else _SEVERAL_PIECES).format(where=where)
         if executions == 1:  # its id is the same in every row: neither the set nor the sort needs it (~1 ms each)
-            several = _SEVERAL_PIECES_OF_ONE.format(where=where)
             order = f" ORDER BY start{desc}, span_id{desc}"
         limit = " LIMIT {limit:UInt64}" if limit else ""
         return f"SELECT {columns},\n    {several} AS several FROM spans WHERE {past}{order}{limit}"
