@@ -5,6 +5,11 @@ What it promises: at most one trim runs at a time, off the event loop (malloc_tr
 to tens of milliseconds); a response that ends while one runs asks for one more, so the last big response
 is always followed by a trim. Where malloc_trim does not exist (not glibc) it logs that once at start and
 does nothing.
+
+A trim waits until big responses have stopped for QUIET_SECONDS (at most LONGEST_SECONDS after the first it
+follows): a client walking a big trace page by page sends one request right after the other, and trimming
+after each page handed back memory that the next page faulted in again at once (a 50,000-span walk in pages
+of 5,000: ~50 ms more server CPU than with one trim after its last page).
 """
 
 from __future__ import annotations
@@ -20,11 +25,19 @@ from adapters import glibc_malloc
 log = logging.getLogger(__name__)
 
 
+QUIET_SECONDS = 0.5
+LONGEST_SECONDS = 5.0
+
+
 class Trimmer:
-    def __init__(self, trim: Callable[[], bool] | None) -> None:
+    def __init__(self, trim: Callable[[], bool] | None, quiet: float = QUIET_SECONDS,
+                 longest: float = LONGEST_SECONDS) -> None:  # fmt: skip
         self._trim = trim
         self._task: asyncio.Task[None] | None = None
-        self._again = False
+        self._quiet, self._longest = quiet, longest
+        # the loop times of the first and the last big response not yet followed by a trim (None: none waits)
+        self._first: float | None = None
+        self._last = 0.0
         self.trims = 0  # how many trims ran: /metrics shows it
 
     @classmethod
@@ -36,25 +49,39 @@ class Trimmer:
             return cls(None)
 
     def request(self) -> None:
-        """Trim soon; coalesces with a trim already under way (which then runs once more)."""
+        """Trim once big responses have been quiet a while; coalesces with a trim waiting or under way (which
+        then runs once more)."""
         if self._trim is None:
             return
-        if self._task is not None and not self._task.done():
-            self._again = True
-            return
-        self._task = asyncio.get_running_loop().create_task(self._run(self._trim), name="malloc-trim")
+        loop = asyncio.get_running_loop()
+        self._last = loop.time()
+        if self._first is None:
+            self._first = self._last
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._run(self._trim), name="malloc-trim")
 
     async def _run(self, trim: Callable[[], bool]) -> None:
-        again = True
-        while again:
-            self._again = False
+        loop = asyncio.get_running_loop()
+        while self._first is not None:
+            wait = min(self._last + self._quiet, self._first + self._longest) - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)  # then again: a later response may have moved the time
+                continue
+            self._first = None  # a response that ends from now on asks for one more trim
             try:
                 await asyncio.to_thread(trim)
             except Exception:  # a failed trim costs memory, never a request
                 log.exception("malloc_trim failed")
                 return
             self.trims += 1
-            again = self._again
+
+    async def close(self) -> None:
+        """Drops a trim still waiting for quiet (the process is ending); a malloc_trim already running finishes in
+        its thread."""
+        if self._task is not None and not self._task.done():
+            self._first = None
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
 
 
 class TrimAfterBigResponses:

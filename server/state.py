@@ -158,6 +158,7 @@ async def close_state(state: AppState) -> None:
     await state.writer.stop()
     if state.bus is not None:
         await state.bus.stop()
+    await state.trimmer.close()
     await state.ch.close()
     await state.pg.close()
     if state.embedded is not None:

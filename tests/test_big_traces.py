@@ -37,6 +37,12 @@ async def _tenant_id(state: AppState, tenant: Tenant) -> str:
     return await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
 
 
+def _reads_spans(sql: str) -> bool:
+    """Whether the SQL is a read of spans in start order (storage.clickhouse.spans: piece_read_sql,
+    one_piece_read_sql, which sorts one execution's pieces without its id, …)."""
+    return "ORDER BY execution_id, start" in sql or ("FROM spans WHERE" in sql and " ORDER BY start" in sql)
+
+
 @contextmanager
 def span_reads(state: AppState, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[str, dict[str, Any], int]]]:
     """The reads of spans ClickHouse answers while inside: (SQL, parameters, rows returned). The real store
@@ -46,13 +52,13 @@ def span_reads(state: AppState, monkeypatch: pytest.MonkeyPatch) -> Iterator[lis
 
     async def recording(sql: str, params: dict[str, Any] | None = None) -> Any:
         rows = await query(sql, params)
-        if "ORDER BY execution_id, start" in sql:  # storage.clickhouse.spans: piece_read_sql, one_piece_read_sql …
+        if _reads_spans(sql):
             seen.append((sql, params or {}, len(rows.rows)))
         return rows
 
     async def recording_converted(sql: str, params: dict[str, Any] | None, *args: Any, **kwargs: Any) -> Any:
         records = await converted(sql, params, *args, **kwargs)
-        if "ORDER BY execution_id, start" in sql:
+        if _reads_spans(sql):
             seen.append((sql, params or {}, len(records)))
         return records
 
@@ -111,6 +117,9 @@ async def test_a_page_reads_only_its_rows(tenant: Tenant, state: AppState, monke
     for sql, _, _ in reads[1:]:  # the keyset is in SQL, as typed parameters, on each piece's own start and id
         assert "(ifNull(start_time, ts), span_id) > ({after_start:DateTime64(6, 'UTC')}, {after_id:String})" in sql
         assert sql.endswith("LIMIT {limit:UInt64}") and "GROUP BY" not in sql
+        # of one execution: neither the sort nor the several-pieces set carries its id (one_piece_read_sql)
+        assert sql.endswith(" ORDER BY start, span_id LIMIT {limit:UInt64}")
+        assert "span_id IN (SELECT span_id FROM spans WHERE" in sql and "(execution_id, span_id) IN" not in sql
     assert [params.get("after_id") for _, params, _ in reads] == [None, *(whole[i]["id"] for i in (499, 999, 1499))]
     # ClickHouse sorts the key columns of the trace's pieces and reads every other column for the page's rows
     # only, after the LIMIT (lazy materialization): a page past a cursor does not read the trace's texts

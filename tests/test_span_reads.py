@@ -363,7 +363,8 @@ async def test_a_span_read_twice_in_a_page_makes_it_fall_back_even_unflagged(
     await write(state, tid, ex, "z", ts + timedelta(milliseconds=1), SpanPiece(start_time=ts, outputs="late"))
     merged = await spans_of_executions(state.ch, tid, [ex])
     assert [(s.pieces, s.outputs) for s in merged if s.id == "z"] == [(2, "late")]
-    monkeypatch.setattr(spans, "_SEVERAL_PIECES", "0")  # no span flagged: only the rows can tell
+    for name in ("_SEVERAL_PIECES", "_SEVERAL_PIECES_OF_ONE"):
+        monkeypatch.setattr(spans, name, "0")  # no span flagged: only the rows can tell
     for descending in (False, True):
         ordered = merged[::-1] if descending else merged
         for first, size in ((1_000, 100), (0, 2_000)):
