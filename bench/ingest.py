@@ -104,20 +104,32 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+# chDB's thread names for what they do
+_CHDB_THREADS = {"ThreadPool": "chDB insert pipeline", "MergeMutate": "merges"}
+
+
 def thread_cpu_seconds(pid: int) -> dict[str, float]:
     """CPU seconds so far of each kind of thread of a process, from /proc: the main thread (the server's event
-    loop) as "event loop", the others by the name they gave themselves (chDB names its insert pipeline's threads
-    ThreadPool and its merges' MergeMutate; Python's own threads keep the process name). Threads that ended
-    are gone from /proc: the figures are of the threads alive at both reads."""
-    out: dict[str, float] = {}
+    loop), Python's worker threads (which keep the process's name: Arrow columns, chDB's insert called from
+    them), and chDB's threads by what their names say. Threads that ended are gone from /proc: the figures
+    are of the threads alive at both reads."""
+    def stat(tid: str) -> tuple[str, float]:
+        text = open(f"/proc/{pid}/task/{tid}/stat").read()
+        fields = text.rpartition(")")[2].split()
+        seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return text[text.index("(") + 1 : text.rindex(")")], seconds
+
+    main_name, main_seconds = stat(str(pid))
+    out = {"event loop": main_seconds}
     for task in os.scandir(f"/proc/{pid}/task"):
+        if task.name == str(pid):
+            continue
         try:
-            stat = open(f"{task.path}/stat").read()
+            name, seconds = stat(task.name)
         except OSError:
             continue
-        name = "event loop" if task.name == str(pid) else stat[stat.index("(") + 1 : stat.rindex(")")]
-        fields = stat.rpartition(")")[2].split()
-        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        kind = "Python workers" if name == main_name else _CHDB_THREADS.get(name, f"chDB {name}")
+        out[kind] = out.get(kind, 0.0) + seconds
     return out
 
 
@@ -279,7 +291,7 @@ def main() -> None:
     )
     queryable = results["otlp_queryable"][1]
     per_thread: list[list[object]] = [
-        [f"  of which {name.partition(':')[2]} threads", f"{value * 1e6:.1f} µs", "-"]
+        [f"  of which {name.partition(':')[2]}", f"{value * 1e6:.1f} µs", "-"]
         for name, (value, _) in sorted(results.items(), key=lambda item: -item[1][0])
         if name.startswith("rest_bulk_cpu:")
     ]
