@@ -60,6 +60,16 @@ def _phase_of(name: str) -> tuple[str, str, str] | None:
 _cached_phase_of = lru_cache(maxsize=4096)(_phase_of)
 
 
+def lifecycle_fields(name: str, ts: datetime) -> tuple[str, str, datetime | None, datetime | None]:
+    """(kind, status, start_time, end_time) of the span piece a lifecycle event implies ("", "", None, None)
+    for a name that is not one), for an adapter that makes the piece in one call."""
+    phase = phase_of(name)
+    if phase is None:
+        return "", "", None, None
+    kind, status, change = phase
+    return kind, status, ts if change == STARTED else None, ts if change == FINISHED else None
+
+
 def lifecycle_piece(name: str, ts: datetime, parent_span_id: str = "") -> SpanPiece:
     """The span piece a lifecycle event implies: its kind and status, and its time as start or end."""
     piece = SpanPiece(parent_span_id=parent_span_id)

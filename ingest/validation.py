@@ -57,7 +57,10 @@ def dumps(value: Any, loc: Loc = ()) -> str:
     """JSON text of a value to store; one that cannot be stored and read back (nested deeper than
     MAX_JSON_DEPTH, an integer beyond 64 bits) is the client's error at `loc`, or at its first key at fault."""
     try:
-        return _encode(value).decode()
+        out = orjson.dumps(value)
+        if len(out) > 2 * MAX_JSON_DEPTH and out.count(b"[") + out.count(b"{") > MAX_JSON_DEPTH:
+            _encode(value)  # _encode's depth check, only for a text long and bracketed enough to need it
+        return out.decode()
     except orjson.JSONEncodeError as exc:
         raise InvalidInput(_culprit(value, loc), _message(exc), "json_invalid") from None
 

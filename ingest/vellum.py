@@ -65,19 +65,10 @@ def adapt(items: list[Any]) -> Batch:
             event_id = new_id()
         if not item.get("id"):  # the stored payload names the id the event got (a numeric 0 too, as "0")
             item = {**item, "id": event_id}
-        append(
-            CanonicalEvent(
-                id=event_id,
-                name=name,
-                timestamp=ts,
-                source="vellum",
-                execution_id=trace_id,
-                span_id=span_id,
-                outcome=outcome_of(name, None),
-                payload=dumps(item, (index,)),
-                span=piece,
-            )
-        )
+        # positional: CanonicalEvent's fields in order (id, name, timestamp, source, execution_id, span_id, the
+        # six actor/resource/correlation fields, outcome, payload, span), cheaper than keywords per event
+        append(CanonicalEvent(event_id, name, ts, "vellum", trace_id, span_id, "", "", "", "", "", "",
+                              outcome_of(name, None), dumps(item, (index,)), piece))  # fmt: skip
     return batch
 
 
@@ -101,27 +92,31 @@ def _piece(
     index: int,
     batch: Batch,
 ) -> SpanPiece:
-    parent_span_id = parent["span_id"] if parent is not None and isinstance(parent.get("span_id"), str) else ""
-    piece = lifecycle.lifecycle_piece(name, ts, parent_span_id)
+    """The event's span piece, its fields computed first and the piece made once (a few µs an event of the REST
+    bulk path: one constructor call instead of defaults overwritten field by field)."""
+    span_name = ""
     attributes: dict[str, Any] = {}
     for key, kind in _DEFINITION_KEYS:
         definition = body.get(key)
         if isinstance(definition, dict):
             attributes[key] = definition
-            _definition(definition, key, kind, ts, piece, index, batch)
+            span_name = _definition(definition, key, kind, ts, index, batch, span_name)
     if parent is not None:
         attributes["parent"] = parent
-    if "inputs" in body:
-        piece.inputs = dumps(body["inputs"], (index, "body", "inputs"))
-    if "outputs" in body:
-        piece.outputs = dumps(body["outputs"], (index, "body", "outputs"))
+    inputs = dumps(body["inputs"], (index, "body", "inputs")) if "inputs" in body else ""
+    outputs = dumps(body["outputs"], (index, "body", "outputs")) if "outputs" in body else ""
+    kind, status, start_time, end_time = lifecycle.lifecycle_fields(name, ts)
     error = body.get("error")
+    error_text = ""
     if error is not None:
-        piece.error = dumps(error, (index, "body", "error"))
+        error_text = dumps(error, (index, "body", "error"))
         if isinstance(error, dict) and "CANCEL" in str(error.get("code", "")).upper():
-            piece.status = lifecycle.CANCELLED
-    if attributes:
-        piece.attributes = dumps(attributes, (index, "body"))
+            status = lifecycle.CANCELLED
+    parent_span_id = parent.get("span_id") if parent is not None else ""
+    piece = SpanPiece(
+        parent_span_id if isinstance(parent_span_id, str) else "", span_name, kind, status, start_time, end_time,
+        inputs, outputs, error_text, dumps(attributes, (index, "body")) if attributes else "",
+    )  # fmt: skip
     usage_raw = body.get("usage_result") or body.get("usage")
     cost_raw = usage_raw.get("cost") if isinstance(usage_raw, dict) else None
     if usage_raw is not None or cost_raw is not None:
@@ -132,15 +127,16 @@ def _piece(
 
 
 def _definition(
-    definition: dict[str, Any], key: str, kind: str, ts: datetime, piece: SpanPiece, index: int, batch: Batch
-) -> None:
-    """A workflow or node definition names its span, and is sighted for the registry once per batch."""
+    definition: dict[str, Any], key: str, kind: str, ts: datetime, index: int, batch: Batch, span_name: str
+) -> str:
+    """A workflow or node definition names its span (the span's name it returns: its own when it has one, else
+    `span_name`), and is sighted for the registry once per batch."""
     def_name = definition.get("name")
     if isinstance(def_name, str):
-        piece.name = def_name if "\x00" not in def_name else no_nul(def_name, (index, "body", key, "name"))
+        span_name = def_name if "\x00" not in def_name else no_nul(def_name, (index, "body", key, "name"))
     def_id = definition.get("id")
     if not isinstance(def_id, str) or (kind, def_id) in batch.seen_definitions:
-        return  # one sighting per definition and batch: a batch repeats the same few definitions
+        return span_name  # one sighting per definition and batch: a batch repeats the same few definitions
     registry_key(def_id, (index, "body", key, "id"))
     batch.seen_definitions.add((kind, def_id))
     module = definition.get("module")
@@ -151,3 +147,4 @@ def _definition(
         Sighting("", kind, def_id, ts, def_name if isinstance(def_name, str) else None,
                  module if isinstance(module, list) else None)
     )  # fmt: skip
+    return span_name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +35,26 @@ def test_the_event_keeps_its_time_ids_and_payload() -> None:
     )  # fmt: skip
     assert orjson.loads(e.payload) == event(body={"inputs": {"q": 1}})
     assert (e.span.start_time, e.span.end_time, e.span.status, e.span.kind) == (WHEN, None, "RUNNING", "NODE")
+
+
+def test_every_field_of_the_event_and_its_piece_is_the_one_it_says() -> None:
+    """The adapter fills the event and its piece by position (cheaper per event): a field moved in records.py must
+    fail here, not store one field's value in another."""
+    body = {"inputs": {"q": 1}, "outputs": [2], "error": {"code": "E"}, "node_definition": {"name": "N", "id": "n"}}
+    e = one(event("node.execution.rejected", body=body, parent={"span_id": "up"}))
+    assert {f.name: getattr(e, f.name) for f in dataclasses.fields(e) if f.name not in ("payload", "span")} == {
+        "id": "ev-1", "name": "node.execution.rejected", "timestamp": WHEN, "source": "vellum", "execution_id": "tr",
+        "span_id": "sp", "actor_type": "", "actor_id": "", "resource_type": "", "resource_id": "",
+        "correlation_id": "", "causation_id": "", "outcome": "failure",
+    }  # fmt: skip
+    assert orjson.loads(e.payload)["body"] == body
+    assert dataclasses.asdict(e.span) == {
+        "parent_span_id": "up", "name": "N", "kind": "NODE", "status": "FAILED", "start_time": None,
+        "end_time": WHEN, "inputs": '{"q":1}', "outputs": "[2]", "error": '{"code":"E"}',
+        "attributes": orjson.dumps({"node_definition": body["node_definition"], "parent": {"span_id": "up"}}).decode(),
+        "usage": "", "cost": "", "input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+    }  # fmt: skip
 
 
 def test_without_id_or_timestamp_the_event_gets_a_new_id_and_the_time_received() -> None:
