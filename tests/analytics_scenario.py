@@ -200,7 +200,8 @@ async def main(path: str, mode: str, seed: int) -> None:
 
 async def race(path: str) -> None:
     """A part written between the read's plan and its query: the set of key hashes seen twice, kept for the
-    parts planned, does not cover it, so its rows are shadowed (and the reader reads again with FINAL)."""
+    parts planned, does not cover it, so its rows are shadowed (and the reader reads again with FINAL), even
+    those the read's `where` leaves out."""
     ch = ChdbClickHouse(f"chdb://{path}", pool_size=1)
     await migrations.migrate(ch)
     scenario = Scenario(ch, random.Random(1))
@@ -208,16 +209,21 @@ async def race(path: str) -> None:
         await ch.insert("events", [scenario.row("t-a", f"e{len(scenario.sent) + i}", "audit") for i in range(20)],
                         COLUMNS)  # fmt: skip
         scenario.sent.extend(("t-a", f"e{len(scenario.sent) + i}", "audit") for i in range(20))
-    where, params = "tenant_id = {tenant:String}", {"tenant": "t-a"}
+    where, params = f"tenant_id = {{tenant:String}} AND {VISIBLE}", {"tenant": "t-a"}
     reads = [(await deduplicated.events_once(ch, "name", where, params)).read for _ in range(2)]
     source = await deduplicated.events_once(ch, "name", where, params)
-    await ch.insert("events", [scenario.row("t-a", "e3", "audit")], COLUMNS)  # a resend, in a part of its own
+    before = (await ch.query(f"SELECT count() FROM events FINAL WHERE tenant_id = 't-a' AND {VISIBLE}")).rows[0][0]
+    # a resend, in a part of its own, renamed to what the read's `where` leaves out: FINAL keeps only it
+    resent = scenario.row("t-a", "e3", "audit")
+    resent[COLUMNS.index("name")] = "honeyhive.child_link"
+    await ch.insert("events", [resent], COLUMNS)
     counted, shadowed = (await ch.query(
         f"SELECT countIf(counted), countIf(shadowed) FROM {source.sql}{source.settings}", source.params
     )).rows[0]  # fmt: skip
     total = (await event_aggregates(ch, "t-a", None, None)).total
     truth = (await ch.query(f"SELECT count() FROM events FINAL WHERE tenant_id = 't-a' AND {VISIBLE}")).rows[0][0]
-    print(json.dumps({"reads": reads, "counted": counted, "shadowed": shadowed, "total": total, "truth": truth}))
+    print(json.dumps({"reads": reads, "counted": counted, "shadowed": shadowed, "before": before, "total": total,
+                      "truth": truth}))  # fmt: skip
     await ch.close()
 
 

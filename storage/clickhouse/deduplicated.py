@@ -115,7 +115,7 @@ SORTED_AT_ONCE = 8_000_000
 # change it), for at most KEPT_TENANTS tenants a store and sets of at most SEEN_KEPT hashes. Sorting the hashes
 # is most of the once read (5M events: ~170 of ~290 ms CPU, bench/analytics.py); a dashboard asking again
 # while nothing was written reads only its columns.
-SEEN_KEPT = 10_000
+SEEN_KEPT = 1_000
 KEPT_TENANTS = 256
 _seen: weakref.WeakKeyDictionary[ClickHouse, OrderedDict[str, tuple[tuple[Any, ...], list[int]]]] = (
     weakref.WeakKeyDictionary()
@@ -160,10 +160,12 @@ async def events_once(
         # A row whose key has no other version counts as it is; one that may (shadowed) sends the reader
         # to FINAL. A version that does not match `where` need not be seen: if the key's only version, FINAL
         # drops it too; if not, the key's hash is among those seen twice. The set holds for the parts it was
-        # found in; a row of a part written or merged since is shadowed too.
+        # found in: a row of a part written or merged since is shadowed, and read whatever `where` says of it
+        # (it may be the newer version of a key counted in the layout's parts).
         sql = (
-            f"(SELECT {columns}, NOT shadowed AS counted, (key_hash IN {{dedup_seen:Array(UInt64)}} "
-            f"OR _part NOT IN {{dedup_parts:Array(String)}}) AS shadowed FROM events WHERE {where})"
+            f"(SELECT {columns}, ({where}) AND NOT shadowed AS counted, (key_hash IN {{dedup_seen:Array(UInt64)}} "
+            "OR _part NOT IN {dedup_parts:Array(String)}) AS shadowed FROM events WHERE tenant_id = {tenant:String} "
+            f"AND (({where}) OR _part NOT IN {{dedup_parts:Array(String)}}))"
         )
         parts = [str(part[0]) for part in chosen.layout]
         read = "once, set kept" if again else "once"
