@@ -39,6 +39,7 @@ class Trimmer:
         self._first: float | None = None
         self._last = 0.0
         self.trims = 0  # how many trims ran: /metrics shows it
+        self._closed = False
 
     @classmethod
     def for_this_libc(cls) -> Trimmer:
@@ -51,7 +52,7 @@ class Trimmer:
     def request(self) -> None:
         """Trim once big responses have been quiet a while; coalesces with a trim waiting or under way (which
         then runs once more)."""
-        if self._trim is None:
+        if self._trim is None or self._closed:
             return
         loop = asyncio.get_running_loop()
         self._last = loop.time()
@@ -77,7 +78,8 @@ class Trimmer:
 
     async def close(self) -> None:
         """Drops a trim still waiting for quiet (the process is ending); a malloc_trim already running finishes in
-        its thread."""
+        its thread. A response that ends after it asks for none."""
+        self._closed = True
         if self._task is not None and not self._task.done():
             self._first = None
             self._task.cancel()

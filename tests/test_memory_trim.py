@@ -74,9 +74,16 @@ async def test_a_response_ending_during_a_trim_asks_for_one_more_never_two_at_on
     await trimmer.close()
 
 
+def _waiting_trims() -> list[asyncio.Task[object]]:
+    return [t for t in asyncio.all_tasks() if t.get_name() == "malloc-trim" and not t.done()]
+
+
 async def test_closing_drops_a_trim_waiting_for_quiet() -> None:
     trims = Trims()
     trimmer = Trimmer(trims, quiet=30, longest=30)
     trimmer.request()
+    assert len(_waiting_trims()) == 1
     await trimmer.close()
-    assert trims.at == [] and trimmer.trims == 0
+    assert _waiting_trims() == [] and trims.at == [] and trimmer.trims == 0
+    trimmer.request()  # a response ending after close starts nothing
+    assert _waiting_trims() == []
