@@ -16,6 +16,10 @@ class Cost:
         "from token usage, null when sent as a plain cost.",
     )
 
+    # Reads of a stored entry (a dict of the span's cost text), what from_json sets: a span's cost is completed
+    # from its parsed entries, without Cost objects (graph/fast_execution.py).
+    FAST_RECORD_READS = {"value": "obj['value']", "unit": "obj['unit']", "source": "obj.get('source')"}
+
     @classmethod
     def from_json(cls, raw: str) -> list[Cost]:
         return [_cost(c["value"], c["unit"], c.get("source")) for c in orjson.loads(raw)] if raw else []

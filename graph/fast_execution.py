@@ -196,24 +196,30 @@ def encoded_nodes(plan: Plan, key: str, non_null: bool, nodes: Iterable[Any]) ->
 _PASS_THROUGH = {"String": str, "ID": str, "Boolean": bool, "Int": int, "Float": float, "DateTime": str}
 
 
-def record_reads(schema: Schema) -> dict[str, tuple[type, dict[str, str], dict[str, Any]]]:
+RecordReads = tuple[type, dict[str, str], dict[str, Any], dict[str, str]]
+
+
+def record_reads(schema: Schema) -> dict[str, RecordReads]:
     """Object types whose class declares how its fields read the record it wraps (FAST_RECORD_READS: an attribute's
     or a method's name -> source over `obj`, FAST_RECORD_NAMES: the names that source uses), with the class
-    (graph/span.py)."""
+    (graph/span.py), and FAST_RECORD_RECORDS: for a field whose type declares reads of its own, the source of that
+    type's record (the field's value is then completed from it, without the object: graph/usage.py)."""
     out = {}
     for name, entry in schema.schema_converter.type_map.items():
         definition = getattr(entry, "definition", None)
         if isinstance(definition, StrawberryObjectDefinition):
-            reads = getattr(definition.origin, "FAST_RECORD_READS", None)
+            origin = definition.origin
+            reads = getattr(origin, "FAST_RECORD_READS", None)
             if reads is not None:
-                out[name] = (definition.origin, reads, getattr(definition.origin, "FAST_RECORD_NAMES", {}))
+                names = getattr(origin, "FAST_RECORD_NAMES", {})
+                out[name] = (origin, reads, names, getattr(origin, "FAST_RECORD_RECORDS", {}))
     return out
 
 
 class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     fields: dict[str, dict[str, FastField]] = {}
     own_type_checks: dict[str, type] = {}
-    record_reads: dict[str, tuple[type, dict[str, str], dict[str, Any]]] = {}
+    record_reads: dict[str, RecordReads] = {}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -312,12 +318,13 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         (Edges.record_type vouches for the class).
         """
         reads: dict[str, str] = {}
+        records: dict[str, str] = {}
         check = ""
         if record:
             declared = self.record_reads.get(object_type.name)
             if declared is None:
                 return None
-            reads = declared[1]
+            reads, records = declared[1], declared[3]
         elif object_type.is_type_of is not None:
             if object_type.name not in self.own_type_checks:
                 return None
@@ -352,30 +359,46 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             field = fields.get(name)
             if field is None:
                 return None
+            field_type = object_type.fields[name].type
+            value = None
             if record:
                 if field.python_name not in reads:
                     return None
                 read = reads[field.python_name]
+                # the field's own record, completed by its type's record plan: no object a value (usage, cost)
+                if field.python_name in records:
+                    value = self._value_source(field_type, details, f"x{index}", env, f"c{index}", encode, True)
+                    if value is not None:
+                        read = records[field.python_name]
             elif field.attribute is not None:
                 read = f"obj.{field.attribute}"
             else:
                 env[f"m{index}"] = field.method
                 read = f"m{index}(obj)"
-            value = self._value_source(object_type.fields[name].type, details, f"x{index}", env, f"c{index}", encode)
+            if value is None:
+                value = self._value_source(field_type, details, f"x{index}", env, f"c{index}", encode)
             if value is None:
                 return None
             entries.append(f"{response_key!r}: ({value} if (x{index} := {read}) is not None else "
-                           f"_null({isinstance(object_type.fields[name].type, GraphQLNonNull)}))")  # fmt: skip
+                           f"_null({isinstance(field_type, GraphQLNonNull)}))")  # fmt: skip
         source = "def plan(obj):\n" + check + "    return {" + ", ".join(entries) + "}\n"
         exec(compile(source, f"<fast plan {object_type.name}>", "exec"), env)
         return env["plan"]
 
     def _value_source(
-        self, field_type: GraphQLOutputType, details: Any, var: str, env: dict[str, Any], name: str, encode: bool
+        self,
+        field_type: GraphQLOutputType,
+        details: Any,
+        var: str,
+        env: dict[str, Any],
+        name: str,
+        encode: bool,
+        record: bool = False,
     ) -> str | None:
         """Source completing the non-null value in `var`, or None when the type needs the normal path. With
         `encode`, the items of a list of objects are encoded as they are completed (what is below them is not
-        encoded again: the item's bytes hold it)."""
+        encoded again: the item's bytes hold it). With `record`, objects are their type's records (its record
+        plan completes them)."""
         inner = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
         if is_leaf_type(inner):
             env[name] = inner.serialize
@@ -389,7 +412,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return f"({name}_m[{var}] if {var}.__class__ is str and {var} in {name}_m else {name}({var}))"
             return f"{name}({var})"
         if isinstance(inner, GraphQLObjectType):
-            plan = self._plan(inner, details, encode)
+            plan = self._plan(inner, details, encode, record)
             if plan is None:
                 return None
             env[name] = plan
@@ -398,11 +421,15 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             item_type = inner.of_type
             named = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
             encode_item = encode and isinstance(named, GraphQLObjectType)
-            item = self._value_source(item_type, details, f"{var}i", env, f"{name}i", encode and not encode_item)
+            item = self._value_source(
+                item_type, details, f"{var}i", env, f"{name}i", encode and not encode_item, record
+            )
             if item is None:
                 return None
             non_null = isinstance(item_type, GraphQLNonNull)
             completed = f"({item} if {var}i is not None else _null({non_null}))"
+            if encode_item and record:  # records are never Edges
+                return f"_encoded_objects({name}i, {non_null}, {var})"
             if encode_item:  # `item` calls the item type's plan ({name}i) on the item: _encoded_objects does
                 objects = f"_encoded_objects({name}i, {non_null}, {var})"
                 node = self._node_alone(named, details, env, name)

@@ -21,6 +21,29 @@ class ModelUsage:
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
 
+    # Reads of a stored entry (a dict of the span's usage text), what _model_usage sets and total_tokens returns:
+    # a span's usage is completed from its parsed entries, without ModelUsage objects (graph/fast_execution.py).
+    FAST_RECORD_READS = {
+        "model": "obj['model']", "input_tokens": "obj['input_tokens']", "output_tokens": "obj['output_tokens']",
+        "cache_creation_input_tokens": "obj['cache_creation_input_tokens']",
+        "cache_read_input_tokens": "obj['cache_read_input_tokens']",
+        "total_tokens": "(obj['input_tokens'] + obj['output_tokens'])",
+    }  # fmt: skip
+
+
+_new = object.__new__
+
+
+def _model_usage(entry: dict[str, Any]) -> ModelUsage:
+    """ModelUsage of a stored entry, its attributes set as one dict (as Usage.of_span sets its own)."""
+    model: ModelUsage = _new(ModelUsage)
+    model.__dict__ = {
+        "model": entry["model"], "input_tokens": entry["input_tokens"], "output_tokens": entry["output_tokens"],
+        "cache_creation_input_tokens": entry["cache_creation_input_tokens"],
+        "cache_read_input_tokens": entry["cache_read_input_tokens"],
+    }  # fmt: skip
+    return model
+
 
 @strawberry.type
 class Usage:
@@ -46,6 +69,18 @@ class Usage:
     @strawberry.field(description="inputTokens + outputTokens (cache counts are part of the input).")
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
+
+    # Reads of a span's record (resolvers.records.SpanRecord) that has usage, what of_span sets and the methods
+    # return: Span.FAST_RECORD_RECORDS hands the record itself, and byModel reads its parsed entries.
+    FAST_RECORD_READS = {
+        "input_tokens": "obj.input_tokens", "output_tokens": "obj.output_tokens",
+        "cache_creation_input_tokens": "obj.cache_creation_input_tokens",
+        "cache_read_input_tokens": "obj.cache_read_input_tokens",
+        "total_tokens": "(obj.input_tokens + obj.output_tokens)",
+        "by_model": "[_model_usage(e) for e in _loads(obj.usage)]",
+    }  # fmt: skip
+    FAST_RECORD_NAMES = {"_loads": orjson.loads, "_model_usage": _model_usage}
+    FAST_RECORD_RECORDS = {"by_model": "_loads(obj.usage)"}
 
     @classmethod
     def of(cls, per_model: Iterable[tuple[str, int, int, int, int]]) -> Usage:
@@ -74,16 +109,3 @@ class Usage:
         }  # fmt: skip
         return span_usage
 
-
-_new = object.__new__
-
-
-def _model_usage(entry: dict[str, Any]) -> ModelUsage:
-    """ModelUsage of a stored entry, its attributes set as one dict (as Usage.of_span sets its own)."""
-    model: ModelUsage = _new(ModelUsage)
-    model.__dict__ = {
-        "model": entry["model"], "input_tokens": entry["input_tokens"], "output_tokens": entry["output_tokens"],
-        "cache_creation_input_tokens": entry["cache_creation_input_tokens"],
-        "cache_read_input_tokens": entry["cache_read_input_tokens"],
-    }  # fmt: skip
-    return model

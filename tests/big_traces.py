@@ -41,8 +41,11 @@ FROM numbers({count:UInt64})
 """
 
 
-async def insert_big_trace(ch: Any, tenant_id: str, execution_id: str, count: int) -> None:
-    """`count` complete spans s0 … s{count-1} of one execution, s0 the root, in start order by number."""
-    params = {"tenant": tenant_id, "execution": execution_id, "text": TEXT, "usage": USAGE, "cost": COST}
+async def insert_big_trace(
+    ch: Any, tenant_id: str, execution_id: str, count: int, usage: str = USAGE, cost: str = COST
+) -> None:
+    """`count` complete spans s0 … s{count-1} of one execution, s0 the root, in start order by number; `usage` and
+    `cost` the stored texts of every fourth span."""
+    params = {"tenant": tenant_id, "execution": execution_id, "text": TEXT, "usage": usage, "cost": cost}
     params["count"] = count
     await ch.command(_INSERT, params)

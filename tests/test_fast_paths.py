@@ -23,9 +23,9 @@ from resolvers.paging import Page
 from resolvers.records import SpanRecord
 from server.state import AppState
 from storage.postgres.keys import Principal
-from tests.big_traces import SPAN_FIELDS
+from tests.big_traces import SPAN_FIELDS, insert_big_trace
 from tests.conftest import Tenant
-from tests.traces import log_events, log_trace
+from tests.traces import LOG_SPANS, log_events, log_trace, tree_spans
 
 _START = datetime(2024, 1, 1, tzinfo=UTC)
 # edges whose node alone is selected (under an alias): completed from the nodes, without Edge objects
@@ -57,11 +57,13 @@ QUERIES = [
 ]
 
 
-async def _execute(schema: Any, state: AppState, tenant_id: str, query: str, encode: bool = False) -> Any:
+async def _execute(
+    schema: Any, state: AppState, tenant_id: str, query: str, encode: bool = False, execution_id: str = "ex-f"
+) -> Any:
     stores = Stores(state.ch, state.pg, state.writer, state.settings.max_batch_items)
     context = Context(stores, Principal("k", tenant_id, "t", ("admin",)))
     context.encode_items_early = encode
-    return await schema.execute(query, variable_values={"id": "ex-f"}, context_value=context)
+    return await schema.execute(query, variable_values={"id": execution_id}, context_value=context)
 
 
 async def _run(schema: Any, state: AppState, tenant_id: str, query: str) -> dict[str, Any]:
@@ -149,6 +151,65 @@ async def test_a_skeleton_page_completes_from_its_records(
         assert orjson.dumps(encoded.data) == orjson.dumps(expected.data)
     with_parent = RECORDS_ALONE.replace("endTime", "endTime parent { id }")
     assert (await _execute(fast, state, tenant_id, with_parent, encode=True)).errors
+
+
+# usage and cost under aliases, __typename, one field of each alone, a field twice
+USAGE_AND_COST = [
+    """usage { __typename t: totalTokens inputTokens outputTokens cacheCreationInputTokens cacheReadInputTokens
+        byModel { __typename m: model model inputTokens outputTokens cacheCreationInputTokens cacheReadInputTokens
+        totalTokens } } c: cost { __typename v: value unit source } cost { source }""",
+    "usage { byModel { cacheReadInputTokens } } cost { value }",
+    "u: usage { totalTokens } cost { unit unit }",
+    "usage { __typename }",
+]
+
+
+async def test_usage_and_cost_complete_from_their_entries(
+    tenant: Tenant, state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page completed from its records completes usage and cost from the span's record and the stored entries
+    (Usage.FAST_RECORD_READS, ModelUsage's, Cost's), never building a Usage, ModelUsage or Cost: the same bytes
+    as the plain path for spans with several entries, none, a cost without a source or with a null one, integer
+    values, a usage entry without a model."""
+    spans = tree_spans("ex-f", 8, 3)
+    spans[1]["usage"] = [{"model": "a", "inputTokens": 5, "outputTokens": 1, "cacheReadInputTokens": 2},
+                         {"model": "b", "inputTokens": 7, "outputTokens": 3, "cacheCreationInputTokens": 4},
+                         {"inputTokens": 1}]  # fmt: skip
+    spans[1]["cost"] = [{"value": 1, "unit": "USD", "source": "reported"}, {"value": 0.25, "unit": "EUR"}, 2]
+    spans[2]["usage"] = {"model": "c", "inputTokens": 9}  # its cost derived from it when the price table knows c
+    await tenant.gql_data(LOG_SPANS, {"s": spans})
+    tenant_id = await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
+    # texts as another writer may have stored them: a null source, integer values, keys in another order
+    usage = '[{"output_tokens":2,"model":"m","input_tokens":1,"cache_creation_input_tokens":0,' \
+        '"cache_read_input_tokens":3,"extra":1},{"model":"","input_tokens":0,"output_tokens":0,' \
+        '"cache_creation_input_tokens":0,"cache_read_input_tokens":0}]'  # fmt: skip
+    cost = '[{"value":1,"unit":"USD","source":null},{"unit":"EUR","value":0.5}]'
+    await insert_big_trace(state.ch, tenant_id, "ex-b", 12, usage, cost)
+    fast, plain = build_schema(), build_schema(raw_bulk_arguments=False, fast_objects=False)
+    queries = [RECORDS_ALONE.replace("endTime", f"endTime {fields}") for fields in USAGE_AND_COST]
+    for execution_id in ("ex-f", "ex-b"):
+        expected = [await _execute(plain, state, tenant_id, q, True, execution_id) for q in queries]
+        assert all(not e.errors for e in expected)
+        nodes = [e["node"] for e in orjson.loads(orjson.dumps(expected[0].data))["execution"]["spans"]["edges"]]
+        # several entries, and spans without usage or cost
+        assert max(len(n["usage"]["byModel"]) for n in nodes if n["usage"]) >= 2 and max(map(len, nodes_c(nodes))) >= 2
+        assert any(n["usage"] is None for n in nodes) and any(n["c"] == [] for n in nodes)
+        with monkeypatch.context() as patched:
+            for module in ("graph.usage", "graph.cost"):  # the objects' constructor: any object built fails
+                patched.setattr(f"{module}._new", lambda cls: pytest.fail(f"{cls.__name__} built"))
+            encoded = [await _execute(fast, state, tenant_id, q, True, execution_id) for q in queries]
+        for query, got, want in zip(queries, encoded, expected, strict=True):
+            assert not got.errors and orjson.dumps(got.data) == orjson.dumps(want.data), query
+        unencoded = [await _execute(fast, state, tenant_id, q, False, execution_id) for q in queries]
+        for got, want in zip(unencoded, expected, strict=True):
+            assert not got.errors and orjson.dumps(got.data) == orjson.dumps(want.data)
+    assert nodes_c(nodes)[0] == [{"__typename": "Cost", "v": 1.0, "unit": "USD", "source": None},
+                                 {"__typename": "Cost", "v": 0.5, "unit": "EUR", "source": None}]  # fmt: skip
+
+
+def nodes_c(nodes: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The costs (under the alias c) of the spans that have any."""
+    return [n["c"] for n in nodes if n["c"]]
 
 
 def test_record_reads_read_what_span_in_trace_sets() -> None:
