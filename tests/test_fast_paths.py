@@ -235,6 +235,31 @@ def test_record_reads_read_what_span_in_trace_sets() -> None:
     assert {"parent", "children", "events"}.isdisjoint(Span.FAST_RECORD_READS)  # they need the Span (its trace)
 
 
+def test_usage_and_cost_reads_read_what_their_objects_hold() -> None:
+    """Usage.FAST_RECORD_READS (of a span's record), ModelUsage's and Cost's (of a stored entry) must give what
+    Usage.of_span, _model_usage and Cost.from_json set and their methods return, for every field they name."""
+    entries = [{"model": "m", "input_tokens": 3, "output_tokens": 4, "cache_creation_input_tokens": 1,
+                "cache_read_input_tokens": 2}, {"model": "", "input_tokens": 0, "output_tokens": 5,
+                "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}]  # fmt: skip
+    used, cost = orjson.dumps(entries).decode(), '[{"value":0.5,"unit":"USD"},{"value":1,"unit":"EUR","source":"r"}]'
+    record = SpanRecord("e", "s", "", "n", "LLM", "SUCCEEDED", _START, None, "", "", "", "", used, cost, 3, 9, 1, 2,
+                        1, _START, "2024-01-01T00:00:00.000000Z", None)  # fmt: skip
+    usage = Usage.of_span(used, 3, 9, 1, 2)
+    assert usage is not None
+    pairs = [(Usage, record, usage)] + [(ModelUsage, e, m) for e, m in zip(entries, usage.model_list(), strict=True)]
+    pairs += [(Cost, e, c) for e, c in zip(orjson.loads(cost), Cost.from_json(cost), strict=True)]
+    for cls, source, held in pairs:
+        for name, read in cls.FAST_RECORD_READS.items():  # type: ignore[attr-defined]
+            value = getattr(held, name)
+            expected = value() if callable(value) else value
+            got = eval(read, {**getattr(cls, "FAST_RECORD_NAMES", {}), "obj": source})
+            assert orjson.dumps(got, default=vars) == orjson.dumps(expected, default=vars), (cls, name)
+    assert eval(Usage.FAST_RECORD_RECORDS["by_model"], {**Usage.FAST_RECORD_NAMES, "obj": record}) == entries
+    span_records = {name: eval(read, {**Span.FAST_RECORD_NAMES, "obj": record})
+                    for name, read in Span.FAST_RECORD_RECORDS.items()}  # fmt: skip
+    assert span_records == {"usage": record, "cost": orjson.loads(cost)}
+
+
 def test_items_are_encoded_in_chunks_that_write_the_list() -> None:
     """encoded_items: whatever the count (none, a partial chunk, whole chunks and one more), the chunks write
     the list of completed items byte for byte, and no chunk holds more than CHUNK items."""
