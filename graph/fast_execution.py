@@ -107,6 +107,12 @@ def own_type_checks(schema: Schema) -> dict[str, type]:
     return out
 
 
+def _int_past_32_bits(value: Any, serialize: Callable[[Any], Any]) -> Any:
+    if value.__class__ is int:
+        raise _Fallback
+    return serialize(value)
+
+
 def _null(non_null: bool) -> None:
     if non_null:
         raise _Fallback
@@ -403,6 +409,14 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if is_leaf_type(inner):
             env[name] = inner.serialize
             passthrough = _PASS_THROUGH.get(inner.name)
+            if passthrough is int:
+                # GraphQL's Int is 32-bit: a bigger int (a sum of token counts) takes the normal path, which
+                # reports the error where it stands
+                env["_int_past_32_bits"] = _int_past_32_bits
+                return (
+                    f"({var} if {var}.__class__ is int and -2147483648 <= {var} <= 2147483647 "
+                    f"else _int_past_32_bits({var}, {name}))"
+                )
             if passthrough is not None:
                 env[f"{name}_t"] = passthrough
                 return f"({var} if {var}.__class__ is {name}_t else {name}({var}))"

@@ -207,6 +207,23 @@ async def test_usage_and_cost_complete_from_their_entries(
                                  {"__typename": "Cost", "v": 0.5, "unit": "EUR", "source": None}]  # fmt: skip
 
 
+async def test_an_int_past_32_bits_takes_the_normal_path_and_its_error(tenant: Tenant, state: AppState) -> None:
+    """Token counts are stored up to 2**31 - 1 each, so their sum can pass GraphQL's 32-bit Int: the plans do not
+    pass such an int through, and the answer is the normal path's (usage null, the error at its field)."""
+    spans = tree_spans("ex-big", 4, 2)
+    spans[1]["usage"] = [{"model": "a", "inputTokens": 2_000_000_000, "outputTokens": 200_000_000}]
+    await tenant.gql_data(LOG_SPANS, {"s": spans})
+    tenant_id = await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
+    fast, plain = build_schema(), build_schema(raw_bulk_arguments=False, fast_objects=False)
+    for query in (NODES_ALONE, QUERIES[0]):
+        want = await _execute(plain, state, tenant_id, query, True, "ex-big")
+        assert [(e.message, e.path) for e in want.errors or []] and "32-bit" in want.errors[0].message
+        for early in (True, False):
+            got = await _execute(fast, state, tenant_id, query, early, "ex-big")
+            assert orjson.dumps(got.data) == orjson.dumps(want.data), (query, early)
+            assert [(e.message, e.path) for e in got.errors or []] == [(e.message, e.path) for e in want.errors]
+
+
 def nodes_c(nodes: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """The costs (under the alias c) of the spans that have any."""
     return [n["c"] for n in nodes if n["c"]]
