@@ -4,8 +4,9 @@ graphql-core costs ~8 µs per field (resolve info, argument handling, awaitable 
 10,000-span trace selects 100,000 such fields. When every field selected on an object is a plain
 attribute or a synchronous, argument-free method of its Strawberry type (the leaves of spans, edges,
 usage, cost …), the object is completed here in one tight loop with the same serializers. Anything else
-(arguments, async resolvers, deferred fragments, abstract types, a null in a non-null field) takes
-graphql-core's normal path, so results and errors stay exactly what they would have been.
+(arguments, async resolvers, deferred fragments, abstract types, a null in a non-null field, an Int past 32
+bits, a stored text that does not parse) takes graphql-core's normal path, so results and errors stay exactly
+what they would have been.
 
 When the operation's context asks for it (`encode_items_early`: HTTP requests, whose result goes straight to
 orjson), the items of a list of objects are encoded to JSON as soon as they are completed, CHUNK at a time,
@@ -245,8 +246,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if plan is not None:
             try:
                 return plan(result)
-            except _Fallback:
-                pass
+            except Exception:  # _Fallback, or a stored text that does not parse: the normal path completes it
+                pass  # again, and reports what went wrong where it stands
         return super().complete_object_value(return_type, field_details_list, info, path, result, position_context)
 
     def complete_iterable_value(

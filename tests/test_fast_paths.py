@@ -224,6 +224,23 @@ async def test_an_int_past_32_bits_takes_the_normal_path_and_its_error(tenant: T
             assert [(e.message, e.path) for e in got.errors or []] == [(e.message, e.path) for e in want.errors]
 
 
+async def test_a_stored_text_that_does_not_parse_gets_the_normal_paths_error(tenant: Tenant, state: AppState) -> None:
+    """Usage or cost texts another writer stored broken: the plans' failure hands the object to the normal path,
+    so the data and the errors (message and path) are what they would have been without the plans."""
+    tenant_id = await state.pg.fetchval("SELECT id FROM tenants WHERE name = $1", tenant.name)
+    await insert_big_trace(state.ch, tenant_id, "ex-broken", 12, "not json", '[{"value": 1')
+    fast, plain = build_schema(), build_schema(raw_bulk_arguments=False, fast_objects=False)
+    erred = 0
+    for query in (NODES_ALONE, QUERIES[0], *(RECORDS_ALONE.replace("endTime", f"endTime {f}") for f in USAGE_AND_COST)):
+        want = await _execute(plain, state, tenant_id, query, True, "ex-broken")
+        erred += bool(want.errors)  # a selection that does not read the texts does not fail
+        for early in (True, False):
+            got = await _execute(fast, state, tenant_id, query, early, "ex-broken")
+            assert orjson.dumps(got.data) == orjson.dumps(want.data), (query, early)
+            assert [(e.message, e.path) for e in got.errors or []] == [(e.message, e.path) for e in want.errors or []]
+    assert erred >= 3
+
+
 def nodes_c(nodes: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """The costs (under the alias c) of the spans that have any."""
     return [n["c"] for n in nodes if n["c"]]
