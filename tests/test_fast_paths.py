@@ -104,7 +104,7 @@ async def test_items_encoded_early_encode_to_the_same_bytes(tenant: Tenant, stat
 async def test_edges_of_a_node_alone_complete_without_edge_objects(
     tenant: Tenant, state: AppState, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """`edges { node { … } }` encoded early is completed from the page's nodes (encoded_nodes), never building an
+    """`edges { node { … } }` encoded early is completed from the page's nodes (encoded_objects), never building an
     Edge (~0.5 µs a span): the same bytes, with Edges' iteration made to fail; a selection of more than the node
     (a cursor) still iterates the edges."""
     await log_trace(tenant, "ex-f", count=30, depth=4, fail="s3")
@@ -326,8 +326,13 @@ def test_objects_are_encoded_in_chunks_that_write_the_list() -> None:
         expected = [None if item is None else {"node": item} for item in items]
         assert orjson.dumps(chunks) == orjson.dumps(expected), count
         assert len(chunks) == -(-count // size)
+        # with a key: each item is an edge's node, written under the key (a null node too)
+        edges = fast_execution.encoded_objects(lambda item: {"i2": item["i"] * 2}, False, iter(items), "n")
+        assert orjson.loads(orjson.dumps(edges)) == [{"n": None if it is None else {"i2": it["i"] * 2}} for it in items]
     with pytest.raises(fast_execution._Fallback):
         fast_execution.encoded_objects(lambda item: {"node": item}, True, [{"i": 1}, None])
+    with pytest.raises(fast_execution._Fallback):
+        fast_execution.encoded_objects(lambda item: item, True, [{"i": 1}, None], "n")
 
 
 async def test_node_implementers_complete_on_the_fast_path(tenant: Tenant, state: AppState) -> None:
