@@ -236,7 +236,8 @@ def raw_insert_rate(batch_size: int, batches: int) -> float:
         asyncio.run(migrate(ch))
         client = clickhouse_connect.get_client(dsn=dsn)
         rows_batches = [
-            [e.row("tenant") for e in vellum.adapt(vellum_events(batch_size)).events] for _ in range(batches)
+            list(zip(*event_columns([("tenant", vellum.adapt(vellum_events(batch_size)).events)]), strict=True))
+            for _ in range(batches)
         ]
         start = time.perf_counter()
         for rows in rows_batches:

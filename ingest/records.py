@@ -57,29 +57,14 @@ class CanonicalEvent:
     payload: str = "null"
     span: SpanPiece | None = None
 
-    def row(self, tenant_id: str) -> tuple[object, ...]:
-        s = self.span
-        head = (
-            tenant_id, self.id, self.name, self.timestamp, self.source, self.execution_id, self.span_id,
-            self.actor_type, self.actor_id, self.resource_type, self.resource_id, self.correlation_id,
-            self.causation_id, self.outcome, self.payload,
-        )  # fmt: skip
-        if s is None:
-            return (*head, 0, "", "", "", "", None, None, "", "", "", "", "", "", 0, 0, 0, 0)
-        return (
-            *head, 1, s.parent_span_id, s.name, s.kind, s.status, s.start_time, s.end_time,
-            s.inputs, s.outputs, s.error, s.attributes, s.usage, s.cost,
-            s.input_tokens, s.output_tokens, s.cache_creation_input_tokens, s.cache_read_input_tokens,
-        )  # fmt: skip
-
 
 _NO_SPAN = SpanPiece()
 
 
 def event_columns(batches: list[tuple[str, list[CanonicalEvent]]]) -> list[list[object]]:
-    """The events of every (tenant, events) pair as columns in EVENT_COLUMNS order, the same values row() gives:
-    an insert takes columns (storage/clickhouse/arrow_insert.py), and one list per column is built here without a
-    tuple per event."""
+    """The events of every (tenant, events) pair as columns in EVENT_COLUMNS order (an event without a span piece
+    gets SpanPiece's defaults and is_span 0): an insert takes columns (storage/clickhouse/arrow_insert.py), and
+    one list per column is built here without a tuple per event. The one place that spells the columns' order."""
     events = [e for _, batch in batches for e in batch]
     tenants: list[object] = []
     for tenant, batch in batches:

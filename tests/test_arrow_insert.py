@@ -134,12 +134,25 @@ def _event(n: int, tenant_tag: str, span: bool) -> CanonicalEvent:
     )  # fmt: skip
 
 
-def test_event_columns_are_the_rows_of_every_tenant_transposed() -> None:
+def _by_name(tenant: str, event: CanonicalEvent, column: str) -> object:
+    """What the column named `column` must hold for `event`, read by name: span_X and the piece's own fields from
+    its span piece (SpanPiece's defaults without one), the rest from the event."""
+    piece = event.span or SpanPiece()
+    if column == "tenant_id":
+        return tenant
+    if column == "is_span":
+        return int(event.span is not None)
+    if column.startswith("span_") and column != "span_id":
+        return getattr(piece, column.removeprefix("span_"))
+    return getattr(event if column in CanonicalEvent.__dataclass_fields__ else piece, column)
+
+
+def test_event_columns_hold_each_events_fields_under_their_names() -> None:
     batches = [("t1", [_event(1, "a", True), _event(2, "a", False)]), ("t2", [_event(3, "b", True)]), ("t3", [])]
-    rows = [e.row(tenant) for tenant, events in batches for e in events]
     columns = event_columns(batches)
     assert len(columns) == len(EVENT_COLUMNS)
-    assert [tuple(c) for c in zip(*columns, strict=True)] == rows
+    for name, column in zip(EVENT_COLUMNS, columns, strict=True):
+        assert column == [_by_name(t, e, name) for t, events in batches for e in events], name
     assert columns[0] == ["t1", "t1", "t2"]  # each event keeps its own tenant
 
 

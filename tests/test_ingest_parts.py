@@ -14,7 +14,7 @@ from pathlib import Path
 SCRIPT = r"""
 import asyncio, json, sys
 from datetime import UTC, datetime
-from ingest.records import EVENT_COLUMNS, CanonicalEvent, SpanPiece
+from ingest.records import EVENT_COLUMNS, CanonicalEvent, SpanPiece, event_columns
 from storage.clickhouse.client import ChdbClickHouse
 from storage.clickhouse.events import insert_events
 from storage.clickhouse.migrations import migrate
@@ -28,11 +28,11 @@ INDEXED = ("SELECT table, sum(secondary_indices_compressed_bytes) > 0 FROM syste
 def event(n, text):
     piece = SpanPiece(name=text, status="SUCCEEDED", start_time=T, end_time=T, inputs='"in"', outputs='"out"')
     return CanonicalEvent(id=f"e{n}", name="span.logged", timestamp=T, source="graphql", execution_id=f"ex-{n}",
-                          span_id="s0", span=piece).row("t1")
+                          span_id="s0", span=piece)
 
 
-def columns(rows):
-    return [list(column) for column in zip(*rows, strict=True)]
+def columns(events):
+    return event_columns([("t1", events)])
 
 
 async def main(path):
