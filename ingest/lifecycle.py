@@ -72,15 +72,8 @@ def lifecycle_fields(name: str, ts: datetime) -> tuple[str, str, datetime | None
 
 def lifecycle_piece(name: str, ts: datetime, parent_span_id: str = "") -> SpanPiece:
     """The span piece a lifecycle event implies: its kind and status, and its time as start or end."""
-    piece = SpanPiece(parent_span_id=parent_span_id)
-    phase = phase_of(name)
-    if phase is not None:
-        piece.kind, piece.status, change = phase
-        if change == STARTED:
-            piece.start_time = ts
-        elif change == FINISHED:
-            piece.end_time = ts
-    return piece
+    kind, status, start_time, end_time = lifecycle_fields(name, ts)
+    return SpanPiece(parent_span_id, "", kind, status, start_time, end_time)
 
 
 def normalize_status(value: str) -> str | None:
