@@ -69,6 +69,14 @@ def general_path_calls() -> Iterator[list[int]]:
         yield taken
 
 
+class Sub(dict[str, Any]):
+    pass
+
+
+class Text(str):
+    pass
+
+
 def nested(depth: int) -> Any:
     value: Any = 1
     for _ in range(depth):
@@ -132,22 +140,25 @@ def test_usual_shapes_take_the_usual_path_and_match_the_general_one(items: list[
     assert taken == []
 
 
-UNUSUAL = {
-    "not an object": [event(), 5],
+# Values the usual path converts with the general path's helpers, as that path does.
+CONVERTED = {
     "numeric id": [event(id=5)],
     "zero id": [event(id=0)],
-    "bad id": [event(id=1.5)],
     "other offset": [event(timestamp="2024-01-15T11:30:00+02:00")],
     "naive time": [event(timestamp="2024-01-15T09:30:00")],
-    "time out of range": [event(timestamp="1800-01-01T00:00:00Z")],
-    "time past 9999 in UTC": [event(timestamp="9999-12-31T23:59:59-14:00")],
-    "bad time": [event(), event(timestamp="soon")],
-    "numeric time": [event(timestamp=1_700_000_000)],
-    "no name": [{k: v for k, v in event().items() if k != "name"}],
-    "empty trace id": [event(trace_id="")],
-    "numeric span id": [event(span_id=3)],
-    "body not an object": [event(body=["x"])],
-    "parent not an object": [event(parent="p")],
+    "body and parent of a dict subclass": [event(body=Sub(inputs=1), parent=Sub(span_id="up"))],
+    "name of a str subclass": [event(name=Text("node.execution.fulfilled"))],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("items", CONVERTED.values(), ids=CONVERTED.keys())
+def test_other_values_are_converted_on_the_usual_path_as_on_the_general_one(items: list[Any]) -> None:
+    with general_path_calls() as taken:
+        assert_same(items)
+    assert taken == []
+
+
+DECLINED = {
     "NUL in a definition's name": [event(body={"node_definition": {"name": "a\x00", "id": "n"}})],
     "inputs too deep": [event(body={"inputs": nested(129)})],
     "parent too deep": [event(parent={"span_id": "up", "more": nested(128)})],
@@ -159,14 +170,26 @@ UNUSUAL = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("items", UNUSUAL.values(), ids=UNUSUAL.keys())
-def test_unusual_shapes_are_left_to_the_general_path(items: list[Any]) -> None:
+@pytest.mark.parametrize("items", DECLINED.values(), ids=DECLINED.keys())
+def test_what_the_usual_path_declines_the_general_one_takes(items: list[Any]) -> None:
     with general_path_calls() as taken:
         assert_same(items)
-    assert taken  # declined (or refused) by the usual path: the general one adapted or refused it
+    assert taken == [len(items) - 1]
 
 
 REFUSED_ON_THE_USUAL_PATH = {
+    "not an object": [event(), 5],
+    "bad id": [event(id=1.5)],
+    "boolean id": [event(id=True)],
+    "time out of range": [event(timestamp="1800-01-01T00:00:00Z")],
+    "time past 9999 in UTC": [event(timestamp="9999-12-31T23:59:59-14:00")],
+    "bad time": [event(), event(timestamp="soon")],
+    "numeric time": [event(timestamp=1_700_000_000)],
+    "no name": [{k: v for k, v in event().items() if k != "name"}],
+    "empty trace id": [event(trace_id="")],
+    "numeric span id": [event(span_id=3)],
+    "body not an object": [event(body=["x"])],
+    "parent not an object": [event(parent="p")],
     "definition id too long": [event(body={"node_definition": {"id": "x" * 1001}})],
     "NUL in a definition id": [event(body={"workflow_definition": {"id": "a\x00"}})],
     "NUL in a module": [event(body={"node_definition": {"id": "n", "module": ["a\x00"]}})],
@@ -187,11 +210,15 @@ def test_the_usual_path_refuses_with_the_general_paths_error(items: list[Any]) -
 
 def test_a_declined_item_after_a_first_sighting_is_sighted_once() -> None:
     """An item declined after an earlier one sighted its definition: the general path sees it as seen."""
-    items = [event(body={"node_definition": NODE}), event(id=7, body={"node_definition": NODE, "inputs": 1})]
+    items = [event(body={"node_definition": NODE}), event(body={"node_definition": NODE, "inputs": 2**64})]
     with general_path_calls() as taken:
         assert_same(items)
     assert taken == [1]
-    assert [s.id for s in vellum.adapt(items).definitions] == ["node-def"]
+    items[1]["body"]["inputs"] = [[1]] * 200  # declined, and adapted by the general path
+    with general_path_calls() as taken:
+        assert_same(items)
+        assert [s.id for s in vellum.adapt(items).definitions] == ["node-def"]
+    assert taken == [1, 1]
 
 
 # Values of every JSON kind, nesting near the depth limit among them, and some that cannot be stored.
