@@ -231,8 +231,10 @@ _definition = st.none() | st.just("x") | st.fixed_dictionaries({}, optional={
     "id": st.sampled_from(["nd", "wf", "", "a\x00", "x" * 1001, "é" * 400, 7, None]),
     "module": st.sampled_from([["m"], "m", [], ["a\x00"], [nested(128)], None]),
 })  # fmt: skip
-_usage = st.sampled_from([None, {}, 0, [], USAGE, {"usage": [{"input_token_count": -1}]}, {"cost": "free"},
-                          {"usage": [{"prompt_tokens": 3}]}, {"cost": 0.5}, [{"model": "gpt-4o", "input_tokens": 1}]])
+_usage = st.sampled_from([
+    None, {}, 0, [], USAGE, {"usage": [{"input_token_count": -1}]}, {"cost": "free"}, {"usage": [{"prompt_tokens": 3}]},
+    {"cost": 0.5}, [{"model": "gpt-4o", "input_tokens": 1}],
+])  # fmt: skip
 _body = st.none() | st.just(["b"]) | st.fixed_dictionaries({}, optional={
     "inputs": _json, "outputs": _json, "error": _json | st.fixed_dictionaries({"code": st.sampled_from(
         ["USER_CANCELLED", "cancel", "E", 5, None])}),
