@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.ingest import vellum_events
-from ingest import vellum
+from ingest import validation, vellum
 from ingest.records import Batch
 from ingest.validation import InvalidInput, dumps, shallow_dumps
 
@@ -298,3 +298,9 @@ def test_the_name_table_holds_short_names_only_and_a_bounded_number() -> None:
             vellum._name_fields(f"node{n}.execution.streaming")
     assert len(vellum._NAMES) == 3
     vellum._NAMES.clear()
+
+
+@given(st.binary(max_size=600) | st.lists(st.sampled_from([b"[", b"{", b"]", b"a", b'"']), max_size=600).map(b"".join))
+@settings(max_examples=300, deadline=None, derandomize=True)
+def test_the_one_pass_bracket_count_is_the_two_counts(text: bytes) -> None:
+    assert validation._may_nest_deep(text) == (len(text) > 256 and text.count(b"[") + text.count(b"{") > 128)
