@@ -29,7 +29,8 @@ def feedback_annotations(batch: Batch, author: str) -> list[AnnotationRecord]:
     """The annotations the HoneyHive events of `batch` carry (none for other formats); InvalidInput for a
     feedback value that cannot be stored (a score beyond ±1e15)."""
     out: list[AnnotationRecord] = []
-    for event in batch.events:
+    # only HoneyHive's events can carry it: one comparison an event of the other formats, not a call
+    for event in [e for e in batch.events if e.source == "honeyhive"]:
         feedback = _feedback(event)
         for key, value in (feedback or {}).items():
             fields = _fields(key, value)

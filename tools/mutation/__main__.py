@@ -17,7 +17,8 @@ from pathlib import Path
 TESTS: dict[str, list[str]] = {
     "storage/clickhouse/spans.py": ["tests/test_span_merge.py", "tests/test_span_reads.py",
                                     "tests/test_ingest_formats.py"],
-    "ingest/vellum.py": ["tests/test_vellum_adapter.py", "tests/test_ingest_formats.py"],
+    "ingest/vellum.py": ["tests/test_vellum_adapter.py", "tests/test_vellum_usual_path.py",
+                         "tests/test_ingest_formats.py"],
     "ingest/honeyhive.py": ["tests/test_honeyhive_adapter.py", "tests/test_ingest_formats.py"],
     "ingest/audit.py": ["tests/test_audit_adapter.py", "tests/test_ingest_formats.py"],
     "ingest/canonical.py": ["tests/test_canonical_adapter.py", "tests/test_ingest_formats.py",
