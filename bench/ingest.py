@@ -268,15 +268,16 @@ def raw_column_insert_rate(batch_size: int, batches: int) -> tuple[float, float]
 
 
 def main() -> None:
-    # The server first: each raw baseline deletes its store when it ends, thousands of part files, and on ext4
-    # files created in the next minutes cost several times the CPU (storage/clickhouse/migrations.py, 11). Run
-    # before the server, they took REST bulk from ~60,000 to ~45,000 events/s, measuring the bench, not the server.
+    # The server first, and its store deleted last: each store deleted is thousands of part files, and on ext4
+    # files created in the next minutes cost several times the CPU (storage/clickhouse/migrations.py, 11). The raw
+    # baselines run before the server took REST bulk from ~60,000 to ~45,000 events/s, measuring the bench.
     with server({"TRACEHOUSE_METRICS_TOKEN": METRICS_TOKEN}) as proc:
         assert proc.proc is not None
         results = asyncio.run(run_server_workloads(proc.url, proc.proc.pid))
-    raw_bulk = raw_insert_rate(BULK, BULK_REQUESTS)
-    raw_columns = {size: raw_column_insert_rate(size, BULK * BULK_REQUESTS // size) for size in (BULK, 2 * BULK)}
-    raw_single = raw_insert_rate(1, 500)
+        proc.stop()
+        raw_bulk = raw_insert_rate(BULK, BULK_REQUESTS)
+        raw_columns = {size: raw_column_insert_rate(size, BULK * BULK_REQUESTS // size) for size in (BULK, 2 * BULK)}
+        raw_single = raw_insert_rate(1, 500)
     rows: list[list[object]] = []
     for name, label, unit, raw in (
         ("rest_bulk", "REST /monitoring/v1/events, 1,000/request, 4 concurrent", "events/s", raw_bulk),

@@ -73,17 +73,14 @@ def _may_nest_deep(out: bytes) -> bool:
     return len(out) > 2 * MAX_JSON_DEPTH and len(out) - len(out.translate(None, b"[{")) > MAX_JSON_DEPTH
 
 
-def shallow_dumps(value: Any) -> str | None:
-    """dumps(value) when its text is short or has few brackets (so dumps would return it unchecked), else None:
-    for a caller with a slower path that takes the rest. Every value nested in one it returns would pass too,
-    its text being a part of this one: shorter, with no more brackets."""
+def storable_text(value: Any) -> str | None:
+    """dumps(value)'s text, or None where dumps would refuse it (nested too deep, an integer past 64 bits): for a
+    caller whose slower path then raises dumps' error with its location. A value nested in one it returns would
+    pass too (no deeper, and made of values orjson encoded)."""
     try:
-        out = orjson.dumps(value)
+        return _encode(value).decode()
     except orjson.JSONEncodeError:
         return None
-    if _may_nest_deep(out):
-        return None
-    return out.decode()
 
 
 def _encode(value: Any) -> bytes:

@@ -29,7 +29,7 @@ from ingest.validation import (
     parse_time,
     registry_key,
     req_str,
-    shallow_dumps,
+    storable_text,
 )
 from storage.clickhouse.values import MAX_TIME, MIN_TIME
 from storage.postgres.registry import Sighting
@@ -172,9 +172,10 @@ def _usual_run(items: list[Any], start: int, received: datetime, batch: Batch) -
 
     The item's own fields are checked as on the general path and in its order, inline for the common values and
     by the general path's helper for any other (which converts it or raises that path's error). Declined: a
-    definition's name with NUL, and a payload whose JSON text needs a depth check (or cannot be encoded). Each of
-    the event's other JSON texts is a part of the payload's (the attributes: made of such parts, no longer and no
-    deeper), so none can fail where the payload did not: they are encoded unchecked. Only then is the batch changed
+    definition's name with NUL, and a payload that dumps would refuse (nested too deep, an integer past 64 bits),
+    which the general path refuses with its location. Each of the event's other JSON texts is a part of the
+    payload's (the attributes: made of such parts, no deeper), so none can fail where the payload did not: they are
+    encoded unchecked. Only then is the batch changed
     (definition sightings) and may the item be refused (a bad definition id, bad usage), as the general path would:
     its checks before those are the ones passed here."""
     append = batch.events.append
@@ -228,7 +229,7 @@ def _usual_run(items: list[Any], start: int, received: datetime, batch: Batch) -
                 def_id = definition.get("id")
                 if isinstance(def_id, str) and (kind, def_id) not in seen:  # its first in the batch: sighted below
                     sightings = [*(sightings or ()), (definition, key, kind)]
-        payload = shallow_dumps(item)
+        payload = storable_text(item)
         if payload is None:
             return index
         # the item is the usual path's from here: the batch may change, and the item be refused

@@ -296,8 +296,10 @@ class GroupCommitWriter:
             registered = asyncio.ensure_future(self._register(actors, resources, definitions))
             try:
                 columns = await asyncio.to_thread(event_columns, events)
-            finally:
-                await registered  # its refusal is the commit's, raised before anything is inserted
+            except BaseException:  # a cancel too: raised as it is, once the registry's transaction is over
+                await asyncio.gather(registered, return_exceptions=True)
+                raise
+            await registered  # its refusal is the commit's, raised before anything is inserted
         await insert_events(self._ch, columns, EVENT_COLUMNS)
         self.inserts += 1
         self.rows += len(columns[0])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
+import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 import httpx
 
+from ingest import writer as writer_module
 from ingest.records import Batch, CanonicalEvent, SpanPiece
 from ingest.writer import RowsRefused
 from server.state import AppState
@@ -82,6 +84,33 @@ async def test_a_refused_request_fails_alone_and_leaves_nothing(
     # nothing of the request Postgres refused; the one ClickHouse refused may leave its actor's sighting
     # (the registry commits just before the insert, see ingest/writer.py)
     assert good_entities <= registry <= good_entities | {"actor-of-bad-ch"}
+
+
+async def test_a_commit_cancelled_while_postgres_refuses_stays_cancelled(
+    state: AppState, tenant: Tenant, monkeypatch: Any
+) -> None:
+    """The columns are built while Postgres takes the registry rows (ingest/writer.py _flush): a commit cancelled
+    then (a shutdown giving up) ends cancelled, not with the registry's refusal (which the group commit would take
+    for bad rows and retry in halves), and inserts nothing."""
+    tenant_id = await _tenant_id(state, tenant)
+    built = asyncio.Event()
+    real_columns = writer_module.event_columns
+
+    def slow_columns(events: Any) -> Any:
+        columns = real_columns(events)
+        state_loop.call_soon_threadsafe(built.set)
+        threading.Event().wait(0.3)  # still building when the cancel comes
+        return columns
+
+    state_loop = asyncio.get_running_loop()
+    monkeypatch.setattr(writer_module, "event_columns", slow_columns)
+    batch = _batch("cancelled", actor="cancel-actor", resource="doc\x00")  # Postgres refuses the NUL
+    commit = asyncio.ensure_future(state.writer._flush([(tenant_id, batch, state_loop.create_future())]))
+    await asyncio.wait_for(built.wait(), 10)
+    commit.cancel()
+    done, _ = await asyncio.wait({commit}, timeout=10)
+    assert commit in done and commit.cancelled(), commit
+    assert await _stored(state, tenant_id) == []
 
 
 async def test_a_store_that_is_down_fails_every_request_with_503(state: AppState, tenant: Tenant) -> None:
