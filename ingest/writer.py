@@ -287,7 +287,7 @@ class GroupCommitWriter:
         # wait for each other's inserts (measured: REST bulk -17%, single events -31%). So a request whose
         # insert the store refuses may leave its actors' and resources' sightings behind, never its rows.
         # The insert's columns are built meanwhile, in a worker thread, while the loop drives Postgres's round
-        # trips: ~1.4 ms of a REST bulk commit's ~57 ms that its requests' clients waited for, twice.
+        # trips: ~1.4 ms of a REST bulk round's ~57 ms its clients no longer wait for.
         # Columns, not rows: the insert converts them to Arrow in C (storage/clickhouse/arrow_insert.py); a tuple
         # per event and rows serialized in Python held the GIL ~4 µs an event.
         if not (actors or resources or definitions):

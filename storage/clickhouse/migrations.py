@@ -279,7 +279,7 @@ MIGRATIONS: list[tuple[int, str, list[Step]]] = [
             # created and later deleted a part. On ext4, creating files soon after many were deleted is slow
             # (the inode allocator skips inodes freed in the last minute or more, reading each one's table
             # block): measured after a few thousand parts were deleted, a 4,000-event insert took 8-10 µs of
-            # CPU an event, most of it in the kernel, instead of ~4. Parts under 10 MiB (what inserts write,
+            # CPU an event, much of it in the kernel, instead of ~4. Parts under 10 MiB (what inserts write,
             # before merges make them bigger) are stored "packed", as one file.
             *(
                 Tuning(f"ALTER TABLE {table} MODIFY SETTING min_bytes_for_full_part_storage = 10485760")
