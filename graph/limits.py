@@ -31,6 +31,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLBoolean,
     GraphQLError,
     GraphQLInterfaceType,
     GraphQLList,
@@ -39,6 +40,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
+    SelectionNode,
     SelectionSetNode,
     get_named_type,
     get_variable_values,
@@ -143,6 +145,8 @@ class DocumentAnalysis:
         it is the selection of (whose list fields, a connection's `edges`, hold that many items)."""
         total = 0
         for selection in selection_set.selections if selection_set is not None else ():
+            if not _included(selection, variables):
+                continue
             if isinstance(selection, FieldNode):
                 total += self._field_cost(parent, selection, variables, page)
             elif isinstance(selection, InlineFragmentNode):
@@ -192,6 +196,22 @@ class DocumentAnalysis:
         if operation_name is None:
             return self.operations
         return [o for o in self.operations if o.name is not None and o.name.value == operation_name]
+
+
+def _included(node: SelectionNode, variables: dict[str, Any]) -> bool:
+    """False for a selection `@skip(if: true)` or `@include(if: false)` leaves out: the executor never resolves it,
+    so it costs nothing. An `if` that is not a boolean (validation refuses it) counts the selection: fails closed."""
+    return _condition(node, "skip", variables) is not True and _condition(node, "include", variables) is not False
+
+
+def _condition(node: SelectionNode, directive: str, variables: dict[str, Any]) -> bool | None:
+    """The `if` of the node's @skip or @include, None when it has none or it is not a boolean."""
+    for found in node.directives or ():
+        if found.name.value == directive:
+            given = next((a.value for a in found.arguments or () if a.name.value == "if"), None)
+            value = value_from_ast(given, GraphQLBoolean, variables) if given is not None else None
+            return value if isinstance(value, bool) else None
+    return None
 
 
 def check_shape(analysis: DocumentAnalysis, limits: GraphQLLimits) -> None:

@@ -59,6 +59,24 @@ async def test_depth_aliases_tokens_and_cost_limits(tenant: Tenant) -> None:
     assert "errors" not in await tenant.gql(by_variable, {"n": 10})
 
 
+async def test_what_skip_and_include_leave_out_costs_nothing(tenant: Tenant) -> None:
+    """The executor never resolves a selection `@skip(if: true)` or `@include(if: false)` leaves out, so the cost
+    limit does not count it; the same selection kept is refused as before."""
+    spans = "spans(first: 10000) { edges { node { id name } } }"
+    for directive, refused in (("@skip(if: true)", False), ("@include(if: false)", False),
+                               ("@skip(if: false)", True), ("@include(if: true)", True), ("", True)):  # fmt: skip
+        field = spans.replace(" {", f" {directive} {{", 1)
+        fragment = f"... on Execution {directive} {{ {spans} }}"
+        for inner in (field, fragment):
+            body = await tenant.gql(f"{{ executions(first: 50) {{ edges {{ node {{ id {inner} }} }} }} }}")
+            code = body.get("errors", [{}])[0].get("extensions", {}).get("code")
+            assert (code == "QUERY_TOO_COSTLY") is refused, (inner, body.get("errors"))
+    by_variable = ("query($big: Boolean!) { executions(first: 50) { edges { node { id "
+                   f"{spans.replace(' {', ' @include(if: $big) {', 1)} }} }} }} }}")  # fmt: skip
+    assert "errors" not in await tenant.gql(by_variable, {"big": False})
+    assert (await _errors(tenant, by_variable, {"big": True}))[0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
+
+
 async def test_a_document_checked_once_is_still_costed_on_every_request(tenant: Tenant) -> None:
     """A document's shape and graphql-core's rules are checked once per parsed document (graph/bounded_validation.py);
     its cost depends on the variables, so the same document is refused or answered request by request, and a
