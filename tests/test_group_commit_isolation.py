@@ -93,22 +93,25 @@ async def test_a_commit_cancelled_while_postgres_refuses_stays_cancelled(
     then (a shutdown giving up) ends cancelled, not with the registry's refusal (which the group commit would take
     for bad rows and retry in halves), and inserts nothing."""
     tenant_id = await _tenant_id(state, tenant)
-    built = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    built, release = asyncio.Event(), threading.Event()
     real_columns = writer_module.event_columns
 
-    def slow_columns(events: Any) -> Any:
+    def held_columns(events: Any) -> Any:
         columns = real_columns(events)
-        state_loop.call_soon_threadsafe(built.set)
-        threading.Event().wait(0.3)  # still building when the cancel comes
+        loop.call_soon_threadsafe(built.set)
+        release.wait(10)  # still building when the cancel comes: released once the commit ended
         return columns
 
-    state_loop = asyncio.get_running_loop()
-    monkeypatch.setattr(writer_module, "event_columns", slow_columns)
+    monkeypatch.setattr(writer_module, "event_columns", held_columns)
     batch = _batch("cancelled", actor="cancel-actor", resource="doc\x00")  # Postgres refuses the NUL
-    commit = asyncio.ensure_future(state.writer._flush([(tenant_id, batch, state_loop.create_future())]))
-    await asyncio.wait_for(built.wait(), 10)
-    commit.cancel()
-    done, _ = await asyncio.wait({commit}, timeout=10)
+    commit = asyncio.ensure_future(state.writer._flush([(tenant_id, batch, loop.create_future())]))
+    try:
+        await asyncio.wait_for(built.wait(), 10)
+        commit.cancel()
+        done, _ = await asyncio.wait({commit}, timeout=10)
+    finally:
+        release.set()
     assert commit in done and commit.cancelled(), commit
     assert await _stored(state, tenant_id) == []
 

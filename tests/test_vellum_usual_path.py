@@ -136,13 +136,6 @@ USUAL = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("items", USUAL.values(), ids=USUAL.keys())
-def test_usual_shapes_take_the_usual_path_and_match_the_general_one(items: list[Any]) -> None:
-    with general_path_calls() as taken:
-        assert_same(items)
-    assert taken == []
-
-
 # Values the usual path converts with the general path's helpers, as that path does.
 CONVERTED = {
     "numeric id": [event(id=5)],
@@ -154,8 +147,8 @@ CONVERTED = {
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("items", CONVERTED.values(), ids=CONVERTED.keys())
-def test_other_values_are_converted_on_the_usual_path_as_on_the_general_one(items: list[Any]) -> None:
+@pytest.mark.parametrize("items", [*USUAL.values(), *CONVERTED.values()], ids=[*USUAL, *CONVERTED])
+def test_usual_shapes_and_converted_values_stay_on_the_usual_path_and_match_the_general_one(items: list[Any]) -> None:
     with general_path_calls() as taken:
         assert_same(items)
     assert taken == []
